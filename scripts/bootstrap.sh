@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what mamori needs to build, test and benchmark, from Debian's archive.
+# Idempotent and quiet: packages already present are skipped; apt runs only when
+# something is missing. Run as root (or with sudo available).
+#
+#   scripts/bootstrap.sh          build + test dependencies
+#   scripts/bootstrap.sh --bench  also the peers the benchmarks compare against
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake pkg-config ninja-build
+  libboost-dev libcurl4-openssl-dev libyaml-cpp-dev libsqlite3-dev
+  libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libre2-dev
+  zlib1g-dev libzstd-dev libarchive-dev libssl-dev
+)
+# Real components the tests start on loopback.
+test_pkgs=(
+  nginx-light monitoring-plugins-basic monitoring-plugins-standard
+  openssl procps python3 clang libclang-rt-14-dev
+)
+bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine)
+
+want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+(( ${#missing[@]} == 0 )) && exit 0
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "bootstrap: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts nginx after install; tests run their own nginx on loopback ports.
+if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true; fi

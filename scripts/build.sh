@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Configures and builds mamori. Usage: scripts/build.sh [BUILD_DIR] [extra cmake args...]
+# Default: build/ in Release with the tests. Quiet unless something fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${1:-build}
+shift || true
+gen=()
+command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
+if [[ ! -f "$dir/CMakeCache.txt" ]]; then
+  cmake -S . -B "$dir" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release "$@" >"$dir.configure.log" 2>&1 \
+    || { cat "$dir.configure.log"; exit 1; }
+elif (( $# > 0 )); then
+  cmake -S . -B "$dir" "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
+fi
+cmake --build "$dir" -j "$(nproc)" 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\] ' || true
+test "${PIPESTATUS[0]}" -eq 0

@@ -1,0 +1,203 @@
+#include "mamori/config/config.h"
+
+#include <fmt/format.h>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "mamori/config/node.h"
+#include "mamori/util/units.h"
+
+namespace mamori {
+
+using config::ConfigNode;
+using config::Diagnostics;
+
+const CheckConfig* Config::FindCheck(std::string_view name) const {
+  for (const auto& c : checks)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+bool IsValidCheckName(std::string_view name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+namespace {
+
+void ReadThresholds(ConfigNode& n, Thresholds& t) {
+  if (auto v = n.GetInt("failures_before_alert", 1, 1000))
+    t.failures_before_alert = static_cast<int>(*v);
+  if (auto v = n.GetInt("successes_before_recovery", 1, 1000))
+    t.successes_before_recovery = static_cast<int>(*v);
+}
+
+void ReadDefaults(ConfigNode& n, CheckDefaults& d) {
+  if (auto v = n.GetDuration("interval")) {
+    if (*v < std::chrono::milliseconds(100))
+      n.ErrorAt("interval", "must be at least 100ms");
+    else
+      d.interval = *v;
+  }
+  if (auto v = n.GetDuration("timeout")) {
+    if (*v <= Duration(0))
+      n.ErrorAt("timeout", "must be positive");
+    else
+      d.timeout = *v;
+  }
+  ReadThresholds(n, d.thresholds);
+}
+
+void ReadCheck(ConfigNode& n, const CheckDefaults& defaults, const ProbeRegistry& registry,
+               std::set<std::string>& names, std::vector<CheckConfig>& out) {
+  CheckConfig c;
+  c.where = n.location();
+  auto name = n.GetString("name");
+  auto type = n.GetString("type");
+  if (!name) {
+    n.Error("missing 'name'", "give every check a unique name, e.g. name: root-disk");
+  } else if (!IsValidCheckName(*name)) {
+    n.ErrorAt("name", fmt::format("'{}' is not a valid check name", *name),
+              "use letters, digits, '.', '_' and '-' only (at most 128)");
+    name.reset();
+  } else if (!names.insert(*name).second) {
+    n.ErrorAt("name", fmt::format("duplicate check name '{}'", *name),
+              "check names must be unique");
+  }
+  std::string what = name ? fmt::format("check '{}'", *name) : n.what();
+  n.set_what(what);
+  c.name = name.value_or("");
+  c.description = n.GetString("description").value_or("");
+  c.tags = n.GetStringList("tags").value_or(std::vector<std::string>{});
+  c.interval = defaults.interval;
+  c.timeout = defaults.timeout;
+  c.thresholds = defaults.thresholds;
+  if (auto v = n.GetDuration("interval")) {
+    if (*v < std::chrono::milliseconds(100))
+      n.ErrorAt("interval", "must be at least 100ms");
+    else
+      c.interval = *v;
+  }
+  if (auto v = n.GetDuration("timeout")) {
+    if (*v <= Duration(0))
+      n.ErrorAt("timeout", "must be positive");
+    else
+      c.timeout = *v;
+  }
+  if (c.timeout > c.interval) {
+    n.Error(fmt::format("timeout ({}) is longer than interval ({})", FormatDuration(c.timeout),
+                        FormatDuration(c.interval)),
+            "a check must finish before its next run: lower timeout or raise interval");
+  }
+  ReadThresholds(n, c.thresholds);
+  n.Known("enabled");
+  if (auto enabled = n.GetBool("enabled"); enabled && !*enabled) return;
+  if (!type) {
+    n.Error(fmt::format("{}: missing 'type'", what),
+            "set type to one of: " + fmt::format("{}", fmt::join(registry.Types(), ", ")));
+    return;
+  }
+  const auto* entry = registry.Find(*type);
+  if (!entry) {
+    std::string best = config::ClosestMatch(*type, registry.Types());
+    n.ErrorAt("type", fmt::format("unknown check type '{}'", *type),
+              best.empty() ? "known types: " + fmt::format("{}", fmt::join(registry.Types(), ", "))
+                           : fmt::format("did you mean '{}'?", best));
+    return;
+  }
+  c.type = *type;
+  size_t before = n.diagnostics().size();
+  std::unique_ptr<Probe> probe = entry->factory(n);
+  if (!probe) {
+    if (n.diagnostics().size() == before)
+      n.Error(fmt::format("{}: could not be set up", what),
+              "see docs/CONFIGURATION.md for type " + c.type);
+    return;
+  }
+  c.probe = std::move(probe);
+  out.push_back(std::move(c));
+}
+
+}  // namespace
+
+ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
+                          const ProbeRegistry& registry) {
+  ConfigLoad result;
+  Diagnostics& diag = result.diagnostics;
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    diag.Add(config::MarkLocation(e.mark, file), "YAML syntax error: " + e.msg,
+             "check indentation and quoting near this place");
+    return result;
+  } catch (const YAML::Exception& e) {
+    diag.Add({file, 0, 0}, std::string("YAML error: ") + e.what());
+    return result;
+  }
+  if (root.IsNull() || !root.IsDefined()) {
+    diag.Add({file, 1, 1}, "the configuration is empty", "add a 'checks:' list; see docs/GUIDE.md");
+    return result;
+  }
+  if (!root.IsMap()) {
+    diag.Add(config::MarkLocation(root.Mark(), file), "the top level must be a mapping",
+             "start with keys such as 'data_dir:' and 'checks:'");
+    return result;
+  }
+  auto cfg = std::make_unique<Config>();
+  cfg->file = file;
+  ConfigNode top(root, "config", file, &diag);
+
+  namespace fs = std::filesystem;
+  fs::path base = fs::absolute(fs::path(file)).parent_path();
+  std::string data_dir = top.GetString("data_dir").value_or("./mamori-data");
+  fs::path dd(data_dir);
+  cfg->data_dir = (dd.is_absolute() ? dd : (base / dd)).lexically_normal().string();
+
+  if (auto d = top.GetMap("defaults")) ReadDefaults(*d, cfg->defaults);
+  if (auto r = top.GetMap("retention")) {
+    if (auto v = r->GetDuration("raw")) cfg->retention.raw = *v;
+    if (auto v = r->GetDuration("rollups")) cfg->retention.rollups = *v;
+    if (auto v = r->GetDuration("events")) cfg->retention.events = *v;
+  }
+  std::set<std::string> names;
+  if (auto checks = top.GetMapList("checks")) {
+    for (auto& c : *checks) ReadCheck(c, cfg->defaults, registry, names, cfg->checks);
+  } else if (!top.Has("checks")) {
+    diag.Add(top.location(), "no 'checks:' list", "add at least one check; see docs/GUIDE.md");
+  }
+  top.CheckUnknownKeys();
+  if (diag.empty()) result.config = std::move(cfg);
+  return result;
+}
+
+ConfigLoad LoadConfigFile(const std::string& path, const ProbeRegistry& registry) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ConfigLoad r;
+    r.diagnostics.Add({path, 0, 0},
+                      fmt::format("cannot read the configuration: {}", std::strerror(errno)),
+                      "check the path given with -c");
+    return r;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  constexpr size_t kMaxConfig = 16 << 20;
+  if (ss.str().size() > kMaxConfig) {
+    ConfigLoad r;
+    r.diagnostics.Add({path, 0, 0}, "the configuration is larger than 16 MiB",
+                      "split it or remove unused checks");
+    return r;
+  }
+  return LoadConfigText(ss.str(), path, registry);
+}
+
+}  // namespace mamori

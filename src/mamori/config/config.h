@@ -1,0 +1,77 @@
+// Config: the whole of a mamori configuration, loaded from YAML (or from the
+// embedded default that `mamori doctor` generates for this machine).
+//
+// Loading is all-or-nothing: LoadConfig returns either a complete Config whose
+// every check has a built Probe, or the full list of problems (never just the
+// first), each located as FILE:LINE:COL with a hint. Relative paths in the file
+// (data_dir) are resolved against the config file's directory, so the daemon
+// behaves the same whatever its working directory.
+//
+// A Config is an immutable value once loaded; the daemon swaps whole Configs on
+// reload. Probes are shared_ptr so a run in flight survives a swap.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mamori/config/diagnostics.h"
+#include "mamori/probes/probe.h"
+#include "mamori/probes/registry.h"
+
+namespace mamori {
+
+struct Thresholds {
+  int failures_before_alert = 3;      // consecutive non-OK results before a hard failure
+  int successes_before_recovery = 2;  // consecutive OK results before a hard recovery
+};
+
+struct CheckDefaults {
+  Duration interval = std::chrono::seconds(60);
+  Duration timeout = std::chrono::seconds(10);
+  Thresholds thresholds;
+};
+
+struct RetentionConfig {
+  Duration raw = std::chrono::hours(24 * 7);        // individual observations
+  Duration rollups = std::chrono::hours(24 * 400);  // hourly summaries
+  Duration events = std::chrono::hours(24 * 400);
+};
+
+struct CheckConfig {
+  std::string name;
+  std::string type;
+  std::string description;
+  std::vector<std::string> tags;
+  Duration interval{};
+  Duration timeout{};
+  Thresholds thresholds;
+  config::Location where;
+  std::shared_ptr<Probe> probe;
+};
+
+struct Config {
+  std::string file;      // as given; "<embedded default>" for doctor's
+  std::string data_dir;  // absolute
+  CheckDefaults defaults;
+  RetentionConfig retention;
+  std::vector<CheckConfig> checks;
+
+  const CheckConfig* FindCheck(std::string_view name) const;
+};
+
+struct ConfigLoad {
+  std::unique_ptr<Config> config;  // null when diagnostics is not empty
+  config::Diagnostics diagnostics;
+};
+
+// Parses YAML text. `file` names it in messages and anchors relative paths.
+ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
+                          const ProbeRegistry& registry = BuiltinProbes());
+ConfigLoad LoadConfigFile(const std::string& path, const ProbeRegistry& registry = BuiltinProbes());
+
+// Check names: letters, digits, '.', '_', '-' (they appear in URLs and files).
+bool IsValidCheckName(std::string_view name);
+
+}  // namespace mamori

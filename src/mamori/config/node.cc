@@ -1,0 +1,227 @@
+#include "mamori/config/node.h"
+
+#include <fmt/format.h>
+#include <charconv>
+
+#include "mamori/util/units.h"
+
+namespace mamori::config {
+
+Location MarkLocation(const YAML::Mark& mark, const std::string& file) {
+  if (mark.is_null()) return {file, 0, 0};
+  return {file, mark.line + 1, mark.column + 1};
+}
+
+ConfigNode::ConfigNode(YAML::Node node, std::string what, std::string file, Diagnostics* diag)
+    : state_(std::make_shared<State>()) {
+  state_->node = std::move(node);
+  state_->what = std::move(what);
+  state_->file = std::move(file);
+  state_->diag = diag;
+}
+
+bool ConfigNode::Has(std::string_view key) const {
+  if (!state_->node.IsMap()) return false;
+  auto v = state_->node[std::string(key)];
+  return v.IsDefined() && !v.IsNull();
+}
+
+Location ConfigNode::location() const { return MarkLocation(state_->node.Mark(), state_->file); }
+
+Location ConfigNode::KeyLocation(std::string_view key) const {
+  if (state_->node.IsMap()) {
+    for (const auto& kv : state_->node) {
+      if (kv.first.IsScalar() && kv.first.Scalar() == key)
+        return MarkLocation(kv.first.Mark(), state_->file);
+    }
+  }
+  return location();
+}
+
+Location ConfigNode::ValueLocation(std::string_view key) const {
+  if (state_->node.IsMap()) {
+    auto v = state_->node[std::string(key)];
+    if (v.IsDefined()) return MarkLocation(v.Mark(), state_->file);
+  }
+  return location();
+}
+
+void ConfigNode::Error(std::string message, std::string hint) {
+  state_->diag->Add(location(), state_->what + ": " + message, std::move(hint));
+}
+
+void ConfigNode::ErrorAt(std::string_view key, std::string message, std::string hint) {
+  state_->diag->Add(ValueLocation(key), fmt::format("{}: '{}': {}", state_->what, key, message),
+                    std::move(hint));
+}
+
+std::optional<std::string> ConfigNode::Scalar(std::string_view key, std::string_view expected) {
+  state_->known.insert(std::string(key));
+  if (!state_->node.IsMap()) return std::nullopt;
+  auto v = state_->node[std::string(key)];
+  if (!v.IsDefined() || v.IsNull()) return std::nullopt;
+  if (!v.IsScalar()) {
+    ErrorAt(key,
+            fmt::format("expected {}, found a {}", expected, v.IsSequence() ? "list" : "mapping"));
+    return std::nullopt;
+  }
+  return v.Scalar();
+}
+
+std::optional<std::string> ConfigNode::GetString(std::string_view key) {
+  return Scalar(key, "a string");
+}
+
+std::optional<bool> ConfigNode::GetBool(std::string_view key) {
+  auto s = Scalar(key, "true or false");
+  if (!s) return std::nullopt;
+  if (*s == "true" || *s == "yes" || *s == "on") return true;
+  if (*s == "false" || *s == "no" || *s == "off") return false;
+  ErrorAt(key, fmt::format("'{}' is not a boolean", *s), "write true or false");
+  return std::nullopt;
+}
+
+std::optional<int64_t> ConfigNode::GetInt(std::string_view key, int64_t min, int64_t max) {
+  auto s = Scalar(key, "an integer");
+  if (!s) return std::nullopt;
+  int64_t v = 0;
+  auto r = std::from_chars(s->data(), s->data() + s->size(), v);
+  if (r.ec != std::errc() || r.ptr != s->data() + s->size()) {
+    ErrorAt(key, fmt::format("'{}' is not an integer", *s),
+            fmt::format("write a whole number from {} to {}", min, max));
+    return std::nullopt;
+  }
+  if (v < min || v > max) {
+    ErrorAt(key, fmt::format("{} is out of range", v),
+            fmt::format("use a value from {} to {}", min, max));
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<double> ConfigNode::GetNumber(std::string_view key) {
+  auto s = Scalar(key, "a number");
+  if (!s) return std::nullopt;
+  double v = 0;
+  auto r = std::from_chars(s->data(), s->data() + s->size(), v);
+  if (r.ec != std::errc() || r.ptr != s->data() + s->size()) {
+    ErrorAt(key, fmt::format("'{}' is not a number", *s), "write a number such as 5 or 2.5");
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<Duration> ConfigNode::GetDuration(std::string_view key) {
+  auto s = Scalar(key, "a duration");
+  if (!s) return std::nullopt;
+  auto d = ParseDuration(*s);
+  if (!d.ok()) {
+    ErrorAt(key, d.error().message());
+    return std::nullopt;
+  }
+  return *d;
+}
+
+std::optional<uint64_t> ConfigNode::GetSize(std::string_view key) {
+  auto s = Scalar(key, "a size");
+  if (!s) return std::nullopt;
+  auto v = ParseSize(*s);
+  if (!v.ok()) {
+    ErrorAt(key, v.error().message());
+    return std::nullopt;
+  }
+  return *v;
+}
+
+std::optional<double> ConfigNode::GetPercent(std::string_view key) {
+  auto s = Scalar(key, "a percentage");
+  if (!s) return std::nullopt;
+  auto v = ParsePercent(*s);
+  if (!v.ok()) {
+    ErrorAt(key, v.error().message());
+    return std::nullopt;
+  }
+  return *v;
+}
+
+std::optional<std::vector<std::string>> ConfigNode::GetStringList(std::string_view key) {
+  state_->known.insert(std::string(key));
+  if (!state_->node.IsMap()) return std::nullopt;
+  auto v = state_->node[std::string(key)];
+  if (!v.IsDefined() || v.IsNull()) return std::nullopt;
+  if (v.IsScalar()) return std::vector<std::string>{v.Scalar()};
+  if (v.IsMap()) {
+    ErrorAt(key, "expected a list of strings, found a mapping", "write [a, b] or a single value");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (const auto& item : v) {
+    if (!item.IsScalar()) {
+      state_->diag->Add(MarkLocation(item.Mark(), state_->file),
+                        fmt::format("{}: '{}': list items must be strings", state_->what, key));
+      return std::nullopt;
+    }
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
+std::optional<ConfigNode> ConfigNode::GetMap(std::string_view key) {
+  state_->known.insert(std::string(key));
+  if (!state_->node.IsMap()) return std::nullopt;
+  auto v = state_->node[std::string(key)];
+  if (!v.IsDefined() || v.IsNull()) return std::nullopt;
+  if (!v.IsMap()) {
+    ErrorAt(key, "expected a mapping (key: value pairs)");
+    return std::nullopt;
+  }
+  ConfigNode child(v, fmt::format("{}: {}", state_->what, key), state_->file, state_->diag);
+  state_->children.push_back(child);
+  return child;
+}
+
+std::optional<std::vector<ConfigNode>> ConfigNode::GetMapList(std::string_view key) {
+  state_->known.insert(std::string(key));
+  if (!state_->node.IsMap()) return std::nullopt;
+  auto v = state_->node[std::string(key)];
+  if (!v.IsDefined() || v.IsNull()) return std::nullopt;
+  if (!v.IsSequence()) {
+    ErrorAt(key, "expected a list", "write each item on its own line starting with '- '");
+    return std::nullopt;
+  }
+  std::vector<ConfigNode> out;
+  int i = 0;
+  for (const auto& item : v) {
+    ++i;
+    if (!item.IsMap()) {
+      state_->diag->Add(MarkLocation(item.Mark(), state_->file),
+                        fmt::format("{}: {} item {}: expected a mapping", state_->what, key, i),
+                        "write '- {name: ..., type: ...}' or a block mapping");
+      continue;
+    }
+    ConfigNode child(item, fmt::format("{} item {}", key, i), state_->file, state_->diag);
+    state_->children.push_back(child);
+    out.push_back(child);
+  }
+  return out;
+}
+
+void ConfigNode::CheckUnknownKeys() {
+  if (state_->node.IsMap()) {
+    std::vector<std::string> known(state_->known.begin(), state_->known.end());
+    for (const auto& kv : state_->node) {
+      if (!kv.first.IsScalar()) continue;
+      const std::string& k = kv.first.Scalar();
+      if (state_->known.count(k)) continue;
+      std::string best = ClosestMatch(k, known);
+      std::string hint = best.empty()
+                             ? "remove it; see docs/CONFIGURATION.md for the keys allowed here"
+                             : fmt::format("did you mean '{}'?", best);
+      state_->diag->Add(MarkLocation(kv.first.Mark(), state_->file),
+                        fmt::format("{}: unknown key '{}'", state_->what, k), hint);
+    }
+  }
+  for (auto& c : state_->children) c.CheckUnknownKeys();
+}
+
+}  // namespace mamori::config

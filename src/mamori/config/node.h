@@ -1,0 +1,85 @@
+// ConfigNode: a typed, error-collecting view of one YAML mapping in a config
+// file. Check types read their own keys through it, so every check type gets
+// strict parsing, "FILE:LINE:COL" errors and "did you mean" for unknown keys
+// without writing any of that itself.
+//
+// Every Get*() call records the key as known (whether present or not); after a
+// check type has read what it understands, CheckUnknownKeys() reports the rest,
+// suggesting the closest known key. Getters return std::nullopt both when the
+// key is absent and when its value is invalid (the latter also adds a
+// diagnostic), so callers just apply their default and carry on.
+//
+// A ConfigNode shares its diagnostics and file name with its children; it is
+// cheap to copy (copies share state) and not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "mamori/config/diagnostics.h"
+#include "mamori/util/clock.h"
+
+namespace mamori::config {
+
+class ConfigNode {
+ public:
+  // `what` names the node in messages, e.g. "check 'blog'".
+  ConfigNode(YAML::Node node, std::string what, std::string file, Diagnostics* diag);
+
+  bool IsMap() const { return state_->node.IsMap(); }
+  bool Has(std::string_view key) const;
+  const std::string& what() const { return state_->what; }
+  void set_what(std::string what) { state_->what = std::move(what); }
+  Location location() const;
+  Location KeyLocation(std::string_view key) const;    // the key itself
+  Location ValueLocation(std::string_view key) const;  // its value
+  Diagnostics& diagnostics() const { return *state_->diag; }
+
+  std::optional<std::string> GetString(std::string_view key);
+  std::optional<bool> GetBool(std::string_view key);
+  std::optional<int64_t> GetInt(std::string_view key, int64_t min, int64_t max);
+  std::optional<double> GetNumber(std::string_view key);
+  std::optional<Duration> GetDuration(std::string_view key);
+  std::optional<uint64_t> GetSize(std::string_view key);
+  std::optional<double> GetPercent(std::string_view key);
+  // Accepts a single scalar or a sequence of scalars.
+  std::optional<std::vector<std::string>> GetStringList(std::string_view key);
+  // A nested mapping; nullopt (with a diagnostic) if present but not a mapping.
+  std::optional<ConfigNode> GetMap(std::string_view key);
+  // A sequence of mappings, each a ConfigNode named "<what> item N".
+  std::optional<std::vector<ConfigNode>> GetMapList(std::string_view key);
+  // Marks a key as known without reading it (for keys handled elsewhere).
+  void Known(std::string_view key) { state_->known.insert(std::string(key)); }
+
+  void Error(std::string message, std::string hint = "");
+  void ErrorAt(std::string_view key, std::string message, std::string hint = "");
+
+  // Reports every key of this node (and of nodes obtained from it) that no
+  // getter asked for. Call once, after the last Get*().
+  void CheckUnknownKeys();
+
+ private:
+  struct State {
+    YAML::Node node;
+    std::string what;
+    std::string file;
+    Diagnostics* diag;
+    std::set<std::string> known;
+    std::vector<ConfigNode> children;
+  };
+  // The scalar value of `key`, or nullopt (absent or null); adds a diagnostic
+  // when the value is a list/map instead.
+  std::optional<std::string> Scalar(std::string_view key, std::string_view expected);
+  std::shared_ptr<State> state_;
+};
+
+Location MarkLocation(const YAML::Mark& mark, const std::string& file);
+
+}  // namespace mamori::config

@@ -1,0 +1,64 @@
+// HttpClient: asynchronous HTTP(S) requests for probes, on libcurl's multi
+// interface so thousands of checks run concurrently on one thread instead of
+// one after another.
+//
+// Ownership: the runner owns one client and keeps it alive while any request is
+// in flight; destroying it cancels outstanding requests (their callbacks run
+// with an error). Threading: Fetch() may be called from any thread; `done` is
+// called exactly once, on the client's own thread, and must not block.
+// Failure: transport problems (DNS, refused, TLS, timeout) arrive as an Error
+// naming the stage; any HTTP status is a successful fetch.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mamori/util/clock.h"
+#include "mamori/util/result.h"
+
+namespace mamori {
+
+struct HttpRequest {
+  std::string url;
+  std::string method = "GET";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  Duration timeout = std::chrono::seconds(10);
+  bool follow_redirects = false;
+  int max_redirects = 5;
+  bool verify_tls = true;
+  std::string ca_file;              // extra CA bundle (tests use a self-signed CA)
+  size_t max_body_bytes = 1 << 20;  // the rest is read and discarded
+  bool want_certificate = false;    // fill cert_not_after for https
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;  // at most max_body_bytes
+  bool body_truncated = false;
+  std::vector<std::pair<std::string, std::string>> headers;  // of the final response
+  std::string effective_url;
+  int redirects = 0;
+  // Timing breakdown, milliseconds from the start of the request.
+  double dns_ms = 0, connect_ms = 0, tls_ms = 0, first_byte_ms = 0, total_ms = 0;
+  std::optional<WallTime> cert_not_after;  // leaf certificate expiry (https)
+};
+
+using HttpDone = std::function<void(Result<HttpResponse>)>;
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  virtual void Fetch(HttpRequest request, HttpDone done) = 0;
+};
+
+// A libcurl-multi client with its own I/O thread. At most `max_concurrent`
+// transfers run at once; more wait in a queue.
+std::unique_ptr<HttpClient> MakeCurlHttpClient(size_t max_concurrent = 512);
+
+}  // namespace mamori

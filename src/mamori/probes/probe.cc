@@ -1,0 +1,14 @@
+#include "mamori/probes/probe.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+namespace mamori {
+
+void BlockingProbe::Start(ProbeEnv& env, MonoTime deadline, ProbeDone done) {
+  const Clock* clock = &env.clock;
+  boost::asio::post(
+      env.pool, [this, clock, deadline, done = std::move(done)]() { done(Run(*clock, deadline)); });
+}
+
+}  // namespace mamori

@@ -1,0 +1,34 @@
+#include "mamori/probes/registry.h"
+
+#include <stdexcept>
+
+namespace mamori {
+
+void RegisterAllProbes(ProbeRegistry& registry);  // generated: registry_list.cc
+
+void ProbeRegistry::Add(std::string type, std::string description, ProbeFactory factory) {
+  if (entries_.count(type)) throw std::logic_error("check type registered twice: " + type);
+  entries_[type] = Entry{type, std::move(description), std::move(factory)};
+}
+
+const ProbeRegistry::Entry* ProbeRegistry::Find(std::string_view type) const {
+  auto it = entries_.find(type);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> ProbeRegistry::Types() const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : entries_) out.push_back(k);
+  return out;
+}
+
+const ProbeRegistry& BuiltinProbes() {
+  static const ProbeRegistry registry = [] {
+    ProbeRegistry r;
+    RegisterAllProbes(r);
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace mamori

@@ -1,0 +1,46 @@
+// ProbeRegistry: maps a check `type:` to the factory that builds its Probe from
+// the check's configuration node.
+//
+// Each check type lives in src/mamori/probes/<type>_probe.cc and defines
+// mamori::probes::<type>::Register(ProbeRegistry&); the build generates the
+// list of those calls from the file names, so adding a check type is one new
+// file (plus its test) and nothing else. BuiltinProbes() is built once, on
+// first use, and read-only afterwards (thread-safe).
+//
+// A factory reads its keys from the node (common keys such as name, type,
+// interval and timeout are already consumed by the loader), reports problems
+// through node.Error*/Get*, and returns nullptr if the check cannot be built.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mamori/config/node.h"
+#include "mamori/probes/probe.h"
+
+namespace mamori {
+
+using ProbeFactory = std::function<std::unique_ptr<Probe>(config::ConfigNode& node)>;
+
+class ProbeRegistry {
+ public:
+  struct Entry {
+    std::string type;
+    std::string description;  // one line, for `mamori check-types`
+    ProbeFactory factory;
+  };
+  void Add(std::string type, std::string description, ProbeFactory factory);
+  const Entry* Find(std::string_view type) const;
+  std::vector<std::string> Types() const;
+  const std::map<std::string, Entry, std::less<>>& entries() const { return entries_; }
+
+ private:
+  std::map<std::string, Entry, std::less<>> entries_;
+};
+
+const ProbeRegistry& BuiltinProbes();
+
+}  // namespace mamori
