@@ -1,0 +1,43 @@
+// Runner: starts probes with a deadline and delivers exactly one Observation
+// per run, on the event loop's thread, with time and duration filled in.
+//
+// The runner enforces timeouts itself as a backstop: a probe should honour its
+// deadline, but if it has not answered `kGrace` after it, the run is reported
+// UNKNOWN ("did not finish within 10s") and a late answer is dropped. So one
+// misbehaving probe can never stall scheduling.
+//
+// Ownership: the runner borrows the io_context, pool and HTTP client; they must
+// outlive every run. Threading: Run() must be called on the io_context's
+// thread; callbacks arrive there too.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "mamori/config/config.h"
+#include "mamori/probes/probe.h"
+
+namespace mamori {
+
+class Runner {
+ public:
+  static constexpr Duration kGrace = std::chrono::seconds(1);
+
+  Runner(const Clock& clock, boost::asio::io_context& io, boost::asio::thread_pool& pool,
+         HttpClient* http);
+
+  void Run(std::shared_ptr<Probe> probe, Duration timeout, std::function<void(Observation)> done);
+
+  ProbeEnv& env() { return env_; }
+
+ private:
+  ProbeEnv env_;
+};
+
+// Runs every check of `config` once, concurrently, and returns the
+// observations in config order. Owns its own event loop and worker pool; `http`
+// (may be null if no check uses HTTP) is borrowed. Used by `mamori check` and
+// `mamori doctor`.
+std::vector<Observation> RunChecksOnce(const Config& config, const Clock& clock, HttpClient* http);
+
+}  // namespace mamori

@@ -1,0 +1,68 @@
+#include "mamori/engine/scheduler.h"
+
+namespace mamori {
+
+Duration StableOffset(std::string_view name, Duration interval) {
+  // FNV-1a, then a 64-bit finaliser so similar names ("web-1", "web-2")
+  // land far apart.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : name) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  const auto n = static_cast<uint64_t>(interval.count());
+  return n == 0 ? Duration(0) : Duration(static_cast<int64_t>(h % n));
+}
+
+void Scheduler::Reset(std::vector<Slot> slots, WallTime wall, MonoTime mono) {
+  slots_ = std::move(slots);
+  next_.assign(slots_.size(), MonoTime{});
+  generation_.assign(slots_.size(), 0);
+  heap_ = {};
+  const int64_t wall_ns = std::chrono::duration_cast<Duration>(wall.time_since_epoch()).count();
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const int64_t iv = slots_[i].interval.count();
+    if (iv <= 0) continue;
+    const int64_t phase = StableOffset(slots_[i].name, slots_[i].interval).count();
+    int64_t delay = (phase - wall_ns % iv) % iv;
+    if (delay < 0) delay += iv;
+    next_[i] = mono + Duration(delay);
+    heap_.push({next_[i], i, 0});
+  }
+}
+
+std::optional<MonoTime> Scheduler::NextDue() const {
+  if (heap_.empty()) return std::nullopt;
+  return heap_.top().when;
+}
+
+std::vector<Scheduler::Due> Scheduler::PopDue(MonoTime now) {
+  std::vector<Due> out;
+  while (!heap_.empty() && heap_.top().when <= now) {
+    Item it = heap_.top();
+    heap_.pop();
+    if (it.generation != generation_[it.index]) continue;
+    out.push_back({it.index, it.when});
+    const Duration iv = slots_[it.index].interval;
+    MonoTime next = next_[it.index];
+    if (next <= now) {
+      // Skip missed slots: jump to the first regular slot after now.
+      const int64_t behind = (now - next).count() / iv.count() + 1;
+      next += iv * behind;
+    }
+    next_[it.index] = next;
+    heap_.push({next, it.index, generation_[it.index]});
+  }
+  return out;
+}
+
+void Scheduler::RunAt(size_t index, MonoTime when) {
+  if (index >= slots_.size()) return;
+  ++generation_[index];
+  heap_.push({when, index, generation_[index]});
+}
+
+}  // namespace mamori

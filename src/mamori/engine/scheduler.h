@@ -1,0 +1,64 @@
+// Scheduler: decides when each check runs next. It knows nothing of probes; it
+// hands out check indices that are due.
+//
+// Every check runs at its interval with a stable phase: a per-check offset
+// derived from a hash of its name, measured against wall-clock time. So a check
+// runs at the same second of the minute across restarts, and 1,000 checks with
+// the same interval spread evenly over it instead of firing in one millisecond.
+// A check that falls behind (machine suspended, run still in flight) skips the
+// missed slots rather than running in a burst.
+//
+// Driven by the times passed in (testable with FakeClock); not thread-safe: the
+// daemon's event loop owns it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "mamori/util/clock.h"
+
+namespace mamori {
+
+// The phase of a check within its interval, in [0, interval).
+Duration StableOffset(std::string_view name, Duration interval);
+
+class Scheduler {
+ public:
+  struct Slot {
+    std::string name;
+    Duration interval;
+  };
+  struct Due {
+    size_t index;   // into the slots given to Reset
+    MonoTime when;  // when it was due (lateness = now - when)
+  };
+
+  // Replaces every slot. `wall` and `mono` are the same instant on both clocks.
+  void Reset(std::vector<Slot> slots, WallTime wall, MonoTime mono);
+  // The earliest due time, if any slot exists.
+  std::optional<MonoTime> NextDue() const;
+  // Every slot due at `now` (in due order); each is rescheduled to its next
+  // slot after `now`.
+  std::vector<Due> PopDue(MonoTime now);
+  // Moves a slot's next run to `when` (e.g. "now", after a maintenance window);
+  // its regular phase resumes afterwards.
+  void RunAt(size_t index, MonoTime when);
+  size_t size() const { return slots_.size(); }
+
+ private:
+  struct Item {
+    MonoTime when;
+    size_t index;
+    uint64_t generation;
+    bool operator>(const Item& o) const { return when > o.when; }
+  };
+  std::vector<Slot> slots_;
+  std::vector<MonoTime> next_;        // regular next run per slot
+  std::vector<uint64_t> generation_;  // bumps invalidate stale heap items
+  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> heap_;
+};
+
+}  // namespace mamori

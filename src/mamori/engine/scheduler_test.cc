@@ -1,0 +1,90 @@
+#include "mamori/engine/scheduler.h"
+
+#include <gtest/gtest.h>
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace mamori {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Scheduler, OffsetIsStableAndWithinTheInterval) {
+  EXPECT_EQ(StableOffset("blog", 60s), StableOffset("blog", 60s));
+  EXPECT_NE(StableOffset("blog", 60s), StableOffset("blog2", 60s));
+  for (int i = 0; i < 1000; ++i) {
+    Duration d = StableOffset("check-" + std::to_string(i), 1s);
+    EXPECT_GE(d.count(), 0);
+    EXPECT_LT(d, Duration(1s));
+  }
+}
+
+TEST(Scheduler, ThousandChecksWithOneIntervalDoNotFireInTheSameMillisecond) {
+  FakeClock clock;
+  Scheduler s;
+  std::vector<Scheduler::Slot> slots;
+  for (int i = 0; i < 1000; ++i) slots.push_back({"web-" + std::to_string(i), 60s});
+  s.Reset(slots, clock.Now(), clock.Monotonic());
+  std::map<int64_t, int> per_ms;
+  size_t fired = 0;
+  for (int ms = 0; ms < 60'000; ++ms) {
+    auto due = s.PopDue(clock.Monotonic());
+    fired += due.size();
+    if (!due.empty()) per_ms[ms] = static_cast<int>(due.size());
+    clock.Advance(1ms);
+  }
+  EXPECT_EQ(fired, 1000u);  // each exactly once in the first minute
+  int worst = 0;
+  for (auto& [ms, n] : per_ms) worst = std::max(worst, n);
+  // 1000 checks over 60,000 ms: a good spread puts at most a handful together.
+  EXPECT_LE(worst, 4) << "checks bunch up";
+  // And they are spread over the whole minute, not a corner of it.
+  EXPECT_LT(per_ms.begin()->first, 1000);
+  EXPECT_GT(per_ms.rbegin()->first, 59'000);
+}
+
+TEST(Scheduler, RunsAtTheIntervalAndKeepsPhaseAcrossRestarts) {
+  FakeClock clock;
+  Scheduler a;
+  a.Reset({{"db", 10s}}, clock.Now(), clock.Monotonic());
+  MonoTime first = *a.NextDue();
+  ASSERT_LT(first - clock.Monotonic(), Duration(10s));
+  clock.Advance(first - clock.Monotonic());
+  ASSERT_EQ(a.PopDue(clock.Monotonic()).size(), 1u);
+  EXPECT_EQ(*a.NextDue() - first, Duration(10s));
+  // A restart 3.5 s later keeps the same phase against wall time.
+  clock.Advance(3500ms);
+  Scheduler b;
+  b.Reset({{"db", 10s}}, clock.Now(), clock.Monotonic());
+  EXPECT_EQ(*b.NextDue(), *a.NextDue());
+}
+
+TEST(Scheduler, SkipsMissedSlotsInsteadOfBursting) {
+  FakeClock clock;
+  Scheduler s;
+  s.Reset({{"x", 1s}}, clock.Now(), clock.Monotonic());
+  clock.Advance(10s + 500ms);  // e.g. the machine was suspended
+  auto due = s.PopDue(clock.Monotonic());
+  EXPECT_EQ(due.size(), 1u);
+  EXPECT_TRUE(s.PopDue(clock.Monotonic()).empty());
+  EXPECT_GT(*s.NextDue(), clock.Monotonic());
+  EXPECT_LE(*s.NextDue() - clock.Monotonic(), Duration(1s));
+}
+
+TEST(Scheduler, RunAtOverridesOnceThenPhaseResumes) {
+  FakeClock clock;
+  Scheduler s;
+  s.Reset({{"x", 60s}}, clock.Now(), clock.Monotonic());
+  MonoTime regular = *s.NextDue();
+  s.RunAt(0, clock.Monotonic());
+  auto due = s.PopDue(clock.Monotonic());
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].index, 0u);
+  // The next regular run is still on phase.
+  MonoTime next = *s.NextDue();
+  EXPECT_EQ((next - regular).count() % Duration(60s).count(), 0);
+}
+
+}  // namespace
+}  // namespace mamori
