@@ -1,16 +1,164 @@
 #include "mamori/cli/commands.h"
 
+#include <fmt/format.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <iostream>
+
+#include "mamori/cli/default_config.h"
+#include "mamori/cli/output.h"
+#include "mamori/config/config.h"
+#include "mamori/engine/runner.h"
+#include "mamori/probes/http_client.h"
 
 namespace mamori::cli {
+namespace {
+
+constexpr int kExitUsage = 64;   // sysexits.h EX_USAGE
+constexpr int kExitConfig = 78;  // sysexits.h EX_CONFIG (`config validate`)
+constexpr int kExitUnknown = 3;  // Nagios UNKNOWN: we could not check
+
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool UsesType(const Config& c, std::string_view type) {
+  for (const auto& k : c.checks)
+    if (k.type == type) return true;
+  return false;
+}
+
+// Loads -c FILE, or the embedded default when `file` is empty. Prints the
+// diagnostics and returns null on error.
+std::unique_ptr<Config> LoadOrReport(const std::string& file,
+                                     const std::string& data_dir_override) {
+  ConfigLoad load = file.empty()
+                        ? LoadConfigText(DefaultConfigYaml(DefaultDataDir()), "<embedded default>")
+                        : LoadConfigFile(file);
+  if (!load.config) {
+    std::cerr << load.diagnostics.ToString();
+    std::cerr << fmt::format("mamori: {} error{} in {}\n", load.diagnostics.size(),
+                             load.diagnostics.size() == 1 ? "" : "s",
+                             file.empty() ? "the embedded default" : file);
+    return nullptr;
+  }
+  if (!data_dir_override.empty()) load.config->data_dir = data_dir_override;
+  return std::move(load.config);
+}
+
+int RunOnceAndPrint(const Config& config, bool json, const std::vector<std::string>& only) {
+  Config subset;
+  const Config* use = &config;
+  if (!only.empty()) {
+    subset.file = config.file;
+    subset.data_dir = config.data_dir;
+    for (const auto& name : only) {
+      const CheckConfig* c = config.FindCheck(name);
+      if (!c) {
+        std::cerr << fmt::format("mamori: no check named '{}' in {}\n", name, config.file);
+        return kExitUnknown;
+      }
+      subset.checks.push_back(*c);
+    }
+    use = &subset;
+  }
+  SystemClock clock;
+  std::unique_ptr<HttpClient> http;
+  if (UsesType(*use, "http")) http = MakeCurlHttpClient();
+  std::vector<Observation> obs = RunChecksOnce(*use, clock, http.get());
+  std::vector<ResultRow> rows;
+  for (size_t i = 0; i < obs.size(); ++i)
+    rows.push_back(RowFromObservation(use->checks[i].name, use->checks[i].type, obs[i]));
+  if (json) {
+    std::cout << Dump(ToJson(rows)) << "\n";
+  } else {
+    std::cout << FormatTable(rows, isatty(STDOUT_FILENO));
+  }
+  return ExitCode(WorstStatus(rows));
+}
+
+}  // namespace
 
 int Main(int argc, char** argv) {
-  CLI::App app{"mamori: a small, fast watchdog for your own servers"};
+  CLI::App app{
+      "mamori: a small, fast watchdog for your own servers.\n"
+      "Exit codes follow the Nagios convention: 0 ok, 1 warning, 2 critical, 3 unknown."};
   app.set_version_flag("--version", std::string("mamori ") + MAMORI_VERSION);
   app.require_subcommand(1);
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  app.fallthrough(false);
+
+  // doctor
+  bool doctor_json = false, print_config = false;
+  auto* doctor =
+      app.add_subcommand("doctor",
+                         "Check this machine with no configuration: filesystems, memory, load, "
+                         "TCP listeners, time sync");
+  doctor->add_flag("--json", doctor_json, "Print a JSON array instead of a table");
+  doctor->add_flag("--print-config", print_config,
+                   "Print the generated configuration (a starting point for -c) and exit");
+
+  // check
+  std::string check_file;
+  bool check_json = false;
+  std::vector<std::string> only;
+  auto* check =
+      app.add_subcommand("check", "Run every configured check once and print the results");
+  check->add_option("-c,--config", check_file, "Configuration file (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  check->add_flag("--json", check_json, "Print a JSON array instead of a table");
+  check->add_option("--only", only, "Run only these checks (repeatable)");
+
+  // config validate
+  auto* cfg = app.add_subcommand("config", "Work with configuration files");
+  cfg->require_subcommand(1);
+  std::string validate_file;
+  auto* validate = cfg->add_subcommand(
+      "validate", "Exit 0 if the file is valid, else print every error as FILE:LINE:COL");
+  validate->add_option("-c,--config", validate_file, "Configuration file (YAML)")->required();
+  auto* types = app.add_subcommand("check-types", "List the check types this build knows");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  }
+
+  if (*doctor) {
+    if (print_config) {
+      std::cout << DefaultConfigYaml(DefaultDataDir());
+      return 0;
+    }
+    auto config = LoadOrReport("", "");
+    if (!config) return kExitUnknown;
+    return RunOnceAndPrint(*config, doctor_json, {});
+  }
+  if (*check) {
+    auto config = LoadOrReport(check_file, "");
+    if (!config) return kExitUnknown;
+    return RunOnceAndPrint(*config, check_json, only);
+  }
+  if (*validate) {
+    ConfigLoad load = LoadConfigFile(validate_file);
+    if (!load.config) {
+      std::cerr << load.diagnostics.ToString();
+      std::cerr << fmt::format("{}: {} error{}\n", validate_file, load.diagnostics.size(),
+                               load.diagnostics.size() == 1 ? "" : "s");
+      return kExitConfig;
+    }
+    std::cout << fmt::format("{}: valid ({} check{}, data_dir {})\n", validate_file,
+                             load.config->checks.size(), load.config->checks.size() == 1 ? "" : "s",
+                             load.config->data_dir);
+    return 0;
+  }
+  if (*types) {
+    for (const auto& [name, entry] : BuiltinProbes().entries())
+      std::cout << fmt::format("{:<12} {}\n", name, entry.description);
+    return 0;
+  }
+  return kExitUsage;
 }
 
 }  // namespace mamori::cli

@@ -62,6 +62,7 @@ void ReadCheck(ConfigNode& n, const CheckDefaults& defaults, const ProbeRegistry
   c.where = n.location();
   auto name = n.GetString("name");
   auto type = n.GetString("type");
+  if (name && IsValidCheckName(*name)) n.set_what(fmt::format("check '{}'", *name));
   if (!name) {
     n.Error("missing 'name'", "give every check a unique name, e.g. name: root-disk");
   } else if (!IsValidCheckName(*name)) {
@@ -72,8 +73,7 @@ void ReadCheck(ConfigNode& n, const CheckDefaults& defaults, const ProbeRegistry
     n.ErrorAt("name", fmt::format("duplicate check name '{}'", *name),
               "check names must be unique");
   }
-  std::string what = name ? fmt::format("check '{}'", *name) : n.what();
-  n.set_what(what);
+  const std::string what = n.what();
   c.name = name.value_or("");
   c.description = n.GetString("description").value_or("");
   c.tags = n.GetStringList("tags").value_or(std::vector<std::string>{});
@@ -98,11 +98,12 @@ void ReadCheck(ConfigNode& n, const CheckDefaults& defaults, const ProbeRegistry
             "a check must finish before its next run: lower timeout or raise interval");
   }
   ReadThresholds(n, c.thresholds);
-  n.Known("enabled");
-  if (auto enabled = n.GetBool("enabled"); enabled && !*enabled) return;
+  // A disabled check is still validated, so enabling it later holds no surprise.
+  const bool enabled = n.GetBool("enabled").value_or(true);
   if (!type) {
-    n.Error(fmt::format("{}: missing 'type'", what),
+    n.Error("missing 'type'",
             "set type to one of: " + fmt::format("{}", fmt::join(registry.Types(), ", ")));
+    n.KnowAll();
     return;
   }
   const auto* entry = registry.Find(*type);
@@ -111,6 +112,7 @@ void ReadCheck(ConfigNode& n, const CheckDefaults& defaults, const ProbeRegistry
     n.ErrorAt("type", fmt::format("unknown check type '{}'", *type),
               best.empty() ? "known types: " + fmt::format("{}", fmt::join(registry.Types(), ", "))
                            : fmt::format("did you mean '{}'?", best));
+    n.KnowAll();
     return;
   }
   c.type = *type;
@@ -118,12 +120,11 @@ void ReadCheck(ConfigNode& n, const CheckDefaults& defaults, const ProbeRegistry
   std::unique_ptr<Probe> probe = entry->factory(n);
   if (!probe) {
     if (n.diagnostics().size() == before)
-      n.Error(fmt::format("{}: could not be set up", what),
-              "see docs/CONFIGURATION.md for type " + c.type);
+      n.Error("could not be set up", "see docs/CONFIGURATION.md for type " + c.type);
     return;
   }
   c.probe = std::move(probe);
-  out.push_back(std::move(c));
+  if (enabled) out.push_back(std::move(c));
 }
 
 }  // namespace

@@ -206,6 +206,12 @@ std::optional<std::vector<ConfigNode>> ConfigNode::GetMapList(std::string_view k
   return out;
 }
 
+void ConfigNode::KnowAll() {
+  if (!state_->node.IsMap()) return;
+  for (const auto& kv : state_->node)
+    if (kv.first.IsScalar()) state_->known.insert(kv.first.Scalar());
+}
+
 void ConfigNode::CheckUnknownKeys() {
   if (state_->node.IsMap()) {
     std::vector<std::string> known(state_->known.begin(), state_->known.end());

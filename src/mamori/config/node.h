@@ -57,6 +57,9 @@ class ConfigNode {
   std::optional<std::vector<ConfigNode>> GetMapList(std::string_view key);
   // Marks a key as known without reading it (for keys handled elsewhere).
   void Known(std::string_view key) { state_->known.insert(std::string(key)); }
+  // Marks every key known: used when a node cannot be interpreted at all (an
+  // unknown check type), so its keys don't drown the real error.
+  void KnowAll();
 
   void Error(std::string message, std::string hint = "");
   void ErrorAt(std::string_view key, std::string message, std::string hint = "");
