@@ -43,8 +43,8 @@ class DiskProbe final : public BlockingProbe {
     }
     const double frsize = st.f_frsize ? static_cast<double>(st.f_frsize) : st.f_bsize;
     const double total = static_cast<double>(st.f_blocks) * frsize;
-    const double used = static_cast<double>(st.f_blocks - std::min(st.f_bfree, st.f_blocks)) *
-                        frsize;
+    const double used =
+        static_cast<double>(st.f_blocks - std::min(st.f_bfree, st.f_blocks)) * frsize;
     const double avail = static_cast<double>(st.f_bavail) * frsize;
     const double used_pct = used + avail > 0 ? used * 100.0 / (used + avail) : 0.0;
 

@@ -39,9 +39,9 @@ Observation LoadProbe::Run(const Clock&, MonoTime) {
     size_t end = s.find_first_of(" \n");
     auto v = ToDouble(s.substr(0, end));
     if (!v)
-      return Observation::Make(CheckStatus::kUnknown,
-                               fmt::format("{}/loadavg is malformed: '{}'", proc_root_,
-                                           procfs::Printable(*text)));
+      return Observation::Make(
+          CheckStatus::kUnknown,
+          fmt::format("{}/loadavg is malformed: '{}'", proc_root_, procfs::Printable(*text)));
     load[i] = *v;
     s.remove_prefix(end == std::string_view::npos ? s.size() : end);
   }

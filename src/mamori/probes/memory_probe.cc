@@ -74,9 +74,9 @@ Observation MemoryProbe::Run(const Clock&, MonoTime) {
   if (!avail) {
     auto f = get("MemFree"), b = get("Buffers"), c = get("Cached");
     if (!f)
-      return Observation::Make(CheckStatus::kUnknown,
-                               fmt::format("{}/meminfo has neither MemAvailable nor MemFree",
-                                           proc_root_));
+      return Observation::Make(
+          CheckStatus::kUnknown,
+          fmt::format("{}/meminfo has neither MemAvailable nor MemFree", proc_root_));
     avail = *f + b.value_or(0) + c.value_or(0);
   }
   uint64_t available = std::min(*avail, *total);
@@ -118,8 +118,8 @@ std::unique_ptr<Probe> Build(config::ConfigNode& node) {
   if (auto v = node.GetPercent("swap_critical")) o.swap_critical = *v;
   bool ok = true;
   if (o.warning > o.critical) {
-    node.ErrorAt("warning", fmt::format("{} is above critical ({})", Limit(o.warning),
-                                        Limit(o.critical)),
+    node.ErrorAt("warning",
+                 fmt::format("{} is above critical ({})", Limit(o.warning), Limit(o.critical)),
                  "warning must be lower than or equal to critical");
     ok = false;
   }

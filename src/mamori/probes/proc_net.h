@@ -37,8 +37,8 @@ struct TcpEntry {
 
   // "127.0.0.1", "::", "::ffff:10.0.0.1"
   std::string LocalAddress() const;
-  bool IsAnyAddress() const;   // 0.0.0.0 or ::
-  bool IsV4Mapped() const;     // ::ffff:a.b.c.d in a tcp6 table
+  bool IsAnyAddress() const;  // 0.0.0.0 or ::
+  bool IsV4Mapped() const;    // ::ffff:a.b.c.d in a tcp6 table
 };
 
 struct TcpTable {
