@@ -1,0 +1,62 @@
+// Check type "timesync": is the system clock synchronized, how far off may it
+// be, and which time daemon keeps it (incident 2: ntpd stopped after a
+// maintenance window and the clock ran 3 hours off, unnoticed).
+//
+// The kernel's view comes from ntp_adjtime(2) in read-only mode (no privilege
+// needed): STA_UNSYNC (set by the kernel once the maximum error passes 16 s
+// without a daemon updating it), the estimated and maximum errors and the
+// last measured offset. The daemon is found by scanning <proc_root>/*/comm
+// for chronyd, ntpd (ntp and OpenNTPD), systemd-timesyncd and ntpd-rs. In a
+// container the kernel clock is the host's: it can be synchronized with no
+// daemon visible, which is reported as such and is fine.
+//
+// Unsynchronized is WARNING (not CRITICAL: the services still run, but
+// timestamps go wrong), unless allow_unsynced; an offset above max_offset
+// (default 100ms) is WARNING too. Evaluate() is the pure decision, so its
+// edges are testable with crafted readings; Run() feeds it the real ones.
+// Stateless; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "mamori/probes/probe.h"
+#include "mamori/util/result.h"
+
+namespace mamori::probes::timesync {
+
+struct KernelTime {
+  int state = 0;            // ntp_adjtime return: TIME_OK ... TIME_ERROR
+  bool unsynced = true;     // STA_UNSYNC set, or state TIME_ERROR
+  int64_t offset_ns = 0;    // last offset applied by the daemon
+  int64_t maxerror_us = 0;  // maximum error bound
+  int64_t esterror_us = 0;  // estimated error
+};
+
+// Reads the kernel's clock state; an Error only if the call itself fails.
+Result<KernelTime> ReadKernelTime();
+
+// comm names of the known time daemons running under proc_root, sorted,
+// each shown once ("systemd-timesyncd" for its 15-byte comm).
+std::vector<std::string> RunningTimeDaemons(const std::string& proc_root);
+
+struct Options {
+  Duration max_offset = std::chrono::milliseconds(100);
+  bool allow_unsynced = false;
+};
+
+Observation Evaluate(const KernelTime& t, const std::vector<std::string>& daemons,
+                     const Options& o);
+
+class TimesyncProbe final : public BlockingProbe {
+ public:
+  explicit TimesyncProbe(Options o, std::string proc_root = "/proc")
+      : o_(o), proc_root_(std::move(proc_root)) {}
+  Observation Run(const Clock& clock, MonoTime deadline) override;
+
+ private:
+  Options o_;
+  std::string proc_root_;
+};
+
+}  // namespace mamori::probes::timesync
