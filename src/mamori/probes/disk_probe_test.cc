@@ -13,7 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
+#include <sstream>
 
 #include "testing/probe_harness.h"
 
@@ -41,9 +41,13 @@ int DfUsePercent(const std::string& path) {
   if (!p) return -1;
   char line[512];
   int pct = -1;
+  // Filesystem 1024-blocks Used Available Capacity Mounted-on
   while (std::fgets(line, sizeof(line), p)) {
-    std::cmatch m;
-    if (std::regex_search(line, m, std::regex(R"( (\d+)% )"))) pct = std::stoi(m[1]);
+    std::istringstream in(line);
+    std::string fs, blocks, used, avail, capacity;
+    if (in >> fs >> blocks >> used >> avail >> capacity && !capacity.empty() &&
+        capacity.back() == '%' && std::isdigit(static_cast<unsigned char>(capacity[0])))
+      pct = std::stoi(capacity);
   }
   ::pclose(p);
   return pct;
@@ -210,7 +214,9 @@ TEST(DiskProbeConfig, GoldenErrors) {
   EXPECT_EQ(errors, "test.yaml:2:36: check 'd': unknown key 'warnng'; did you mean 'warning'?\n");
   EXPECT_EQ(h.Build("{name: d, type: disk, warning: 80}", &errors), nullptr);
   EXPECT_NE(errors.find("test.yaml:2:5: check 'd': missing 'path'"), std::string::npos) << errors;
-  EXPECT_NE(errors.find("test.yaml:2:36: check 'd': 'warning': invalid percentage '80'"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("test.yaml:2:36: check 'd': 'warning': invalid percentage '80'"),
+            std::string::npos)
+      << errors;
   EXPECT_EQ(h.Build("{name: d, type: disk, path: var/lib}", &errors), nullptr);
   EXPECT_EQ(errors,
             "test.yaml:2:33: check 'd': 'path': 'var/lib' is not an absolute path; write the "
