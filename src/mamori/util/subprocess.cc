@@ -272,6 +272,9 @@ Result<ProcessResult> RunProcess(const ProcessOptions& o) {
   rc |= posix_spawn_file_actions_adddup2(&sp.actions, out_pipe->write.get(), STDOUT_FILENO);
   rc |= posix_spawn_file_actions_adddup2(
       &sp.actions, o.merge_stderr ? out_pipe->write.get() : err_pipe->write.get(), STDERR_FILENO);
+  // Descriptors someone else opened without O_CLOEXEC (libraries do) must
+  // not reach a plugin either.
+  rc |= posix_spawn_file_actions_addclosefrom_np(&sp.actions, 3);
   if (!o.working_dir.empty())
     rc |= posix_spawn_file_actions_addchdir_np(&sp.actions, o.working_dir.c_str());
   sigset_t empty;

@@ -14,7 +14,8 @@
 // Threading: RunProcess blocks the calling thread (call it from a worker pool,
 // never from an event loop); concurrent calls from different threads are
 // fine. All descriptors are close-on-exec, so a child spawned by another
-// thread at the same moment inherits none of them.
+// thread at the same moment inherits none of them, and the child itself gets
+// only stdin, stdout and stderr (everything from 3 up is closed).
 //
 // Failure: a program that cannot be started (no such file, permission denied,
 // bad working directory, NUL byte in an argument) is an Error whose message
