@@ -204,8 +204,10 @@ std::unique_ptr<Probe> Make(config::ConfigNode& n) {
       const std::string& name = kv.first.Scalar();
       auto value = env->GetString(name);
       if (!IsEnvName(name)) {
-        n.ErrorAt("env", fmt::format("'{}' is not a valid environment variable name", name),
-                  "use letters, digits and '_', not starting with a digit");
+        n.diagnostics().Add(
+            config::MarkLocation(kv.first.Mark(), n.location().file),
+            fmt::format("{}: 'env': '{}' is not a valid environment variable name", n.what(), name),
+            "use letters, digits and '_', not starting with a digit");
         valid = false;
       } else if (++count > kMaxEnv) {
         n.ErrorAt("env", fmt::format("more than {} variables", kMaxEnv));
