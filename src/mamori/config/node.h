@@ -41,6 +41,9 @@ class ConfigNode {
   Location KeyLocation(std::string_view key) const;    // the key itself
   Location ValueLocation(std::string_view key) const;  // its value
   Diagnostics& diagnostics() const { return *state_->diag; }
+  // The YAML itself, for shapes the getters do not cover (a value that may be
+  // a string or a list, a mapping with free-form keys). Read-only.
+  const YAML::Node& yaml() const { return state_->node; }
 
   std::optional<std::string> GetString(std::string_view key);
   std::optional<bool> GetBool(std::string_view key);
