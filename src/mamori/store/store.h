@@ -22,8 +22,9 @@
 // the latest one per check and so never grow past the number of checks.
 //
 // Ownership: Open returns the sole owner. The Clock passed to Open must outlive
-// the Store (it is only read, for Compact's cut-offs and for observations
-// without a time). The destructor commits everything still queued and joins the
+// the Store (it is only read: for Compact's cut-offs and to stamp observations
+// and events that carry no time). Batching timers use real time, so a FakeClock
+// never stalls the writer. The destructor commits everything still queued and joins the
 // writer thread.
 //
 // Threading: every public method may be called from any thread. Reads run on a
