@@ -1,0 +1,223 @@
+// Store: mamori's history in one embedded SQLite file, <data_dir>/mamori.db, in
+// WAL mode so the daemon (the one writer) and `mamori status` (a reader) work at
+// the same time.
+//
+// What is kept: raw observations (status, duration, summary, metrics; not the
+// multi-line details), an hourly rollup per check (counts per status, duration
+// sum and max) updated in the same transaction as each observation, events
+// (state changes, flapping) and the latest CheckSnapshot per check so a
+// restarted daemon resumes where it stopped. Compact() applies the retention
+// (raw 7 d, rollups and events 400 d by default) and returns the freed pages to
+// the file system, which is how a year of a 60 s check stays within a few MB.
+// Summaries are capped at kMaxSummaryBytes and metrics at kMaxMetrics per
+// observation so no probe output can grow the file without bound.
+//
+// Writes are asynchronous and batched: Record/RecordEvent/SaveSnapshot only
+// enqueue; a dedicated writer thread commits the queue in one transaction every
+// Options::flush_interval or Options::batch_size items, whichever comes first.
+// The queue is bounded: when it is full, Record drops the observation (counted,
+// logged once) rather than stall a probe; events are never dropped (RecordEvent
+// waits up to Options::event_block before enqueueing beyond the bound, since
+// events are rare and losing one loses an incident); snapshots are coalesced to
+// the latest one per check and so never grow past the number of checks.
+//
+// Ownership: Open returns the sole owner. The Clock passed to Open must outlive
+// the Store (it is only read: for Compact's cut-offs and to stamp observations
+// and events that carry no time). Batching timers use real time, so a FakeClock
+// never stalls the writer. The destructor commits everything still queued and joins the
+// writer thread.
+//
+// Threading: every public method may be called from any thread. Reads run on a
+// separate read-only connection (serialised by a mutex), so they see what has
+// been committed, not what is still queued: call Flush() first when that
+// matters. Compact() runs on the writer thread, between batches.
+//
+// Failure: Open returns a clear message naming the path (not a directory, not a
+// mamori database, created by a newer mamori, no data yet...) and never deletes
+// or rewrites a file it did not create. A failed commit (disk full, I/O error)
+// is logged and retried with back-off, the batch kept; Flush() reports that
+// error instead of blocking. Read methods return errors as values. Nothing a
+// probe writes into a summary or metric can make a statement fail.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mamori/config/config.h"
+#include "mamori/engine/check_state.h"
+#include "mamori/probes/probe.h"
+#include "mamori/store/sqlite.h"
+#include "mamori/util/clock.h"
+#include "mamori/util/result.h"
+#include "mamori/util/state.h"
+
+namespace mamori {
+
+// One raw observation as read back from the store.
+struct StoredObservation {
+  WallTime time{};
+  CheckStatus status = CheckStatus::kUnknown;
+  Duration duration{};
+  std::string summary;
+  std::vector<Metric> metrics;
+};
+
+// One hour of one check. `hour` is the start of the hour (UTC, unix-aligned).
+struct Rollup {
+  WallTime hour{};
+  int64_t n_ok = 0;
+  int64_t n_warning = 0;
+  int64_t n_critical = 0;
+  int64_t n_unknown = 0;
+  Duration duration_sum{};
+  Duration duration_max{};
+  int64_t total() const { return n_ok + n_warning + n_critical + n_unknown; }
+};
+
+class Store {
+ public:
+  enum class OpenMode {
+    kReadWrite,  // the daemon: creates data_dir (0700) and the schema, starts the writer
+    kReadOnly,   // `mamori status` and friends: reads only, never creates anything
+  };
+
+  struct Options {
+    Duration flush_interval = std::chrono::milliseconds(200);  // max latency of a queued write
+    size_t batch_size = 2000;         // commit at once when this many items are queued
+    size_t queue_capacity = 100'000;  // observations beyond this are dropped
+    Duration event_block = std::chrono::seconds(1);   // RecordEvent's wait when the queue is full
+    Duration busy_timeout = std::chrono::seconds(5);  // wait for another connection's lock
+  };
+
+  static constexpr int kSchemaVersion = 1;  // PRAGMA user_version
+  static constexpr size_t kMaxSummaryBytes = 1024;
+  static constexpr size_t kMaxMetrics = 64;
+  static constexpr size_t kMaxMetricNameBytes = 128;
+  static constexpr size_t kMaxReadRows = 100'000;  // cap on any `limit` and on Rollups()
+
+  static Result<std::unique_ptr<Store>> Open(const std::string& data_dir, const Clock& clock,
+                                             OpenMode mode, Options options);
+  static Result<std::unique_ptr<Store>> Open(const std::string& data_dir, const Clock& clock,
+                                             OpenMode mode) {
+    return Open(data_dir, clock, mode, Options());
+  }
+
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  ~Store();
+
+  // ---- writes (ReadWrite only; ignored on a ReadOnly store) ----
+
+  // Queues one observation of `check` (of check type `type`). obs.details is
+  // not stored. An observation without a time is stamped with clock.Now().
+  // Drops the observation if the queue is full (see dropped_observations()).
+  void Record(const std::string& check, const std::string& type, const Observation& obs);
+  // Queues an event; never drops it (may block up to Options::event_block).
+  void RecordEvent(const Event& event);
+  // Queues the latest snapshot of a check; replaces a queued older one.
+  void SaveSnapshot(const CheckSnapshot& snapshot);
+
+  // Blocks until everything queued before the call is committed. Returns the
+  // commit error if a commit fails meanwhile (the data stays queued and is
+  // retried). Error on a ReadOnly store.
+  Status Flush();
+
+  // Deletes raw observations older than retention.raw, rollups older than
+  // retention.rollups and events older than retention.events (relative to
+  // clock.Now()), gives the free pages back to the file system and truncates the
+  // WAL. Flushes first. The daemon calls it hourly. Error on a ReadOnly store.
+  Status Compact(const RetentionConfig& retention);
+
+  // ---- reads (any mode, any thread; committed data only) ----
+
+  // The latest snapshot of every check, ordered by name.
+  Result<std::vector<CheckSnapshot>> LoadSnapshots();
+  // Events at or after `since` (of one check, or all), newest first, at most
+  // `limit` (capped at kMaxReadRows).
+  Result<std::vector<Event>> Events(std::optional<std::string> check, WallTime since, size_t limit);
+  // Raw observations of one check at or after `since`, newest first.
+  Result<std::vector<StoredObservation>> Observations(const std::string& check, WallTime since,
+                                                      size_t limit);
+  // Hourly rollups of one check whose hour starts at or after `since`, oldest first.
+  Result<std::vector<Rollup>> Rollups(const std::string& check, WallTime since);
+
+  // Observations dropped because the queue was full, since Open.
+  uint64_t dropped_observations() const { return dropped_.load(std::memory_order_relaxed); }
+  // <data_dir>/mamori.db
+  const std::string& path() const { return path_; }
+
+ private:
+  struct ObsItem {
+    std::string check;
+    std::string type;
+    Observation obs;  // details cleared, summary and metrics capped
+  };
+  struct QueueItem {
+    uint64_t seq = 0;
+    std::optional<ObsItem> obs;  // exactly one of obs / event is set
+    std::optional<Event> event;
+  };
+  struct SnapshotItem {
+    uint64_t seq = 0;
+    CheckSnapshot snap;
+  };
+  struct Batch {
+    std::vector<QueueItem> items;
+    std::vector<SnapshotItem> snapshots;
+    uint64_t last_seq = 0;  // every item with seq <= last_seq is in this batch or committed
+    bool empty() const { return items.empty() && snapshots.empty(); }
+    size_t size() const { return items.size() + snapshots.size(); }
+  };
+  struct Writer;  // the writer connection, its prepared statements and caches
+  using Task = std::function<Status(Writer&)>;
+
+  Store(std::string path, const Clock& clock, OpenMode mode, Options options);
+
+  void WriterLoop();
+  bool HasPendingLocked() const { return !queue_.empty() || !snapshots_.empty(); }
+  Batch TakeBatchLocked();
+  Status CommitBatch(Writer& w, const Batch& batch);
+  Status RunTask(Task task);  // runs `task` on the writer thread, waits for its result
+
+  const std::string path_;
+  const Clock& clock_;
+  const OpenMode mode_;
+  const Options options_;
+
+  std::mutex read_mu_;  // guards reader_
+  sqlite::Db reader_;
+
+  std::unique_ptr<Writer> writer_;  // owned here, used only by writer_thread_
+
+  mutable std::mutex mu_;                          // guards everything below
+  std::condition_variable wake_;                   // writer: work, flush or stop
+  std::condition_variable done_;                   // Flush/RunTask: progress or error
+  std::condition_variable space_;                  // RecordEvent: room in the queue
+  std::deque<QueueItem> queue_;                    // observations and events, in order
+  std::map<std::string, SnapshotItem> snapshots_;  // latest per check
+  uint64_t next_seq_ = 0;                          // seq of the latest enqueued item
+  uint64_t committed_seq_ = 0;                     // every item with seq <= this is committed
+  int flush_waiters_ = 0;
+  uint64_t error_gen_ = 0;  // bumped on every failed commit
+  std::optional<Error> last_error_;
+  std::deque<std::pair<Task, std::shared_ptr<std::optional<Status>>>> tasks_;
+  bool stop_ = false;
+  bool writer_exited_ = false;
+
+  std::atomic<uint64_t> dropped_{0};
+  std::atomic<bool> drop_logged_{false};
+
+  std::thread writer_thread_;  // last: started once everything above exists
+};
+
+}  // namespace mamori
