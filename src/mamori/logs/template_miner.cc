@@ -16,10 +16,16 @@ constexpr std::uint32_t kNone = 0xFFFFFFFFu;
 constexpr char kVarByte = '\x01';
 
 // Byte classes, so the hot loop is one table load per byte.
-enum : std::uint8_t { kPlain = 0, kSpace = 1, kDigit = 2 };
+enum : std::uint8_t { kPlain = 0, kSpace = 1, kDigit = 2, kDelim = 4 };
 constexpr std::array<std::uint8_t, 256> MakeClasses() {
   std::array<std::uint8_t, 256> c{};
-  for (char s : {' ', '\t', '\r', '\n', '\v', '\f'}) c[static_cast<unsigned char>(s)] = kSpace;
+  // 0x01 marks variables in pattern keys, so it must not appear in a word.
+  for (char s : {' ', '\t', '\r', '\n', '\v', '\f', '\x01'}) {
+    c[static_cast<unsigned char>(s)] = kSpace;
+  }
+  for (char s : {'=', ':', '|', ',', '(', ')', '[', ']', '{', '}', '<', '>', '"', '\'', ';'}) {
+    c[static_cast<unsigned char>(s)] = kDelim;
+  }
   for (int d = '0'; d <= '9'; ++d) c[d] = kDigit;
   return c;
 }
@@ -126,7 +132,13 @@ class PatternStore {
     std::string out;
     for (std::size_t i = 0; i < toks.size(); ++i) {
       if (i) out += ' ';
-      out += names_[toks[i]];
+      for (char c : names_[toks[i]]) {
+        if (c == kVarByte) {
+          out += "<*>";
+        } else {
+          out += c;
+        }
+      }
     }
     return out;
   }
@@ -161,41 +173,154 @@ std::uint32_t MaskLine(std::string_view line, const MinerOptions& options, std::
   while (i < n) {
     while (i < n && kClass[p[i]] == kSpace) ++i;
     if (i >= n) break;
-    std::size_t start = i;
-    std::uint8_t seen = 0;
-    while (i < n) {
-      std::uint8_t c = kClass[p[i]];
-      if (c == kSpace) break;
-      seen |= c;
-      ++i;
-    }
-    std::string_view tok = line.substr(start, i - start);
-    bool var = (seen & kDigit) != 0 || IsCalendarWord(tok);
-    if (ntokens + 1 >= max_tokens && i < n) {
+    if (ntokens + 1 >= max_tokens) {
       // Token budget spent: the rest of the line is one variable.
-      while (i < n && kClass[p[i]] == kSpace) ++i;
-      if (i < n) {
-        var = true;
-        i = n;
-        *truncated = true;
-      }
-    }
-    if (var) {
+      *truncated = true;
       if (!prev_var) {
         key->push_back(kVarByte);
-        key->push_back(' ');
         ++ntokens;
+      } else {
+        key->pop_back();
       }
-      prev_var = true;
-    } else {
-      key->append(tok);
+      return ntokens;
+    }
+    // One word: segments split by delimiters; a segment holding a digit (or
+    // a month or weekday name) is a variable, and variables separated only by
+    // delimiters ("04:47:44") merge into one.
+    const std::size_t word_start = key->size();
+    bool literal = false;     // the word has a non-variable segment
+    bool last_var = false;    // the last emitted segment was a variable
+    std::size_t pending = 0;  // delimiters after a variable, not yet emitted
+    std::size_t pending_at = 0;
+    while (i < n && kClass[p[i]] != kSpace) {
+      if (kClass[p[i]] == kDelim) {
+        if (last_var) {
+          if (pending == 0) pending_at = i;
+          ++pending;
+        } else {
+          key->push_back(static_cast<char>(p[i]));
+          literal = true;
+        }
+        ++i;
+        continue;
+      }
+      std::size_t seg = i;
+      std::uint8_t seen = 0;
+      while (i < n && kClass[p[i]] != kSpace && kClass[p[i]] != kDelim) seen |= kClass[p[i++]];
+      std::string_view segment = line.substr(seg, i - seg);
+      bool var = (seen & kDigit) != 0 || IsCalendarWord(segment);
+      if (var) {
+        if (!last_var) key->push_back(kVarByte);
+        pending = 0;
+        last_var = true;
+      } else {
+        if (pending) key->append(line.substr(pending_at, pending)), literal = true;
+        pending = 0;
+        key->append(segment);
+        literal = true;
+        last_var = false;
+      }
+    }
+    if (pending) key->append(line.substr(pending_at, pending)), literal = true;
+    if (!literal) {
+      // The whole word is one variable; a run of such words is one too.
+      key->resize(word_start);
+      if (prev_var) continue;
+      key->push_back(kVarByte);
       key->push_back(' ');
       ++ntokens;
-      prev_var = false;
+      prev_var = true;
+      continue;
     }
+    key->push_back(' ');
+    ++ntokens;
+    prev_var = false;
   }
   if (!key->empty()) key->pop_back();
   return ntokens;
+}
+
+namespace {
+
+constexpr std::size_t kHeaderTokens = 12;
+
+// Whether `tok` can end a header of the given kind.
+bool EndsHeader(std::string_view tok, HeaderKind kind) {
+  switch (kind) {
+    case HeaderKind::kColon:
+      return tok.size() >= 2 && tok.back() == ':' && tok[tok.size() - 2] != ':';
+    case HeaderKind::kBracket:
+      return tok.back() == ']';
+    case HeaderKind::kDash:
+      return tok == "-";
+    case HeaderKind::kPipe:
+      return tok == "|";
+    case HeaderKind::kNone:
+      break;
+  }
+  return false;
+}
+
+// Calls f(index, token, end_offset) for the first kHeaderTokens tokens.
+template <typename F>
+void ForLeadingTokens(std::string_view line, F&& f) {
+  std::size_t i = 0;
+  for (std::size_t k = 0; k < kHeaderTokens; ++k) {
+    while (i < line.size() && kClass[static_cast<unsigned char>(line[i])] == kSpace) ++i;
+    if (i >= line.size()) return;
+    std::size_t start = i;
+    while (i < line.size() && kClass[static_cast<unsigned char>(line[i])] != kSpace) ++i;
+    if (!f(k, line.substr(start, i - start), i)) return;
+  }
+}
+
+}  // namespace
+
+std::size_t ContentStart(std::string_view line, HeaderKind kind) {
+  if (kind == HeaderKind::kNone) return 0;
+  std::size_t start = 0;
+  ForLeadingTokens(line, [&](std::size_t, std::string_view tok, std::size_t end) {
+    if (!EndsHeader(tok, kind)) return true;
+    start = end;
+    return false;
+  });
+  return start;
+}
+
+HeaderKind LearnHeader(const std::vector<std::string_view>& lines) {
+  // The header of a file has one shape: find which separator ends it in most
+  // lines; among the (nearly) equally common ones the header is the longest.
+  constexpr HeaderKind kKinds[] = {HeaderKind::kColon, HeaderKind::kBracket, HeaderKind::kDash,
+                                   HeaderKind::kPipe};
+  std::size_t covered[4] = {};
+  std::size_t index_sum[4] = {};
+  const std::size_t step = std::max<std::size_t>(1, lines.size() / 4096);  // sample big files
+  std::size_t sampled = 0;
+  for (std::size_t l = 0; l < lines.size(); l += step) {
+    ++sampled;
+    bool seen[4] = {};
+    ForLeadingTokens(lines[l], [&](std::size_t k, std::string_view tok, std::size_t) {
+      for (int j = 0; j < 4; ++j) {
+        if (!seen[j] && EndsHeader(tok, kKinds[j])) {
+          seen[j] = true;
+          ++covered[j];
+          index_sum[j] += k;
+        }
+      }
+      return true;
+    });
+  }
+  std::size_t best_cover = 0;
+  for (std::size_t c : covered) best_cover = std::max(best_cover, c);
+  if (sampled == 0 || best_cover * 10 < sampled * 6) return HeaderKind::kNone;
+  HeaderKind best = HeaderKind::kNone;
+  double best_index = -1;
+  for (int j = 0; j < 4; ++j) {
+    if (covered[j] * 10 < best_cover * 9) continue;
+    double mean = static_cast<double>(index_sum[j]) / covered[j];
+    if (mean > best_index) best_index = mean, best = kKinds[j];
+  }
+  return best;
 }
 
 }  // namespace internal
@@ -321,15 +446,23 @@ class BatchClusterer {
     // Root of each pattern: the frequency shared by the most positions (ties
     // to the higher frequency), Brain's "longest common pattern". Positions at
     // least that frequent are constants; the group key masks the others.
+    std::uint64_t total = 0;
+    for (std::uint32_t p : patterns) total += store_.count(p);
     std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, VecHash> group_index;
     std::vector<std::vector<std::uint32_t>> groups;
     std::vector<std::uint64_t> f(len);
     for (std::uint32_t p : patterns) {
       const auto& t = store_.tokens(p);
       for (std::size_t i = 0; i < len; ++i) f[i] = freq[PosKey(i, t[i])];
-      std::vector<std::uint64_t> sorted = f;
+      // Tokens every line of this length shares (header parts like a host
+      // name or a level) say nothing about the template; left in, they would
+      // outvote its real constants.
+      std::vector<std::uint64_t> sorted;
+      for (std::uint64_t x : f) {
+        if (x < total) sorted.push_back(x);
+      }
       std::sort(sorted.begin(), sorted.end());
-      std::uint64_t root = 0;
+      std::uint64_t root = total;
       std::size_t best_run = 0;
       for (std::size_t i = 0; i < sorted.size();) {
         std::size_t j = i;
@@ -346,24 +479,43 @@ class BatchClusterer {
     for (auto& g : groups) Split(len, g);
   }
 
-  // Splits a group on its lowest-cardinality column while that column looks
-  // like an enumeration (few values, each seen often) rather than a variable.
+  // Splits a group on a column that behaves like part of the template rather
+  // than a variable. Evidence: a template column is linked to another varying
+  // column (one determines the other, as two words of the same message do),
+  // while a variable combines freely with everything else (any user name with
+  // any host). A column with only distinct values proves nothing either way.
   void Split(std::size_t len, const std::vector<std::uint32_t>& group) {
-    std::uint64_t lines = 0;
-    for (std::uint32_t p : group) lines += store_.count(p);
-    std::size_t best_pos = len;
-    std::size_t best_distinct = 0;
-    std::unordered_map<std::uint32_t, std::uint64_t> values;
-    for (std::size_t i = 0; i < len; ++i) {
+    const std::size_t n = group.size();
+    std::vector<std::size_t> varying;
+    std::vector<std::size_t> distinct(len, 1);
+    std::unordered_map<std::uint32_t, std::uint32_t> values;
+    for (std::size_t i = 0; i < len && n > 1; ++i) {
       values.clear();
-      for (std::uint32_t p : group) values[store_.tokens(p)[i]] += store_.count(p);
-      if (values.size() <= 1 || values.count(kVar)) continue;
-      if (best_pos == len || values.size() < best_distinct) {
-        best_pos = i;
-        best_distinct = values.size();
-      }
+      for (std::uint32_t p : group) values.emplace(store_.tokens(p)[i], 0);
+      distinct[i] = values.size();
+      if (values.size() > 1) varying.push_back(i);
     }
-    if (best_pos < len && best_distinct <= kMaxEnumValues) {
+    std::size_t best_pos = len;
+    std::unordered_map<std::uint64_t, std::uint32_t> combos;
+    for (std::size_t a : varying) {
+      bool linked = distinct[a] <= kMaxEnumValues;
+      if (!linked && distinct[a] >= n) continue;
+      for (std::size_t b : varying) {
+        if (linked) break;
+        if (b == a) continue;
+        std::size_t most = std::max(distinct[a], distinct[b]);
+        if (most >= n) continue;
+        combos.clear();
+        for (std::uint32_t p : group) {
+          const auto& t = store_.tokens(p);
+          combos.emplace((static_cast<std::uint64_t>(t[a]) << 32) | t[b], 0);
+          if (combos.size() > most) break;
+        }
+        linked = combos.size() == most;
+      }
+      if (linked && (best_pos == len || distinct[a] < distinct[best_pos])) best_pos = a;
+    }
+    if (best_pos < len) {
       std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> parts;
       std::vector<std::uint32_t> order;
       for (std::uint32_t p : group) {
@@ -400,9 +552,13 @@ BatchResult MineBatch(const std::vector<std::string_view>& lines, const MinerOpt
   PatternStore store(options.max_templates);
   std::vector<std::uint32_t> line_pattern(lines.size());
   std::string key;
+  const internal::HeaderKind header = internal::LearnHeader(lines);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     bool cut = false;
-    std::uint32_t n = internal::MaskLine(lines[i], options, &key, &cut);
+    std::string_view line = lines[i].substr(0, options.max_line_bytes);
+    line.remove_prefix(internal::ContentStart(line, header));
+    std::uint32_t n = internal::MaskLine(line, options, &key, &cut);
+    cut = cut || lines[i].size() > options.max_line_bytes;
     if (cut) result.truncated_lines.push_back(static_cast<std::uint32_t>(i));
     bool added = false;
     line_pattern[i] = store.FindOrAdd(key, n, &added);

@@ -44,6 +44,19 @@ namespace internal {
 // (or a run of them) as a single '\x01'. Returns the token count.
 std::uint32_t MaskLine(std::string_view line, const MinerOptions& options, std::string* key,
                        bool* truncated);
+
+// What ends the header (timestamp, host, level, component) of a file's lines.
+enum class HeaderKind : std::uint8_t {
+  kNone,
+  kColon,    // "sshd[24200]:", "INFO dfs.DataNode:"
+  kBracket,  // "[10.30 16:49:06]", "[req-... - - -]"
+  kDash,     // "chrome.exe - ", "INFO [..] - "
+  kPipe,     // "... | "
+};
+// Learns the header shape from (a sample of) a file's lines.
+HeaderKind LearnHeader(const std::vector<std::string_view>& lines);
+// Offset of the content in `line` (0 when the header separator is absent).
+std::size_t ContentStart(std::string_view line, HeaderKind kind);
 }  // namespace internal
 
 class TemplateMiner {
