@@ -194,6 +194,18 @@ std::uint32_t MaskLine(std::string_view line, const MinerOptions& options, std::
     std::size_t pending_at = 0;
     while (i < n && kClass[p[i]] != kSpace) {
       if (kClass[p[i]] == kDelim) {
+        // An empty "()" or "[]" is a variable with no value, like "(host)".
+        if (i + 1 < n && ((p[i] == '(' && p[i + 1] == ')') || (p[i] == '[' && p[i + 1] == ']'))) {
+          if (pending) key->append(line.substr(pending_at, pending));
+          pending = 0;
+          key->push_back(static_cast<char>(p[i]));
+          key->push_back(kVarByte);
+          key->push_back(static_cast<char>(p[i + 1]));
+          literal = true;
+          last_var = false;
+          i += 2;
+          continue;
+        }
         if (last_var) {
           if (pending == 0) pending_at = i;
           ++pending;
@@ -459,7 +471,7 @@ class BatchClusterer {
       // outvote its real constants.
       std::vector<std::uint64_t> sorted;
       for (std::uint64_t x : f) {
-        if (x < total) sorted.push_back(x);
+        if (x <= total) sorted.push_back(x);
       }
       std::sort(sorted.begin(), sorted.end());
       std::uint64_t root = total;
