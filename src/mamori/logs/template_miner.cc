@@ -53,6 +53,16 @@ bool IsCalendarWord(std::string_view t) {
   return false;
 }
 
+// Host names and dotted identifiers (three or more labels) vary per line far
+// more often than they name a message.
+bool IsDomainLike(std::string_view t) {
+  int dots = 0;
+  for (std::size_t i = 1; i + 1 < t.size(); ++i) {
+    if (t[i] == '.' && t[i - 1] != '.' && t[i + 1] != '.') ++dots;
+  }
+  return dots >= 2 && t.find('/') == std::string_view::npos;
+}
+
 // 64-bit hash, 8 bytes at a time (the keys are short and hashed once per line).
 std::uint64_t HashBytes(std::string_view s) {
   constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
@@ -220,7 +230,7 @@ std::uint32_t MaskLine(std::string_view line, const MinerOptions& options, std::
       std::uint8_t seen = 0;
       while (i < n && kClass[p[i]] != kSpace && kClass[p[i]] != kDelim) seen |= kClass[p[i++]];
       std::string_view segment = line.substr(seg, i - seg);
-      bool var = (seen & kDigit) != 0 || IsCalendarWord(segment);
+      bool var = (seen & kDigit) != 0 || IsCalendarWord(segment) || IsDomainLike(segment);
       if (var) {
         if (!last_var) key->push_back(kVarByte);
         pending = 0;
