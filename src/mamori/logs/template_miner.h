@@ -5,16 +5,20 @@
 // format has to be configured.
 //
 // Two modes share the same tokenizer and masking:
-//  - Batch (MineBatch): two passes over a whole file. Pass one folds lines into
-//    distinct masked token sequences ("patterns"); pass two groups patterns of
-//    equal length by the bidirectional frequency of (position, token) pairs
-//    (after Brain, Yu et al. 2023) and splits each group on low-cardinality
-//    columns. This is the accurate mode, used by `mamori logs mine`.
+//  - Batch (MineBatch): two passes over a whole file. It first learns what
+//    ends the file's header (a "comp[pid]:" token, a "]", a lone "-" or "|"
+//    in the first 12 tokens of most lines) and mines only what follows; then
+//    it folds lines into distinct masked token sequences ("patterns") and
+//    groups patterns of equal length by the frequency of (position, token)
+//    pairs (after Brain, Yu et al. 2023), splitting a group on a column with
+//    at most 3 values or one linked to another varying column. This is the
+//    accurate mode, used by `mamori logs mine` (GA 0.88 on Loghub).
 //  - Streaming (TemplateMiner::Add): one line at a time, for the daemon. A new
 //    pattern joins the most similar template of the same length and leading
 //    token (Drain-style) or starts a new one. Ids are stable: a template only
 //    generalises (a position turns into <*>), it never splits. It is less
-//    accurate than batch mode because it cannot look ahead.
+//    accurate than batch mode: it cannot look ahead and does not strip the
+//    header (masked fields still differ by host or component name).
 //
 // Bounded whatever the input: a line is cut at max_line_bytes and max_tokens
 // (flagged as truncated); bytes are bytes (invalid UTF-8 is carried through
