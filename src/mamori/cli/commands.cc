@@ -6,11 +6,17 @@
 #include <cstdio>
 #include <iostream>
 
+#include <spdlog/spdlog.h>
+#include <algorithm>
 #include "mamori/cli/default_config.h"
 #include "mamori/cli/output.h"
 #include "mamori/config/config.h"
+#include "mamori/daemon/daemon.h"
 #include "mamori/engine/runner.h"
+#include "mamori/logs/mine_command.h"
 #include "mamori/probes/http_client.h"
+#include "mamori/store/store.h"
+#include "mamori/util/units.h"
 
 namespace mamori::cli {
 namespace {
@@ -78,6 +84,43 @@ int RunOnceAndPrint(const Config& config, bool json, const std::vector<std::stri
   return ExitCode(WorstStatus(rows));
 }
 
+int StatusCommand(const std::string& file, const std::string& data_dir, bool json) {
+  auto config = LoadOrReport(file, data_dir);
+  if (!config) return kExitUnknown;
+  SystemClock clock;
+  auto store = Store::Open(config->data_dir, clock, Store::OpenMode::kReadOnly);
+  if (!store.ok()) {
+    std::cerr << "mamori status: " << store.error().message() << "\n";
+    return kExitUnknown;
+  }
+  auto snaps = (*store)->LoadSnapshots();
+  if (!snaps.ok()) {
+    std::cerr << "mamori status: " << snaps.error().message() << "\n";
+    return kExitUnknown;
+  }
+  std::vector<ResultRow> rows;
+  for (const auto& c : config->checks) {
+    auto it = std::find_if(snaps->begin(), snaps->end(),
+                           [&](const CheckSnapshot& s) { return s.name == c.name; });
+    if (it != snaps->end() && it->type == c.type) {
+      rows.push_back(RowFromSnapshot(*it));
+    } else {
+      CheckSnapshot pending;
+      pending.name = c.name;
+      pending.type = c.type;
+      pending.last = CheckStatus::kUnknown;
+      pending.summary = "not checked yet";
+      rows.push_back(RowFromSnapshot(pending));
+    }
+  }
+  if (json) {
+    std::cout << Dump(ToJson(rows)) << "\n";
+  } else {
+    std::cout << FormatTable(rows, isatty(STDOUT_FILENO));
+  }
+  return ExitCode(WorstStatus(rows));
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -119,6 +162,47 @@ int Main(int argc, char** argv) {
   validate->add_option("-c,--config", validate_file, "Configuration file (YAML)")->required();
   auto* types = app.add_subcommand("check-types", "List the check types this build knows");
 
+  // run
+  std::string run_file, run_data_dir, log_level = "info";
+  std::string stats_every = "60s";
+  auto* run = app.add_subcommand(
+      "run",
+      "Run the daemon: schedule every check, keep history in DATA_DIR/mamori.db.\n"
+      "SIGHUP reloads the configuration; SIGTERM/SIGINT stop cleanly.");
+  run->add_option("-c,--config", run_file,
+                  "Configuration file (YAML); default: the embedded default for this machine");
+  run->add_option("--data-dir", run_data_dir, "Override data_dir from the configuration");
+  run->add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  run->add_option("--stats-interval", stats_every, "How often to log scheduler figures (e.g. 60s)");
+
+  // status
+  std::string status_file, status_data_dir;
+  bool status_json = false;
+  auto* status = app.add_subcommand("status",
+                                    "Show the current state of every check, read from the store "
+                                    "(works whether or not the daemon runs)");
+  status->add_option("-c,--config", status_file,
+                     "Configuration file (YAML); default: the embedded default");
+  status->add_option("--data-dir", status_data_dir, "Override data_dir from the configuration");
+  status->add_flag("--json", status_json, "Print a JSON array instead of a table");
+
+  // logs
+  auto* logs = app.add_subcommand("logs", "Work with log files");
+  logs->require_subcommand(1);
+  std::vector<std::string> mine_files;
+  std::string mine_format = "csv";
+  auto* mine = logs->add_subcommand(
+      "mine", "Group log lines into templates; prints LineId,EventId,EventTemplate");
+  mine->add_option("--format", mine_format, "Output format (csv)")->check(CLI::IsMember({"csv"}));
+  mine->add_option("files", mine_files, "Log files (raw lines, any format)")->required();
+  std::string loghub_dir = std::string(MAMORI_SOURCE_DIR) + "/../shared/loghub";
+  auto* evaluate = logs->add_subcommand("evaluate",
+                                        "Measure template mining against labelled Loghub samples "
+                                        "(Group Accuracy per dataset)");
+  evaluate->add_option("--loghub", loghub_dir,
+                       "Directory holding <Dataset>/<Dataset>_2k.log[_structured.csv]");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -153,6 +237,26 @@ int Main(int argc, char** argv) {
                              load.config->data_dir);
     return 0;
   }
+  if (*run) {
+    auto every = ParseDuration(stats_every);
+    if (!every.ok() || *every <= Duration(0)) {
+      std::cerr << "mamori run: --stats-interval: "
+                << (every.ok() ? "must be positive" : every.error().message()) << "\n";
+      return kExitUsage;
+    }
+    spdlog::set_level(spdlog::level::from_str(log_level));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    DaemonOptions opts;
+    opts.config_file = run_file;
+    opts.data_dir_override = run_data_dir;
+    opts.stats_interval = *every;
+    SystemClock clock;
+    Daemon daemon(opts, clock);
+    return daemon.Run();
+  }
+  if (*status) return StatusCommand(status_file, status_data_dir, status_json);
+  if (*mine) return logs::RunMineCommand(mine_files, mine_format, std::cout, std::cerr);
+  if (*evaluate) return logs::RunMineEvaluate(loghub_dir, std::cout);
   if (*types) {
     for (const auto& [name, entry] : BuiltinProbes().entries())
       std::cout << fmt::format("{:<12} {}\n", name, entry.description);

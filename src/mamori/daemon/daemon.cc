@@ -1,0 +1,300 @@
+#include "mamori/daemon/daemon.h"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <csignal>
+#include <thread>
+#include <unordered_map>
+
+#include "mamori/cli/default_config.h"
+#include "mamori/daemon/latency_histogram.h"
+#include "mamori/engine/check_state.h"
+#include "mamori/engine/runner.h"
+#include "mamori/engine/scheduler.h"
+#include "mamori/probes/http_client.h"
+#include "mamori/store/store.h"
+#include "mamori/util/units.h"
+
+namespace mamori {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Everything the daemon keeps per check. Shared with in-flight runs so a result
+// arriving after a reload either lands on the surviving state or is dropped.
+struct CheckRuntime {
+  CheckConfig config;
+  CheckState state;
+  bool in_flight = false;
+  bool dirty = false;    // snapshot not yet saved
+  bool retired = false;  // removed by a reload
+  CheckRuntime(CheckConfig c)
+      : config(std::move(c)), state(config.name, config.type, config.thresholds) {}
+};
+
+std::string Transition(const Event& e) {
+  std::string from = e.from ? std::string(StatusLabel(*e.from)) : "PENDING";
+  return fmt::format("{} -> {}", from, StatusLabel(e.to));
+}
+
+}  // namespace
+
+struct Daemon::Impl {
+  DaemonOptions options;
+  const Clock& clock;
+  asio::io_context io;
+  asio::thread_pool pool{std::max(4u, std::thread::hardware_concurrency() * 2)};
+  std::unique_ptr<HttpClient> http;
+  std::unique_ptr<Runner> runner;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Config> config;
+  std::vector<std::shared_ptr<CheckRuntime>> checks;  // index = scheduler slot
+  Scheduler scheduler;
+  asio::steady_timer timer{io};
+  asio::steady_timer housekeeping{io};
+  asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
+  bool stopping = false;
+
+  // Figures for the log (and the benchmarks that read it).
+  LatencyHistogram lateness_window, lateness_total;
+  uint64_t runs_window = 0, runs_total = 0, skipped_total = 0, results_total = 0;
+  MonoTime window_start{}, started{};
+  MonoTime next_stats{}, next_compact{};
+
+  Impl(DaemonOptions o, const Clock& c) : options(std::move(o)), clock(c) {}
+
+  ConfigLoad Load() {
+    if (options.config_file.empty())
+      return LoadConfigText(cli::DefaultConfigYaml(cli::DefaultDataDir()), "<embedded default>");
+    return LoadConfigFile(options.config_file);
+  }
+
+  void Apply(std::unique_ptr<Config> next) {
+    std::unordered_map<std::string, std::shared_ptr<CheckRuntime>> old;
+    for (auto& c : checks) old[c->config.name] = c;
+    std::vector<std::shared_ptr<CheckRuntime>> fresh;
+    std::vector<Scheduler::Slot> slots;
+    for (const auto& cc : next->checks) {
+      auto it = old.find(cc.name);
+      std::shared_ptr<CheckRuntime> rt;
+      if (it != old.end() && it->second->config.type == cc.type) {
+        rt = it->second;
+        rt->config = cc;
+        rt->state.set_thresholds(cc.thresholds);
+        old.erase(it);
+      } else {
+        rt = std::make_shared<CheckRuntime>(cc);
+      }
+      fresh.push_back(rt);
+      slots.push_back({cc.name, cc.interval});
+    }
+    for (auto& [name, rt] : old) rt->retired = true;
+    checks = std::move(fresh);
+    config = std::move(next);
+    scheduler.Reset(std::move(slots), clock.Now(), clock.Monotonic());
+  }
+
+  void RestoreFromStore() {
+    auto snaps = store->LoadSnapshots();
+    if (!snaps.ok()) {
+      spdlog::warn("could not read saved check state: {}; starting fresh", snaps.error().message());
+      return;
+    }
+    std::unordered_map<std::string, const CheckSnapshot*> by_name;
+    for (const auto& s : *snaps) by_name[s.name] = &s;
+    size_t restored = 0;
+    for (auto& c : checks) {
+      auto it = by_name.find(c->config.name);
+      if (it != by_name.end() && it->second->type == c->config.type) {
+        c->state.Restore(*it->second);
+        ++restored;
+      }
+    }
+    if (restored)
+      spdlog::info("restored the state of {} check(s) from {}", restored, config->data_dir);
+  }
+
+  void ArmTimer() {
+    if (stopping) return;
+    auto next = scheduler.NextDue();
+    if (!next) return;
+    timer.expires_at(std::chrono::steady_clock::time_point(next->time_since_epoch()));
+    timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) OnTimer();
+    });
+  }
+
+  void OnTimer() {
+    const MonoTime now = clock.Monotonic();
+    for (const auto& due : scheduler.PopDue(now)) {
+      auto rt = checks[due.index];
+      const Duration late = now - due.when;
+      lateness_window.Record(late);
+      lateness_total.Record(late);
+      if (rt->in_flight) {
+        ++skipped_total;
+        spdlog::debug("{}: previous run still in flight, skipping this slot", rt->config.name);
+        continue;
+      }
+      rt->in_flight = true;
+      ++runs_window;
+      ++runs_total;
+      runner->Run(rt->config.probe, rt->config.timeout,
+                  [this, rt](Observation o) { OnResult(rt, std::move(o)); });
+    }
+    ArmTimer();
+  }
+
+  void OnResult(const std::shared_ptr<CheckRuntime>& rt, Observation o) {
+    rt->in_flight = false;
+    ++results_total;
+    if (rt->retired || stopping) return;
+    store->Record(rt->config.name, rt->config.type, o);
+    for (const auto& e : rt->state.Apply(o)) {
+      if (e.kind == EventKind::kStateChange) {
+        auto level = e.to == CheckStatus::kOk ? spdlog::level::info : spdlog::level::warn;
+        spdlog::log(level, "{}: {}: {}", e.check, Transition(e), e.summary);
+      } else {
+        spdlog::warn("{}: {} ({:.0f}% state changes)", e.check, EventKindName(e.kind),
+                     rt->state.FlapPercent());
+      }
+      store->RecordEvent(e);
+    }
+    rt->dirty = true;
+  }
+
+  void SaveSnapshots() {
+    for (auto& c : checks) {
+      if (!c->dirty) continue;
+      store->SaveSnapshot(c->state.snapshot());
+      c->dirty = false;
+    }
+  }
+
+  void Housekeeping() {
+    SaveSnapshots();
+    const MonoTime now = clock.Monotonic();
+    if (now >= next_stats) {
+      const double secs = std::chrono::duration<double>(now - window_start).count();
+      spdlog::info(
+          "stats: {} checks, {} runs in {:.0f}s ({:.0f}/s), lateness p50 {:.0f}ms p99 {:.0f}ms max "
+          "{:.0f}ms, "
+          "{} skipped (still running), {} observations dropped",
+          checks.size(), runs_window, secs, secs > 0 ? runs_window / secs : 0.0,
+          lateness_window.QuantileMs(0.5), lateness_window.QuantileMs(0.99),
+          lateness_window.MaxMs(), skipped_total, store->dropped_observations());
+      lateness_window.Reset();
+      runs_window = 0;
+      window_start = now;
+      next_stats = now + options.stats_interval;
+    }
+    if (now >= next_compact) {
+      if (Status s = store->Compact(config->retention); !s.ok())
+        spdlog::warn("store compaction failed: {}", s.error().message());
+      next_compact = now + std::chrono::hours(1);
+    }
+    if (stopping) return;
+    housekeeping.expires_after(std::chrono::seconds(1));
+    housekeeping.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) Housekeeping();
+    });
+  }
+
+  void Reload() {
+    spdlog::info("SIGHUP: reloading {}",
+                 options.config_file.empty() ? "the embedded default" : options.config_file);
+    ConfigLoad load = Load();
+    if (!load.config) {
+      for (const auto& d : load.diagnostics.items()) spdlog::error("{}", d.ToString());
+      spdlog::error("reload rejected: {} error(s); the previous configuration keeps running",
+                    load.diagnostics.size());
+      return;
+    }
+    if (!options.data_dir_override.empty()) load.config->data_dir = options.data_dir_override;
+    if (load.config->data_dir != config->data_dir) {
+      spdlog::warn("data_dir changed to {}; it takes effect at the next restart (still using {})",
+                   load.config->data_dir, config->data_dir);
+      load.config->data_dir = config->data_dir;
+    }
+    const size_t before = checks.size();
+    Apply(std::move(load.config));
+    spdlog::info("reloaded: {} checks (was {})", checks.size(), before);
+    timer.cancel();
+    ArmTimer();
+  }
+
+  void WaitSignal() {
+    signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        Reload();
+        WaitSignal();
+        return;
+      }
+      spdlog::info("{}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      Stop();
+    });
+  }
+
+  void Stop() {
+    stopping = true;
+    timer.cancel();
+    housekeeping.cancel();
+    SaveSnapshots();
+    if (Status s = store->Flush(); !s.ok())
+      spdlog::error("store flush failed: {}", s.error().message());
+    const double secs = std::chrono::duration<double>(clock.Monotonic() - started).count();
+    spdlog::info(
+        "stopped after {:.1f}s: {} runs ({:.0f}/s), lateness p50 {:.1f}ms p99 {:.1f}ms max "
+        "{:.1f}ms, {} skipped",
+        secs, runs_total, secs > 0 ? runs_total / secs : 0.0, lateness_total.QuantileMs(0.5),
+        lateness_total.QuantileMs(0.99), lateness_total.MaxMs(), skipped_total);
+    signals.cancel();
+    io.stop();
+  }
+
+  int Run() {
+    ConfigLoad load = Load();
+    if (!load.config) {
+      for (const auto& d : load.diagnostics.items()) spdlog::error("{}", d.ToString());
+      spdlog::error("not starting: {} configuration error(s)", load.diagnostics.size());
+      return 78;  // EX_CONFIG
+    }
+    if (!options.data_dir_override.empty()) load.config->data_dir = options.data_dir_override;
+    auto st = Store::Open(load.config->data_dir, clock, Store::OpenMode::kReadWrite);
+    if (!st.ok()) {
+      spdlog::error("cannot open the store: {}", st.error().message());
+      return 73;  // EX_CANTCREAT
+    }
+    store = std::move(st.value());
+    http = MakeCurlHttpClient(options.http_concurrency);
+    runner = std::make_unique<Runner>(clock, io, pool, http.get());
+    Apply(std::move(load.config));
+    RestoreFromStore();
+    spdlog::info("mamori {} running {} checks from {}, data in {}", MAMORI_VERSION, checks.size(),
+                 config->file, config->data_dir);
+    started = window_start = clock.Monotonic();
+    next_stats = started + options.stats_interval;
+    next_compact = started + std::chrono::minutes(1);
+    WaitSignal();
+    ArmTimer();
+    Housekeeping();
+    io.run();
+    // Blocking probes still running finish (they honour their deadlines).
+    pool.join();
+    http.reset();
+    store.reset();
+    return 0;
+  }
+};
+
+Daemon::Daemon(DaemonOptions options, const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(options), clock)) {}
+Daemon::~Daemon() = default;
+int Daemon::Run() { return impl_->Run(); }
+
+}  // namespace mamori

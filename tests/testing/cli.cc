@@ -1,0 +1,118 @@
+#include "testing/cli.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "mamori/util/subprocess.h"
+
+extern char** environ;
+
+namespace mamori::testing {
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "mamori-test-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string TempDir::Write(const std::string& name, const std::string& content) const {
+  std::string p = path_ + "/" + name;
+  std::ofstream(p, std::ios::binary) << content;
+  return p;
+}
+
+CliResult RunMamori(const std::vector<std::string>& args) {
+  ProcessOptions o;
+  o.argv = {MAMORI_BINARY};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.timeout = std::chrono::seconds(60);
+  o.max_output = 4 << 20;
+  CliResult r;
+  auto res = RunProcess(o);
+  if (!res.ok()) {
+    r.err = res.error().message();
+    return r;
+  }
+  r.exit_code = res->exit_code;
+  r.out = res->out;
+  r.err = res->err;
+  return r;
+}
+
+DaemonProcess::DaemonProcess(const std::vector<std::string>& args, const std::string& log_path)
+    : log_path_(log_path) {
+  std::vector<std::string> argv = {MAMORI_BINARY, "run"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (posix_spawn(&pid_, MAMORI_BINARY, &fa, nullptr, cargv.data(), environ) != 0) pid_ = -1;
+  posix_spawn_file_actions_destroy(&fa);
+}
+
+DaemonProcess::~DaemonProcess() {
+  if (pid_ > 0 && !reaped_) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+void DaemonProcess::Signal(int sig) const {
+  if (pid_ > 0 && !reaped_) kill(pid_, sig);
+}
+
+int DaemonProcess::Wait(std::chrono::seconds timeout) {
+  if (pid_ <= 0) return -1;
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    int status = 0;
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      reaped_ = true;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+std::string DaemonProcess::Log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool DaemonProcess::WaitForLog(const std::string& text, std::chrono::seconds timeout) const {
+  return Eventually([&] { return Log().find(text) != std::string::npos; }, timeout);
+}
+
+bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace mamori::testing

@@ -1,0 +1,59 @@
+// Helpers for tests that drive the real `mamori` binary: a temp directory,
+// one-shot runs with captured output, and a daemon started in the background
+// whose log can be polled.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mamori::testing {
+
+// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name,
+                    const std::string& content) const;  // returns the full path
+
+ private:
+  std::string path_;
+};
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs build/mamori with `args` and waits (at most 60 s).
+CliResult RunMamori(const std::vector<std::string>& args);
+
+// `mamori run ...` in the background with stderr+stdout to a log file.
+class DaemonProcess {
+ public:
+  DaemonProcess(const std::vector<std::string>& args, const std::string& log_path);
+  ~DaemonProcess();  // SIGKILL if still running
+  pid_t pid() const { return pid_; }
+  void Signal(int sig) const;
+  // Waits for the process to exit; returns its exit code, or -1 on timeout.
+  int Wait(std::chrono::seconds timeout = std::chrono::seconds(20));
+  std::string Log() const;
+  // Polls the log until it contains `text` (true) or the timeout passes.
+  bool WaitForLog(const std::string& text,
+                  std::chrono::seconds timeout = std::chrono::seconds(20)) const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_path_;
+  bool reaped_ = false;
+};
+
+// Polls `condition` every 20 ms until true or the timeout passes.
+bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+}  // namespace mamori::testing
