@@ -120,7 +120,7 @@ Result<double> ParsePercent(std::string_view text) {
 std::string FormatDuration(Duration d) {
   using namespace std::chrono;
   const int64_t ns = d.count();
-  if (ns < 0) return "-" + FormatDuration(Duration(-ns));
+  if (ns < 0) return fmt::format("-{}", FormatDuration(Duration(-ns)));
   if (ns < 1'000'000) return fmt::format("{:.2f}ms", ns / 1e6);
   if (ns < 1'000'000'000) return fmt::format("{}ms", ns / 1'000'000);
   if (ns < 60'000'000'000) return fmt::format("{:.1f}s", ns / 1e9);

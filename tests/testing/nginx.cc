@@ -1,0 +1,197 @@
+#include "testing/nginx.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace mamori::testing {
+namespace fs = std::filesystem;
+
+int PickFreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+namespace {
+
+bool Accepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+const char* NginxBinary() {
+  for (const char* p : {"/usr/sbin/nginx", "/usr/bin/nginx"})
+    if (::access(p, X_OK) == 0) return p;
+  return "nginx";
+}
+
+}  // namespace
+
+std::unique_ptr<NginxServer> NginxServer::Start(const Options& options, std::string* error) {
+  std::unique_ptr<NginxServer> s(new NginxServer());
+  std::string tmpl = (fs::temp_directory_path() / "mamori-nginx-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) {
+    *error = "mkdtemp failed";
+    return nullptr;
+  }
+  s->dir_ = tmpl;
+  // When the tests run as root, nginx's workers run as an unprivileged user
+  // and must be able to read the document root.
+  fs::permissions(s->dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec);
+  s->tls_ = options.tls;
+  fs::create_directories(s->dir_ + "/logs");
+  fs::create_directories(s->dir_ + "/tmp");
+  fs::create_directories(s->dir_ + "/html");
+  std::ofstream(s->dir_ + "/html/index.html") << "hello from nginx\n";
+  std::ofstream(s->dir_ + "/html/slow.txt") << std::string(60 * 1024, 'x');
+
+  if (options.tls) {
+    s->cert_file_ = s->dir_ + "/cert.pem";
+    const std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days " +
+        std::to_string(options.cert_days) +
+        " -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
+        s->dir_ + "/key.pem -out " + s->cert_file_ + " >" + s->dir_ + "/openssl.log 2>&1";
+    if (std::system(cmd.c_str()) != 0) {
+      *error = "openssl failed: " + ReadAll(s->dir_ + "/openssl.log");
+      return nullptr;
+    }
+  }
+
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    s->port_ = PickFreePort();
+    std::ofstream conf(s->dir_ + "/nginx.conf", std::ios::trunc);
+    conf << "worker_processes 1;\n"
+         << "pid " << s->dir_ << "/nginx.pid;\n"
+         << "error_log " << s->dir_ << "/logs/error.log warn;\n"
+         << "events { worker_connections 4096; }\n"
+         << "http {\n"
+         << "  access_log " << s->dir_ << "/logs/access.log;\n"
+         << "  client_body_temp_path " << s->dir_ << "/tmp/body;\n"
+         << "  proxy_temp_path " << s->dir_ << "/tmp/proxy;\n"
+         << "  fastcgi_temp_path " << s->dir_ << "/tmp/fastcgi;\n"
+         << "  uwsgi_temp_path " << s->dir_ << "/tmp/uwsgi;\n"
+         << "  scgi_temp_path " << s->dir_ << "/tmp/scgi;\n"
+         << "  keepalive_requests 100000;\n"
+         << "  server {\n"
+         << "    listen 127.0.0.1:" << s->port_ << (options.tls ? " ssl" : "")
+         << " backlog=4096;\n";
+    if (options.tls)
+      conf << "    ssl_certificate " << s->cert_file_ << ";\n"
+           << "    ssl_certificate_key " << s->dir_ << "/key.pem;\n";
+    conf << "    root " << s->dir_ << "/html;\n"
+         << "    default_type text/plain;\n"
+         << "    location = / { return 200 \"hello from nginx\\n\"; }\n"
+         << "    location = /down { return 503 \"service unavailable\\n\"; }\n"
+         << "    location = /dberror { return 200 \"<h1>Error establishing a database "
+            "connection</h1>\\n\"; }\n"
+         << "    location = /redirect { return 302 /; }\n"
+         << "    location = /loop { return 302 /loop; }\n"
+         << "    location = /slow.txt { limit_rate 100k; sendfile off; }\n"
+         << "    location = /echo-method { return 200 \"method=$request_method ua=$http_user_agent "
+            "x=$http_x_mamori\\n\"; }\n"
+         << options.extra_config << "\n"
+         << "  }\n"
+         << "}\n";
+    conf.close();
+
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      const std::string prefix = s->dir_ + "/";
+      const std::string cfg = s->dir_ + "/nginx.conf";
+      ::setpgid(0, 0);
+      int devnull = ::open("/dev/null", O_RDWR);
+      ::dup2(devnull, 0);
+      ::dup2(devnull, 1);
+      ::dup2(devnull, 2);
+      ::execl(NginxBinary(), "nginx", "-p", prefix.c_str(), "-c", cfg.c_str(), "-e",
+              (s->dir_ + "/logs/stderr.log").c_str(), "-g", "daemon off;",
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    s->pid_ = pid;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Accepts(s->port_)) return s;
+      int st;
+      if (::waitpid(pid, &st, WNOHANG) == pid) {
+        s->pid_ = -1;
+        break;  // exited: port taken or bad config; try again
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  *error = "nginx did not start: " + ReadAll(s->dir_ + "/logs/error.log") +
+           ReadAll(s->dir_ + "/logs/stderr.log");
+  return nullptr;
+}
+
+NginxServer::~NginxServer() {
+  if (pid_ > 0) {
+    ::kill(-pid_, SIGTERM);
+    ::kill(pid_, SIGTERM);
+    int st;
+    for (int i = 0; i < 200; ++i) {
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (pid_ > 0) {
+      ::kill(-pid_, SIGKILL);
+      ::waitpid(pid_, &st, 0);
+    }
+  }
+  std::error_code ec;
+  if (!dir_.empty()) fs::remove_all(dir_, ec);
+}
+
+std::string NginxServer::Url(const std::string& path) const {
+  return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+size_t NginxServer::AccessCount() const {
+  std::ifstream f(dir_ + "/logs/access.log");
+  size_t n = 0;
+  std::string line;
+  while (std::getline(f, line)) ++n;
+  return n;
+}
+
+}  // namespace mamori::testing
