@@ -14,6 +14,7 @@
 #include "mamori/daemon/daemon.h"
 #include "mamori/engine/runner.h"
 #include "mamori/logs/mine_command.h"
+#include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/probes/http_client.h"
 #include "mamori/store/store.h"
 #include "mamori/util/units.h"
@@ -72,7 +73,20 @@ int RunOnceAndPrint(const Config& config, bool json, const std::vector<std::stri
   SystemClock clock;
   std::unique_ptr<HttpClient> http;
   if (UsesType(*use, "http")) http = MakeCurlHttpClient();
-  std::vector<Observation> obs = RunChecksOnce(*use, clock, http.get());
+  // Heartbeats are judged from the pings the daemon stored, when it has run.
+  std::unique_ptr<heartbeat::HeartbeatBook> heartbeats;
+  if (UsesType(*use, "heartbeat")) {
+    if (auto store = Store::Open(use->data_dir, clock, Store::OpenMode::kReadOnly); store.ok()) {
+      heartbeats = std::make_unique<heartbeat::HeartbeatBook>();
+      for (const auto& c : use->checks) {
+        if (c.type != "heartbeat") continue;
+        auto pings = (*store)->Pings(c.name, heartbeat::HeartbeatBook::kMaxOpenRuns * 4);
+        if (!pings.ok()) continue;
+        for (auto it = pings->rbegin(); it != pings->rend(); ++it) heartbeats->Add(*it);
+      }
+    }
+  }
+  std::vector<Observation> obs = RunChecksOnce(*use, clock, http.get(), heartbeats.get());
   std::vector<ResultRow> rows;
   for (size_t i = 0; i < obs.size(); ++i)
     rows.push_back(RowFromObservation(use->checks[i].name, use->checks[i].type, obs[i]));
@@ -187,6 +201,13 @@ int Main(int argc, char** argv) {
   status->add_option("--data-dir", status_data_dir, "Override data_dir from the configuration");
   status->add_flag("--json", status_json, "Print a JSON array instead of a table");
 
+  // heartbeat new
+  auto* hb = app.add_subcommand("heartbeat", "Work with heartbeat (dead man's switch) checks");
+  hb->require_subcommand(1);
+  bool hb_key = false;
+  auto* hb_new = hb->add_subcommand("new", "Print a fresh random UUID for a heartbeat check's uuid:");
+  hb_new->add_flag("--key", hb_key, "Print a fresh api.ping_key instead (for /ping/<key>/<slug> URLs)");
+
   // logs
   auto* logs = app.add_subcommand("logs", "Work with log files");
   logs->require_subcommand(1);
@@ -223,6 +244,21 @@ int Main(int argc, char** argv) {
     auto config = LoadOrReport(check_file, "");
     if (!config) return kExitUnknown;
     return RunOnceAndPrint(*config, check_json, only);
+  }
+  if (*hb_new) {
+    if (hb_key) {
+      // 16 URL-safe characters drawn from a fresh random UUID.
+      std::string u = heartbeat::NewUuid(), key;
+      u.erase(std::remove(u.begin(), u.end(), '-'), u.end());
+      for (size_t i = 0; i + 1 < u.size() && key.size() < 22; i += 2) {
+        static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        key.push_back(kAlphabet[std::stoi(u.substr(i, 2), nullptr, 16) % 64]);
+      }
+      std::cout << key << "\n";
+    } else {
+      std::cout << heartbeat::NewUuid() << "\n";
+    }
+    return 0;
   }
   if (*validate) {
     ConfigLoad load = LoadConfigFile(validate_file);

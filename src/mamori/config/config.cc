@@ -1,5 +1,7 @@
 #include "mamori/config/config.h"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <fmt/format.h>
 #include <cstring>
 #include <filesystem>
@@ -9,6 +11,7 @@
 
 #include "mamori/config/node.h"
 #include "mamori/util/units.h"
+#include "mamori/web/http_server.h"
 
 namespace mamori {
 
@@ -116,6 +119,10 @@ void ReadCheck(ConfigNode& n, const CheckDefaults& defaults, const ProbeRegistry
     return;
   }
   c.type = *type;
+  if (entry->settled) {
+    if (!n.Has("failures_before_alert")) c.thresholds.failures_before_alert = 1;
+    if (!n.Has("successes_before_recovery")) c.thresholds.successes_before_recovery = 1;
+  }
   size_t before = n.diagnostics().size();
   std::unique_ptr<Probe> probe = entry->factory(n);
   if (!probe) {
@@ -169,11 +176,57 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
     if (auto v = r->GetDuration("rollups")) cfg->retention.rollups = *v;
     if (auto v = r->GetDuration("events")) cfg->retention.events = *v;
   }
+  if (auto l = top.GetString("listen")) {
+    if (auto parsed = web::ParseListenAddress(*l); !parsed.ok())
+      top.ErrorAt("listen", parsed.error().message());
+    else
+      cfg->api.listen = *l;
+  }
+  if (auto a = top.GetMap("api")) {
+    if (auto v = a->GetSize("max_body")) {
+      if (*v > (10u << 20))
+        a->ErrorAt("max_body", "is above 10MiB", "ping bodies are job output tails; 100KB is plenty");
+      else
+        cfg->api.max_body = *v;
+    }
+    if (auto v = a->GetNumber("rate_limit")) {
+      if (*v < 0)
+        a->ErrorAt("rate_limit", "must not be negative", "pings per second per source; 0 turns the limit off");
+      else
+        cfg->api.rate_limit = *v;
+    }
+    if (auto v = a->GetStringList("trusted_proxies")) {
+      for (const auto& ip : *v) {
+        boost::system::error_code ec;
+        boost::asio::ip::make_address(ip, ec);
+        if (ec)
+          a->ErrorAt("trusted_proxies", fmt::format("'{}' is not an IP address", ip),
+                     "list the proxies' addresses, e.g. [127.0.0.1, ::1]");
+        else
+          cfg->api.trusted_proxies.push_back(ip);
+      }
+    }
+    if (auto v = a->GetString("ping_key")) {
+      if (v->size() < 8 || v->size() > 100 ||
+          v->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos)
+        a->ErrorAt("ping_key", "must be 8-100 letters, digits, '-' or '_'", "e.g. the output of `mamori heartbeat new --key`");
+      else
+        cfg->api.ping_key = *v;
+    }
+  }
   std::set<std::string> names;
   if (auto checks = top.GetMapList("checks")) {
     for (auto& c : *checks) ReadCheck(c, cfg->defaults, registry, names, cfg->checks);
   } else if (!top.Has("checks")) {
     diag.Add(top.location(), "no 'checks:' list", "add at least one check; see docs/GUIDE.md");
+  }
+  if (cfg->api.listen.empty()) {
+    for (const auto& c : cfg->checks) {
+      if (c.type != "heartbeat") continue;
+      diag.Add(c.where, fmt::format("check '{}': heartbeats need the ping API, which is off", c.name),
+               "add listen: 127.0.0.1:8470 (or another address) at the top level");
+      break;
+    }
   }
   top.CheckUnknownKeys();
   if (diag.empty()) result.config = std::move(cfg);

@@ -51,11 +51,21 @@ struct CheckConfig {
   std::shared_ptr<Probe> probe;
 };
 
+// The daemon's HTTP server (ping API, /ip). Off unless `listen:` is set.
+struct ApiConfig {
+  std::string listen;                    // "127.0.0.1:8470"; empty = no server
+  uint64_t max_body = 100 * 1024;        // ping bodies kept up to this
+  double rate_limit = 100;               // pings/s per source address; 0 = off
+  std::vector<std::string> trusted_proxies;  // IP addresses whose X-Forwarded-For is believed
+  std::string ping_key;                  // enables /ping/<ping_key>/<slug>
+};
+
 struct Config {
   std::string file;      // as given; "<embedded default>" for doctor's
   std::string data_dir;  // absolute
   CheckDefaults defaults;
   RetentionConfig retention;
+  ApiConfig api;
   std::vector<CheckConfig> checks;
 
   const CheckConfig* FindCheck(std::string_view name) const;

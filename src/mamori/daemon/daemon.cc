@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -14,9 +15,13 @@
 #include "mamori/engine/check_state.h"
 #include "mamori/engine/runner.h"
 #include "mamori/engine/scheduler.h"
+#include "mamori/heartbeat/heartbeat_book.h"
+#include "mamori/heartbeat/ping_api.h"
+#include "mamori/probes/heartbeat_probe.h"
 #include "mamori/probes/http_client.h"
 #include "mamori/store/store.h"
 #include "mamori/util/units.h"
+#include "mamori/web/http_server.h"
 
 namespace mamori {
 
@@ -50,7 +55,11 @@ struct Daemon::Impl {
   asio::thread_pool pool{std::max(4u, std::thread::hardware_concurrency() * 2)};
   std::unique_ptr<HttpClient> http;
   std::unique_ptr<Runner> runner;
+  heartbeat::HeartbeatBook heartbeats;  // before store: its commit callbacks write here
   std::unique_ptr<Store> store;
+  std::unique_ptr<heartbeat::PingApi> ping_api;
+  std::unique_ptr<web::HttpServer> server;
+  std::string server_listen;  // what `server` is bound to
   std::unique_ptr<Config> config;
   std::vector<std::shared_ptr<CheckRuntime>> checks;  // index = scheduler slot
   Scheduler scheduler;
@@ -96,6 +105,86 @@ struct Daemon::Impl {
     checks = std::move(fresh);
     config = std::move(next);
     scheduler.Reset(std::move(slots), clock.Now(), clock.Monotonic());
+    if (ping_api) {
+      ping_api->set_options(ApiOptions(*config));
+      ping_api->SetRoutes(HeartbeatRoutes());
+    }
+  }
+
+  static heartbeat::PingApi::Options ApiOptions(const Config& c) {
+    heartbeat::PingApi::Options o;
+    o.max_body = c.api.max_body;
+    o.rate_limit = c.api.rate_limit;
+    o.ping_key = c.api.ping_key;
+    for (const auto& ip : c.api.trusted_proxies) {
+      boost::system::error_code ec;
+      auto a = boost::asio::ip::make_address(ip, ec);
+      if (!ec) o.trusted_proxies.push_back(a);
+    }
+    return o;
+  }
+
+  heartbeat::PingApi::Routes HeartbeatRoutes() {
+    heartbeat::PingApi::Routes r;
+    for (const auto& c : checks) {
+      auto* hb = dynamic_cast<probes::heartbeat::HeartbeatProbe*>(c->config.probe.get());
+      if (!hb) continue;
+      if (!hb->uuid().empty()) r.by_uuid[hb->uuid()] = c->config.name;
+      if (!hb->slug().empty()) r.by_slug[hb->slug()] = c->config.name;
+    }
+    return r;
+  }
+
+  // The ping API: starts it, or notes that a reload asked for another address.
+  bool StartServer() {
+    if (config->api.listen.empty()) {
+      if (server) spdlog::warn("listen: removed; it takes effect at the next restart");
+      return true;
+    }
+    if (server) {
+      if (config->api.listen != server_listen)
+        spdlog::warn("listen changed to {}; it takes effect at the next restart (still on {})", config->api.listen,
+                     server_listen);
+      return true;
+    }
+    ping_api = std::make_unique<heartbeat::PingApi>(*store, heartbeats, clock, ApiOptions(*config));
+    ping_api->SetRoutes(HeartbeatRoutes());
+    ping_api->set_on_ping([this](const heartbeat::Ping& p) {
+      // Judge the heartbeat at once: a /fail must not wait for the next run.
+      asio::post(io, [this, check = p.check] {
+        for (size_t i = 0; i < checks.size(); ++i)
+          if (checks[i]->config.name == check) scheduler.RunAt(i, clock.Monotonic());
+        timer.cancel();
+        ArmTimer();
+      });
+    });
+    web::Limits limits;
+    limits.max_body_bytes = std::max<size_t>(config->api.max_body * 4, 1 << 20);  // longer bodies are cut, not refused
+    auto s = web::HttpServer::Start(io, config->api.listen, limits,
+                                    [this](web::Request r, web::Respond respond) {
+                                      ping_api->Handle(std::move(r), std::move(respond));
+                                    });
+    if (!s.ok()) {
+      spdlog::error("{}", s.error().message());
+      return false;
+    }
+    server = std::move(s.value());
+    server_listen = config->api.listen;
+    spdlog::info("ping API listening on {}", config->api.listen);
+    return true;
+  }
+
+  // Refills the heartbeat book from the store so a restart forgets no ping.
+  void LoadHeartbeats() {
+    for (const auto& c : checks) {
+      if (c->config.type != "heartbeat") continue;
+      auto pings = store->Pings(c->config.name, heartbeat::HeartbeatBook::kMaxOpenRuns * 4);
+      if (!pings.ok()) {
+        spdlog::warn("could not read the pings of {}: {}", c->config.name, pings.error().message());
+        continue;
+      }
+      for (auto it = pings->rbegin(); it != pings->rend(); ++it) heartbeats.Add(*it);
+    }
   }
 
   void RestoreFromStore() {
@@ -222,6 +311,7 @@ struct Daemon::Impl {
     }
     const size_t before = checks.size();
     Apply(std::move(load.config));
+    if (!StartServer()) spdlog::error("the ping API stays off until the address is fixed and mamori reloaded");
     spdlog::info("reloaded: {} checks (was {})", checks.size(), before);
     timer.cancel();
     ArmTimer();
@@ -244,6 +334,7 @@ struct Daemon::Impl {
     stopping = true;
     timer.cancel();
     housekeeping.cancel();
+    if (server) server->Stop();
     SaveSnapshots();
     if (Status s = store->Flush(); !s.ok())
       spdlog::error("store flush failed: {}", s.error().message());
@@ -273,8 +364,11 @@ struct Daemon::Impl {
     store = std::move(st.value());
     http = MakeCurlHttpClient(options.http_concurrency);
     runner = std::make_unique<Runner>(clock, io, pool, http.get());
+    runner->env().heartbeats = &heartbeats;
     Apply(std::move(load.config));
     RestoreFromStore();
+    LoadHeartbeats();
+    if (!StartServer()) return 71;  // EX_OSERR: cannot listen
     spdlog::info("mamori {} running {} checks from {}, data in {}", MAMORI_VERSION, checks.size(),
                  config->file, config->data_dir);
     started = window_start = clock.Monotonic();
@@ -287,7 +381,9 @@ struct Daemon::Impl {
     // Blocking probes still running finish (they honour their deadlines).
     pool.join();
     http.reset();
-    store.reset();
+    server.reset();
+    store.reset();  // answers any ping still queued (its response is dropped: io has stopped)
+    ping_api.reset();
     return 0;
   }
 };

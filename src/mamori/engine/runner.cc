@@ -14,7 +14,7 @@ namespace mamori {
 
 Runner::Runner(const Clock& clock, boost::asio::io_context& io, boost::asio::thread_pool& pool,
                HttpClient* http)
-    : env_{clock, io, pool, http} {}
+    : env_{clock, io, pool, http, nullptr} {}
 
 namespace {
 struct RunState {
@@ -62,11 +62,13 @@ void Runner::Run(std::shared_ptr<Probe> probe, Duration timeout,
   });
 }
 
-std::vector<Observation> RunChecksOnce(const Config& config, const Clock& clock, HttpClient* http) {
+std::vector<Observation> RunChecksOnce(const Config& config, const Clock& clock, HttpClient* http,
+                                       heartbeat::HeartbeatBook* heartbeats) {
   boost::asio::io_context io;
   boost::asio::thread_pool pool(
       std::max(2u, std::min(16u, std::thread::hardware_concurrency() * 2)));
   Runner runner(clock, io, pool, http);
+  runner.env().heartbeats = heartbeats;
   std::vector<Observation> out(config.checks.size());
   for (size_t i = 0; i < config.checks.size(); ++i) {
     const auto& c = config.checks[i];

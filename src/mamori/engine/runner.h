@@ -38,6 +38,7 @@ class Runner {
 // observations in config order. Owns its own event loop and worker pool; `http`
 // (may be null if no check uses HTTP) is borrowed. Used by `mamori check` and
 // `mamori doctor`.
-std::vector<Observation> RunChecksOnce(const Config& config, const Clock& clock, HttpClient* http);
+std::vector<Observation> RunChecksOnce(const Config& config, const Clock& clock, HttpClient* http,
+                                       heartbeat::HeartbeatBook* heartbeats = nullptr);
 
 }  // namespace mamori

@@ -33,6 +33,9 @@ class thread_pool;
 namespace mamori {
 
 class HttpClient;
+namespace heartbeat {
+class HeartbeatBook;
+}
 
 struct Metric {
   std::string name;  // snake_case with a unit suffix where it helps: "total_ms"
@@ -63,6 +66,9 @@ struct ProbeEnv {
   boost::asio::io_context& io;     // event loop for async network probes
   boost::asio::thread_pool& pool;  // for blocking work
   HttpClient* http;  // shared async HTTP client (libcurl multi); never null in the daemon
+  // Pings received by the daemon (or loaded from its store by one-shot
+  // commands); null where nobody can know them.
+  heartbeat::HeartbeatBook* heartbeats = nullptr;
 };
 
 using ProbeDone = std::function<void(Observation)>;

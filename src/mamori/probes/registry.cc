@@ -6,9 +6,9 @@ namespace mamori {
 
 void RegisterAllProbes(ProbeRegistry& registry);  // generated: registry_list.cc
 
-void ProbeRegistry::Add(std::string type, std::string description, ProbeFactory factory) {
+void ProbeRegistry::Add(std::string type, std::string description, ProbeFactory factory, bool settled) {
   if (entries_.count(type)) throw std::logic_error("check type registered twice: " + type);
-  entries_[type] = Entry{type, std::move(description), std::move(factory)};
+  entries_[type] = Entry{type, std::move(description), std::move(factory), settled};
 }
 
 const ProbeRegistry::Entry* ProbeRegistry::Find(std::string_view type) const {

@@ -31,8 +31,13 @@ class ProbeRegistry {
     std::string type;
     std::string description;  // one line, for `mamori check-types`
     ProbeFactory factory;
+    // For types whose result is already a settled judgment (a heartbeat is
+    // late or it is not): one failure is a hard failure and one success a
+    // recovery, unless the check sets failures_before_alert /
+    // successes_before_recovery itself.
+    bool settled = false;
   };
-  void Add(std::string type, std::string description, ProbeFactory factory);
+  void Add(std::string type, std::string description, ProbeFactory factory, bool settled = false);
   const Entry* Find(std::string_view type) const;
   std::vector<std::string> Types() const;
   const std::map<std::string, Entry, std::less<>>& entries() const { return entries_; }

@@ -152,6 +152,15 @@ Statement& Statement::Bind(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::BindBlob(int index, std::string_view bytes) {
+  // A zero-length blob is bound with a non-null pointer so it reads back as
+  // an empty blob, not NULL.
+  static const char kEmpty = 0;
+  NoteBind(sqlite3_bind_blob64(stmt_, index, bytes.empty() ? &kEmpty : bytes.data(), bytes.size(), SQLITE_TRANSIENT),
+           index);
+  return *this;
+}
+
 Statement& Statement::BindNull(int index) {
   NoteBind(sqlite3_bind_null(stmt_, index), index);
   return *this;
@@ -191,6 +200,12 @@ std::string Statement::ColumnText(int col) const {
   const unsigned char* p = sqlite3_column_text(stmt_, col);
   int n = sqlite3_column_bytes(stmt_, col);
   return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
+}
+
+std::string Statement::ColumnBlob(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  int n = sqlite3_column_bytes(stmt_, col);
+  return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
 }
 
 std::optional<int64_t> Statement::ColumnOptionalInt(int col) const {

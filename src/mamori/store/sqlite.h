@@ -99,6 +99,8 @@ class Statement {
     return Bind(index, std::string_view(value));
   }
   Statement& BindNull(int index);
+  // Bytes, not text: no UTF-8 assumption (job output, request bodies).
+  Statement& BindBlob(int index, std::string_view bytes);
   template <typename T>
   Statement& Bind(int index, const std::optional<T>& value) {
     return value ? Bind(index, *value) : BindNull(index);
@@ -116,6 +118,7 @@ class Statement {
   int64_t ColumnInt(int col) const;
   double ColumnDouble(int col) const;
   std::string ColumnText(int col) const;
+  std::string ColumnBlob(int col) const;
   std::optional<int64_t> ColumnOptionalInt(int col) const;
 
   std::string sql() const;

@@ -80,6 +80,25 @@ CREATE INDEX events_by_time ON events(ts_ms);
 CREATE INDEX events_by_check_time ON events(check_id, ts_ms);
 )sql";
 
+// Version 2: heartbeat pings. Bodies are kept as BLOBs (job output need not be
+// UTF-8).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE pings(
+  id INTEGER PRIMARY KEY,
+  check_id INTEGER NOT NULL REFERENCES checks(id),
+  ts_ms INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  exit_code INTEGER,
+  rid TEXT NOT NULL,
+  source TEXT NOT NULL,
+  user_agent TEXT NOT NULL,
+  body BLOB NOT NULL,
+  body_truncated INTEGER NOT NULL,
+  duration_us INTEGER
+);
+CREATE INDEX pings_by_check ON pings(check_id, id);
+)sql";
+
 // Stored as text so the rows stay readable with the sqlite3 shell and survive
 // a reordering of the enum. Same spelling as EventKindName().
 std::string_view KindText(EventKind k) {
@@ -243,7 +262,7 @@ Result<std::string> PragmaText(sqlite::Db& db, const std::string& sql) {
 struct Store::Writer {
   sqlite::Db db;  // first: destroyed after the statements below
   sqlite::Statement upsert_check, select_check, insert_obs, upsert_rollup, insert_event,
-      upsert_snapshot;
+      upsert_snapshot, insert_ping;
   // name -> (id, type). Cleared when a transaction fails: it may hold ids of
   // rows that were rolled back.
   std::unordered_map<std::string, std::pair<int64_t, std::string>> checks;
@@ -272,6 +291,9 @@ struct Store::Writer {
         {&insert_event,
          "INSERT INTO events(ts_ms, check_id, kind, from_status, to_status, summary) "
          "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"},
+        {&insert_ping,
+         "INSERT INTO pings(check_id, ts_ms, kind, exit_code, rid, source, user_agent, body, "
+         "body_truncated, duration_us) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
         {&upsert_snapshot,
          "INSERT OR REPLACE INTO snapshots(check_id, hard, last, soft_failing, attempts, "
          "flapping, last_ms, hard_since_ms, summary, duration_us, metrics) "
@@ -370,15 +392,19 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir, const Cl
     if (Status s = w->db.Exec("PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 4194304");
         !s.ok())
       return s.error().Wrap("configuring " + path);
-    if (in->version == 0) {
+    if (in->version < kSchemaVersion) {
+      // Creation and each migration step, in one transaction.
+      const std::string what = (in->version == 0 ? "creating " : "upgrading ") + path;
       auto tx = sqlite::Transaction::Begin(w->db);
-      if (!tx.ok()) return tx.error().Wrap("creating " + path);
-      if (Status s = w->db.Exec(kSchemaV1); !s.ok()) return s.error().Wrap("creating " + path);
+      if (!tx.ok()) return tx.error().Wrap(what);
+      if (in->version < 1)
+        if (Status s = w->db.Exec(kSchemaV1); !s.ok()) return s.error().Wrap(what);
+      if (in->version < 2)
+        if (Status s = w->db.Exec(kSchemaV2); !s.ok()) return s.error().Wrap(what);
       if (Status s = w->db.Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion)); !s.ok())
-        return s.error().Wrap("creating " + path);
-      if (Status s = tx->Commit(); !s.ok()) return s.error().Wrap("creating " + path);
+        return s.error().Wrap(what);
+      if (Status s = tx->Commit(); !s.ok()) return s.error().Wrap(what);
     }
-    // Future schema versions migrate here, one step at a time, in a transaction.
     if (Status s = w->Prepare(); !s.ok()) return s.error().Wrap("preparing " + path);
     store->writer_ = std::move(w);
   }
@@ -483,6 +509,36 @@ void Store::SaveSnapshot(const CheckSnapshot& snapshot) {
   if (was_empty) wake_.notify_one();
 }
 
+void Store::RecordPing(const heartbeat::Ping& ping, Committed committed) {
+  if (mode_ != OpenMode::kReadWrite) {
+    committed(Error(path_ + " is open read-only"));
+    return;
+  }
+  auto item = std::make_shared<PingItem>();
+  item->ping = ping;
+  item->committed = std::move(committed);
+  heartbeat::Ping& p = item->ping;
+  if (p.time == WallTime{}) p.time = clock_.Now();
+  if (p.body.size() > kMaxPingBodyBytes) {
+    p.body.resize(kMaxPingBodyBytes);
+    p.body_truncated = true;
+  }
+  CapText(p.user_agent, kMaxUserAgentBytes);
+
+  std::unique_lock lk(mu_);
+  if (writer_exited_) {
+    lk.unlock();
+    item->committed(Error("writing " + path_ + ": the writer has stopped"));
+    return;
+  }
+  QueueItem q;
+  q.ping = std::move(item);
+  q.seq = ++next_seq_;
+  queue_.push_back(std::move(q));
+  ++queued_pings_;
+  wake_.notify_one();
+}
+
 Status Store::Flush() {
   if (mode_ != OpenMode::kReadWrite) return Error(path_ + " is open read-only");
   std::unique_lock lk(mu_);
@@ -503,6 +559,7 @@ Store::Batch Store::TakeBatchLocked() {
   size_t n = std::min(queue_.size(), options_.batch_size);
   b.items.reserve(n);
   for (size_t i = 0; i < n; ++i) {
+    if (queue_.front().ping) --queued_pings_;
     b.items.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
@@ -561,6 +618,25 @@ Status Store::CommitBatch(Writer& w, const Batch& batch) {
             .Bind(5, static_cast<int>(e.to))
             .Bind(6, e.summary);
         if (Status s = w.insert_event.Run(); !s.ok()) return s;
+      } else if (item.ping) {
+        const heartbeat::Ping& p = item.ping->ping;
+        auto id = w.CheckId(p.check, "heartbeat");
+        if (!id.ok()) return id.error();
+        std::optional<int64_t> exit_code, duration;
+        if (p.exit_code >= 0) exit_code = p.exit_code;
+        if (p.duration) duration = Us(*p.duration);
+        w.insert_ping.Reset();
+        w.insert_ping.Bind(1, *id)
+            .Bind(2, ToUnixMillis(p.time))
+            .Bind(3, heartbeat::PingKindName(p.kind))
+            .Bind(4, exit_code)
+            .Bind(5, p.rid)
+            .Bind(6, p.source)
+            .Bind(7, p.user_agent)
+            .BindBlob(8, p.body)
+            .Bind(9, p.body_truncated ? 1 : 0)
+            .Bind(10, duration);
+        if (Status s = w.insert_ping.Run(); !s.ok()) return s;
       }
     }
     for (const auto& [key, a] : rollups) {
@@ -609,7 +685,17 @@ void Store::WriterLoop() {
   Duration backoff = kMinBackoff;
   std::string logged_error;
   auto urgent = [&] {
-    return stop_ || flush_waiters_ > 0 || !tasks_.empty() || queue_.size() >= options_.batch_size;
+    return stop_ || flush_waiters_ > 0 || !tasks_.empty() || queued_pings_ > 0 ||
+           queue_.size() >= options_.batch_size;
+  };
+  // Tells the clients of the batch's pings how their commit went. A failed
+  // batch keeps its other items for the retry but not its pings: their
+  // clients are answered with an error and will send them again.
+  auto answer_pings = [](Batch& b, const Status& s) {
+    for (auto& item : b.items)
+      if (item.ping) item.ping->committed(s);
+    if (!s.ok())
+      std::erase_if(b.items, [](const QueueItem& item) { return item.ping != nullptr; });
   };
 
   std::unique_lock lk(mu_);
@@ -628,6 +714,7 @@ void Store::WriterLoop() {
       space_.notify_all();
       lk.unlock();
       Status s = CommitBatch(*writer_, b);
+      answer_pings(b, s);
       lk.lock();
       if (s.ok()) {
         committed_seq_ = std::max(committed_seq_, b.last_seq);
@@ -738,6 +825,26 @@ Status Store::Compact(const RetentionConfig& retention) {
           del_roll->Reset();
           del_roll->Bind(1, id).Bind(2, *rollup_cut);
           if (Status s = del_roll->Run(); !s.ok()) return s;
+        }
+      }
+      // Pings: the newest kPingsKeptPerCheck per check, and always the last
+      // of each kind (a monthly job's last success must outlive raw retention).
+      if (raw_cut) {
+        auto del_pings = w.db.Prepare(
+            "DELETE FROM pings WHERE ts_ms < ?1 AND id NOT IN (SELECT max(id) FROM pings GROUP BY check_id, kind)");
+        if (!del_pings.ok()) return del_pings.error();
+        del_pings->Bind(1, *raw_cut);
+        if (Status s = del_pings->Run(); !s.ok()) return s;
+      }
+      {
+        auto trim = w.db.Prepare(
+            "DELETE FROM pings WHERE check_id = ?1 AND id < (SELECT id FROM pings WHERE check_id = ?1 "
+            "ORDER BY id DESC LIMIT 1 OFFSET ?2) AND id NOT IN (SELECT max(id) FROM pings GROUP BY check_id, kind)");
+        if (!trim.ok()) return trim.error();
+        for (int64_t id : ids) {
+          trim->Reset();
+          trim->Bind(1, id).Bind(2, static_cast<int64_t>(kPingsKeptPerCheck - 1));
+          if (Status s = trim->Run(); !s.ok()) return s;
         }
       }
       if (event_cut) {
@@ -879,6 +986,48 @@ Result<std::vector<Rollup>> Store::Rollups(const std::string& check, WallTime si
     out.push_back(ru);
   }
   return out;
+}
+
+}  // namespace mamori
+
+namespace mamori {
+
+Result<std::vector<heartbeat::Ping>> Store::Pings(const std::string& check, size_t limit) {
+  limit = std::min(limit, kMaxReadRows);
+  std::lock_guard lk(read_mu_);
+  auto st = reader_.Prepare(
+      "SELECT ts_ms, kind, exit_code, rid, source, user_agent, body, body_truncated, duration_us "
+      "FROM pings WHERE check_id = (SELECT id FROM checks WHERE name = ?1) ORDER BY id DESC LIMIT ?2");
+  if (!st.ok()) return st.error().Wrap("reading " + path_);
+  st->Bind(1, check).Bind(2, static_cast<int64_t>(limit));
+  std::vector<heartbeat::Ping> out;
+  for (;;) {
+    auto r = st->Step();
+    if (!r.ok()) return r.error().Wrap("reading " + path_);
+    if (!*r) break;
+    heartbeat::Ping p;
+    p.check = check;
+    p.time = FromUnixMillis(st->ColumnInt(0));
+    p.kind = heartbeat::PingKindFromName(st->ColumnText(1)).value_or(heartbeat::PingKind::kLog);
+    p.exit_code = static_cast<int>(st->ColumnOptionalInt(2).value_or(-1));
+    p.rid = st->ColumnText(3);
+    p.source = st->ColumnText(4);
+    p.user_agent = st->ColumnText(5);
+    p.body = st->ColumnBlob(6);
+    p.body_truncated = st->ColumnInt(7) != 0;
+    if (auto d = st->ColumnOptionalInt(8)) p.duration = std::chrono::microseconds(*d);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Result<int64_t> Store::PingCount() {
+  std::lock_guard lk(read_mu_);
+  auto st = reader_.Prepare("SELECT count(*) FROM pings");
+  if (!st.ok()) return st.error().Wrap("reading " + path_);
+  auto r = st->Step();
+  if (!r.ok()) return r.error().Wrap("reading " + path_);
+  return *r ? st->ColumnInt(0) : 0;
 }
 
 }  // namespace mamori

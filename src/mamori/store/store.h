@@ -55,6 +55,7 @@
 
 #include "mamori/config/config.h"
 #include "mamori/engine/check_state.h"
+#include "mamori/heartbeat/ping.h"
 #include "mamori/probes/probe.h"
 #include "mamori/store/sqlite.h"
 #include "mamori/util/clock.h"
@@ -99,11 +100,14 @@ class Store {
     Duration busy_timeout = std::chrono::seconds(5);  // wait for another connection's lock
   };
 
-  static constexpr int kSchemaVersion = 1;  // PRAGMA user_version
+  static constexpr int kSchemaVersion = 2;  // PRAGMA user_version (2 added pings)
   static constexpr size_t kMaxSummaryBytes = 1024;
   static constexpr size_t kMaxMetrics = 64;
   static constexpr size_t kMaxMetricNameBytes = 128;
   static constexpr size_t kMaxReadRows = 100'000;  // cap on any `limit` and on Rollups()
+  static constexpr size_t kMaxPingBodyBytes = 10 << 20;
+  static constexpr size_t kMaxUserAgentBytes = 256;
+  static constexpr size_t kPingsKeptPerCheck = 1000;  // older ones go at Compact
 
   static Result<std::unique_ptr<Store>> Open(const std::string& data_dir, const Clock& clock,
                                              OpenMode mode, Options options);
@@ -132,6 +136,14 @@ class Store {
   // retried). Error on a ReadOnly store.
   Status Flush();
 
+  // Queues a heartbeat ping and commits it at once (with whatever else is
+  // queued: group commit). `committed` runs on the writer thread after the
+  // commit, with OK, or with the error if the commit failed, in which case the
+  // ping is not kept (the client is told to retry). A ping whose callback saw OK
+  // survives a SIGKILL of the daemon. Capped like observations.
+  using Committed = std::function<void(Status)>;
+  void RecordPing(const heartbeat::Ping& ping, Committed committed);
+
   // Deletes raw observations older than retention.raw, rollups older than
   // retention.rollups and events older than retention.events (relative to
   // clock.Now()), gives the free pages back to the file system and truncates the
@@ -151,6 +163,11 @@ class Store {
   // Hourly rollups of one check whose hour starts at or after `since`, oldest first.
   Result<std::vector<Rollup>> Rollups(const std::string& check, WallTime since);
 
+  // Pings of one check, newest first, at most `limit` (capped at kMaxReadRows).
+  Result<std::vector<heartbeat::Ping>> Pings(const std::string& check, size_t limit);
+  // Pings stored in total (all checks).
+  Result<int64_t> PingCount();
+
   // Observations dropped because the queue was full, since Open.
   uint64_t dropped_observations() const { return dropped_.load(std::memory_order_relaxed); }
   // <data_dir>/mamori.db
@@ -162,10 +179,15 @@ class Store {
     std::string type;
     Observation obs;  // details cleared, summary and metrics capped
   };
+  struct PingItem {
+    heartbeat::Ping ping;
+    Committed committed;
+  };
   struct QueueItem {
     uint64_t seq = 0;
-    std::optional<ObsItem> obs;  // exactly one of obs / event is set
+    std::optional<ObsItem> obs;  // exactly one of obs / event / ping is set
     std::optional<Event> event;
+    std::shared_ptr<PingItem> ping;
   };
   struct SnapshotItem {
     uint64_t seq = 0;
@@ -208,6 +230,7 @@ class Store {
   uint64_t next_seq_ = 0;                          // seq of the latest enqueued item
   uint64_t committed_seq_ = 0;                     // every item with seq <= this is committed
   int flush_waiters_ = 0;
+  size_t queued_pings_ = 0;  // pings make the queue urgent (their clients wait)
   uint64_t error_gen_ = 0;  // bumped on every failed commit
   std::optional<Error> last_error_;
   std::deque<std::pair<Task, std::shared_ptr<std::optional<Status>>>> tasks_;

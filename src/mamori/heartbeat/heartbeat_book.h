@@ -1,0 +1,65 @@
+// HeartbeatBook: what the daemon knows about each heartbeat check's pings
+// (last success, last failure, open runs), and Evaluate(), which turns that
+// into an observation: on time, late, failed, or running too long.
+//
+// The ping API adds pings after they are committed to the store; the
+// `heartbeat` check type reads the book when it runs; on start the daemon
+// refills the book from the store, so a restart forgets nothing. Every method
+// is thread-safe (one mutex; each call is a map lookup). Bounded: at most
+// kMaxOpenRuns unfinished runs per check are remembered (the oldest go).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "mamori/heartbeat/ping.h"
+#include "mamori/probes/probe.h"
+
+namespace mamori::heartbeat {
+
+struct HeartbeatRecord {
+  std::optional<Ping> last_ping;              // of any kind, including log
+  std::optional<Ping> last_end;               // the last ping that ended a run (success or failure)
+  std::optional<Ping> last_success;           // the last run that ended well
+  std::optional<Ping> last_start;             // the last start ping
+  std::map<std::string, WallTime> open_runs;  // rid ("" = none) -> start time
+  WallTime first_seen{};                      // when mamori began expecting pings
+};
+
+class HeartbeatBook {
+ public:
+  static constexpr size_t kMaxOpenRuns = 64;
+
+  // Sets `ping.duration` when it ends a run whose start is known (by rid, or
+  // the last start without rid). Does not change the book.
+  void FillDuration(Ping& ping) const;
+  // Records a committed ping.
+  void Add(const Ping& ping);
+  // Starts expecting pings for `check` at `t` unless it already has a record.
+  void Expect(const std::string& check, WallTime t);
+  std::optional<HeartbeatRecord> Get(const std::string& check) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, HeartbeatRecord> records_;
+};
+
+// When a heartbeat is due.
+struct Schedule {
+  std::optional<Duration> period;          // a success at least every `period`...
+  Duration grace = std::chrono::hours(1);  // ...plus this much slack
+  std::optional<Duration> max_runtime;     // a start must end within this
+  // For cron schedules: the latest scheduled time at or before `t` (null when
+  // the schedule is a period).
+  std::function<std::optional<WallTime>(WallTime)> previous_due;
+  std::string describe;  // "every 1d (grace 2h)" / "cron '0 3 * * *' Asia/Tokyo (grace 2h)"
+};
+
+// The state of one heartbeat at `now`. Without any ping yet, a check is OK
+// until its first deadline passes (counted from first_seen).
+Observation Evaluate(const Schedule& schedule, const HeartbeatRecord& record, WallTime now);
+
+}  // namespace mamori::heartbeat

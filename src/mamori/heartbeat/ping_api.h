@@ -1,0 +1,79 @@
+// PingApi: the heartbeat endpoints of the daemon's HTTP server.
+//
+//   GET|POST|HEAD /ping/<uuid>[/start|/fail|/log|/<code>][?rid=<uuid>]
+//   GET|POST|HEAD /ping/<key>/<slug>[/...]
+//   GET /ip          the caller's address as mamori sees it
+//
+// A ping is answered 200 only after it is committed to the store, so an
+// acknowledged ping survives a crash of the daemon; if the commit fails the
+// client gets 503 and retries. Unknown ids get 404 and malformed ones 400,
+// without touching the disk. Each source address has a token bucket
+// (Options::rate_limit per second, bursts of twice that; 429 beyond). The
+// body (job output) is kept up to Options::max_body bytes, announced in the
+// Ping-Body-Limit response header as healthchecks.io does. The source address
+// is the peer's, or, when the peer is a trusted proxy, the right-most
+// untrusted address in X-Forwarded-For.
+//
+// Threading: Handle() and SetRoutes() run on the server's io_context thread.
+// Commit callbacks arrive on the store's writer thread; they update the
+// (thread-safe) HeartbeatBook and answer through the server's thread-safe
+// respond function, and call `on_ping` (which must be thread-safe too).
+#pragma once
+
+#include <boost/asio/ip/address.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mamori/heartbeat/heartbeat_book.h"
+#include "mamori/store/store.h"
+#include "mamori/web/http_server.h"
+
+namespace mamori::heartbeat {
+
+class PingApi {
+ public:
+  struct Options {
+    size_t max_body = 100 * 1024;
+    double rate_limit = 100;  // pings per second per source; 0 = unlimited
+    std::vector<boost::asio::ip::address> trusted_proxies;
+    std::string ping_key;  // for /ping/<key>/<slug>; empty = slug URLs are off
+  };
+  // check name by lower-case uuid, and by slug
+  struct Routes {
+    std::unordered_map<std::string, std::string> by_uuid, by_slug;
+  };
+
+  PingApi(Store& store, HeartbeatBook& book, const Clock& clock, Options options);
+
+  void SetRoutes(Routes routes) { routes_ = std::move(routes); }
+  void set_options(Options options) { options_ = std::move(options); }
+  // Called after a ping is committed (any thread).
+  void set_on_ping(std::function<void(const Ping&)> f) { on_ping_ = std::move(f); }
+
+  void Handle(web::Request request, web::Respond respond);
+
+  // Pings answered 200 since start (for stats and tests).
+  uint64_t acknowledged() const { return acknowledged_->load(); }
+
+ private:
+  std::string SourceOf(const web::Request& r) const;
+  bool Allow(const std::string& source);
+
+  Store& store_;
+  HeartbeatBook& book_;
+  const Clock& clock_;
+  Options options_;
+  Routes routes_;
+  std::function<void(const Ping&)> on_ping_;
+  struct Bucket {
+    double tokens = 0;
+    MonoTime last{};
+  };
+  std::unordered_map<std::string, Bucket> buckets_;
+  std::shared_ptr<std::atomic<uint64_t>> acknowledged_ = std::make_shared<std::atomic<uint64_t>>(0);
+};
+
+}  // namespace mamori::heartbeat
