@@ -1,0 +1,204 @@
+// The HTTP server against real sockets on loopback: keep-alive, asynchronous
+// answers, and every limit a hostile or broken client can hit.
+#include "mamori/web/http_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <thread>
+
+namespace mamori::web {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Server {
+ public:
+  explicit Server(Limits limits = {}) {
+    auto s = HttpServer::Start(io_, "127.0.0.1:0", limits, [this](Request r, Respond respond) {
+      if (r.target == "/later") {
+        // Answer from another thread, later: the connection must wait.
+        std::thread([respond] {
+          std::this_thread::sleep_for(50ms);
+          respond({200, "text/plain", "late answer", {}});
+        }).detach();
+        return;
+      }
+      Response out;
+      out.body = r.method + " " + r.target + " " + std::to_string(r.body.size()) + " " +
+                 r.peer.to_string();
+      respond(std::move(out));
+    });
+    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message());
+    server_ = std::move(s.value());
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~Server() {
+    boost::asio::post(io_, [this] { server_->Stop(); });
+    io_.stop();
+    thread_.join();
+  }
+  uint16_t port() const { return server_->port(); }
+
+ private:
+  boost::asio::io_context io_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+};
+
+int Connect(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void Send(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+// Reads until the peer closes or `timeout` passes.
+std::string ReadAll(int fd, std::chrono::milliseconds timeout = 3000ms) {
+  std::string out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left <= 0ms) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+bool ClosedWithin(int fd, std::chrono::milliseconds timeout) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
+  char c;
+  return ::recv(fd, &c, 1, 0) <= 0;
+}
+
+TEST(HttpServer, AnswersAndKeepsTheConnectionAlive) {
+  Server s;
+  int fd = Connect(s.port());
+  ASSERT_GE(fd, 0);
+  Send(fd,
+       "GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: "
+       "5\r\n\r\nhello"
+       "GET /later HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string all = ReadAll(fd);
+  ::close(fd);
+  EXPECT_NE(all.find("GET /a 0 127.0.0.1"), std::string::npos) << all;
+  EXPECT_NE(all.find("POST /b 5 127.0.0.1"), std::string::npos) << all;
+  EXPECT_NE(all.find("late answer"), std::string::npos) << all;
+  // In order: pipelined requests are answered one after another.
+  EXPECT_LT(all.find("/a"), all.find("/b"));
+  EXPECT_LT(all.find("/b"), all.find("late answer"));
+}
+
+TEST(HttpServer, BodyOverTheLimitIs413) {
+  Limits l;
+  l.max_body_bytes = 1000;
+  Server s(l);
+  int fd = Connect(s.port());
+  Send(fd, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'a'));
+  std::string r = ReadAll(fd);
+  ::close(fd);
+  EXPECT_EQ(r.rfind("HTTP/1.1 413", 0), 0u) << r;
+}
+
+TEST(HttpServer, HugeHeadersAre431) {
+  Server s;
+  int fd = Connect(s.port());
+  Send(fd, "GET /x HTTP/1.1\r\nHost: x\r\nX-Junk: " + std::string(20000, 'j') + "\r\n\r\n");
+  std::string r = ReadAll(fd);
+  ::close(fd);
+  EXPECT_EQ(r.rfind("HTTP/1.1 431", 0), 0u) << r.substr(0, 100);
+}
+
+TEST(HttpServer, GarbageIs400) {
+  Server s;
+  int fd = Connect(s.port());
+  Send(fd, "\x01\x02 nonsense\r\n\r\n");
+  std::string r = ReadAll(fd);
+  ::close(fd);
+  EXPECT_EQ(r.rfind("HTTP/1.1 400", 0), 0u) << r;
+}
+
+TEST(HttpServer, SlowAndIdleClientsAreDisconnected) {
+  Limits l;
+  l.read_timeout = 300ms;
+  Server s(l);
+  int idle = Connect(s.port());
+  int slow = Connect(s.port());
+  Send(slow, "GET /x HTTP/1.1\r\nHo");  // and never more
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(ClosedWithin(idle, 3000ms));
+  EXPECT_TRUE(ClosedWithin(slow, 3000ms));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  ::close(idle);
+  ::close(slow);
+  // And the server still serves others.
+  int fd = Connect(s.port());
+  Send(fd, "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(ReadAll(fd).find("GET /ok"), std::string::npos);
+  ::close(fd);
+}
+
+TEST(HttpServer, ConnectionsBeyondTheCapAreClosed) {
+  Limits l;
+  l.max_connections = 3;
+  Server s(l);
+  std::vector<int> held;
+  for (int i = 0; i < 3; ++i) held.push_back(Connect(s.port()));
+  std::this_thread::sleep_for(100ms);  // let the server accept them
+  int extra = Connect(s.port());
+  EXPECT_TRUE(ClosedWithin(extra, 2000ms));
+  ::close(extra);
+  for (int fd : held) ::close(fd);
+}
+
+TEST(HttpServer, ListenAddressErrorsSayWhatToWrite) {
+  EXPECT_TRUE(ParseListenAddress("127.0.0.1:8470").ok());
+  EXPECT_TRUE(ParseListenAddress("[::1]:8470").ok());
+  EXPECT_TRUE(ParseListenAddress("localhost:0").ok());
+  for (const char* bad :
+       {"8470", "127.0.0.1", "127.0.0.1:99999", "127.0.0.1:http", "example.org:80", "[::1]8470"}) {
+    auto r = ParseListenAddress(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message().find("write host:port"), std::string::npos)
+        << r.error().message();
+  }
+  boost::asio::io_context io;
+  auto first = HttpServer::Start(io, "127.0.0.1:0", {}, [](Request, Respond) {});
+  ASSERT_TRUE(first.ok());
+  auto second = HttpServer::Start(io, "127.0.0.1:" + std::to_string((*first)->port()), {},
+                                  [](Request, Respond) {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message().find("another program listens there"), std::string::npos)
+      << second.error().message();
+}
+
+}  // namespace
+}  // namespace mamori::web

@@ -1,0 +1,313 @@
+// End-to-end tests of heartbeats: the real daemon with its ping API on a
+// loopback port, pinged over real HTTP (libcurl), judged by `mamori status`,
+// and killed with SIGKILL to prove acknowledged pings are on disk.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "mamori/probes/http_client.h"
+#include "mamori/store/store.h"
+#include "testing/cli.h"
+#include "testing/nginx.h"
+
+namespace mamori {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::DaemonProcess;
+using testing::Eventually;
+using testing::RunMamori;
+using testing::TempDir;
+
+constexpr const char* kUuid = "1b4e28ba-2fa1-41d2-883f-0016d3cca427";
+
+struct Fetched {
+  int status = 0;  // 0 = transport error
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Many requests at once through the real libcurl client; waits for all.
+std::vector<Fetched> FetchAll(HttpClient& http, const std::vector<HttpRequest>& requests) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Fetched> out(requests.size());
+  size_t done = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    http.Fetch(requests[i], [&, i](Result<HttpResponse> r) {
+      std::lock_guard lock(mu);
+      if (r.ok()) out[i] = {r->status, r->body, r->headers};
+      ++done;
+      cv.notify_all();
+    });
+  }
+  std::unique_lock lock(mu);
+  cv.wait_for(lock, 60s, [&] { return done == requests.size(); });
+  return out;
+}
+
+Fetched Fetch(HttpClient& http, const std::string& url, const std::string& method = "GET",
+              const std::string& body = "") {
+  HttpRequest r;
+  r.url = url;
+  r.method = method;
+  r.body = body;
+  return FetchAll(http, {r})[0];
+}
+
+nlohmann::json StatusOf(const std::string& config, const std::string& name) {
+  auto r = RunMamori({"status", "-c", config, "--json"});
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (!j.is_array()) return nullptr;
+  for (auto& c : j)
+    if (c["name"] == name) return c;
+  return nullptr;
+}
+
+class HeartbeatDaemon : public ::testing::Test {
+ protected:
+  void Start(const std::string& extra_check = "", const std::string& api = "") {
+    port_ = testing::PickFreePort();
+    config_ = dir_.Write("mamori.yaml",
+                         "data_dir: ./data\n"
+                         "listen: 127.0.0.1:" +
+                             std::to_string(port_) + "\n" + api +
+                             "defaults: {interval: 200ms, timeout: 100ms}\n"
+                             "checks:\n"
+                             "  - {name: nightly-backup, type: heartbeat, uuid: " +
+                             kUuid + ", period: 1d, grace: 2h, max_runtime: 1h}\n" + extra_check);
+    Launch();
+  }
+  void Launch() {
+    // A fresh log per start, so the readiness line is this process's own.
+    daemon_ = std::make_unique<DaemonProcess>(
+        std::vector<std::string>{"-c", config_},
+        dir_.path() + "/daemon." + std::to_string(++launches_) + ".log");
+    ASSERT_TRUE(daemon_->WaitForLog("ping API listening")) << daemon_->Log();
+  }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  std::string Ping(const std::string& suffix = "") const {
+    return Url(std::string("/ping/") + kUuid + suffix);
+  }
+
+  TempDir dir_;
+  std::string config_;
+  int port_ = 0;
+  int launches_ = 0;
+  std::unique_ptr<DaemonProcess> daemon_;
+  std::unique_ptr<HttpClient> http_ = MakeCurlHttpClient();
+};
+
+TEST_F(HeartbeatDaemon, AnswersLikeHealthchecksAndJudgesPings) {
+  Start();
+  Fetched ok = Fetch(*http_, Ping("/start"));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, "OK");
+  bool limit_header = false;
+  for (auto& [k, v] : ok.headers) limit_header |= (k == "Ping-Body-Limit" && v == "102400");
+  EXPECT_TRUE(limit_header);
+  EXPECT_EQ(Fetch(*http_, Url("/ping/00000000-0000-4000-8000-000000000000")).status, 404);
+  EXPECT_EQ(Fetch(*http_, Url("/ping/not-a-uuid")).status, 400);
+  EXPECT_EQ(Fetch(*http_, Url("/somewhere")).status, 404);
+  EXPECT_EQ(Fetch(*http_, Ping(), "DELETE").status, 405);
+  Fetched ip = Fetch(*http_, Url("/ip"));
+  EXPECT_EQ(ip.body, "127.0.0.1\n");
+
+  // The job reports a failure: CRITICAL at once (not at the next interval,
+  // and without waiting for three failures).
+  EXPECT_EQ(Fetch(*http_, Ping("/23"), "POST", "rsync: connection unexpectedly closed\n").status,
+            200);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto s = StatusOf(config_, "nightly-backup");
+        return s.is_object() && s["status"] == "critical";
+      },
+      5000ms))
+      << StatusOf(config_, "nightly-backup").dump();
+  auto s = StatusOf(config_, "nightly-backup");
+  EXPECT_NE(s["summary"].get<std::string>().find("exited with code 23"), std::string::npos)
+      << s.dump();
+  EXPECT_NE(s["summary"].get<std::string>().find("rsync: connection unexpectedly closed"),
+            std::string::npos);
+
+  EXPECT_EQ(Fetch(*http_, Ping()).status, 200);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto st = StatusOf(config_, "nightly-backup");
+        return st.is_object() && st["status"] == "ok";
+      },
+      5000ms));
+
+  // The store has every ping with its source and body.
+  daemon_->Signal(SIGTERM);
+  EXPECT_EQ(daemon_->Wait(), 0);
+  SystemClock clock;
+  auto store = Store::Open(dir_.path() + "/data", clock, Store::OpenMode::kReadOnly);
+  ASSERT_TRUE(store.ok()) << store.error().message();
+  auto pings = (*store)->Pings("nightly-backup", 10);
+  ASSERT_TRUE(pings.ok());
+  ASSERT_EQ(pings->size(), 3u);  // start, exit 23, success (404/400/405 wrote nothing)
+  EXPECT_EQ((*pings)[1].exit_code, 23);
+  EXPECT_EQ((*pings)[1].body, "rsync: connection unexpectedly closed\n");
+  EXPECT_EQ((*pings)[1].source, "127.0.0.1");
+  ASSERT_TRUE((*pings)[1].duration);  // paired with the start
+}
+
+TEST_F(HeartbeatDaemon, LateHeartbeatBecomesCritical) {
+  Start("  - {name: every-second, type: heartbeat, slug: every-second, period: 1s, grace: 500ms}\n",
+        "api: {ping_key: test-key-123}\n");
+  EXPECT_EQ(Fetch(*http_, Url("/ping/test-key-123/every-second")).status, 200);
+  EXPECT_EQ(Fetch(*http_, Url("/ping/wrong-key-123/every-second")).status, 404);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto s = StatusOf(config_, "every-second");
+        return s.is_object() && s["status"] == "ok";
+      },
+      3000ms));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto s = StatusOf(config_, "every-second");
+        return s.is_object() && s["status"] == "critical";
+      },
+      5000ms));
+  EXPECT_NE(
+      StatusOf(config_, "every-second")["summary"].get<std::string>().find("late: last success"),
+      std::string::npos);
+  EXPECT_TRUE(daemon_->WaitForLog("every-second: OK -> CRITICAL")) << daemon_->Log();
+}
+
+TEST_F(HeartbeatDaemon, BodiesAreCutAtTheLimitAndRateLimitApplies) {
+  Start("", "api: {max_body: 1KB, rate_limit: 5}\n");
+  EXPECT_EQ(Fetch(*http_, Ping("/log"), "POST", std::string(5000, 'x')).status, 200);
+  // Burst of 10 (twice the rate) passes; the rest of 40 at once is refused.
+  std::vector<HttpRequest> burst(40);
+  for (auto& r : burst) r.url = Ping("/log");
+  int ok = 0, limited = 0;
+  for (const auto& f : FetchAll(*http_, burst)) {
+    ok += f.status == 200;
+    limited += f.status == 429;
+  }
+  EXPECT_GE(limited, 25);
+  EXPECT_LE(ok, 15);
+  daemon_->Signal(SIGTERM);
+  EXPECT_EQ(daemon_->Wait(), 0);
+  SystemClock clock;
+  auto store = Store::Open(dir_.path() + "/data", clock, Store::OpenMode::kReadOnly);
+  ASSERT_TRUE(store.ok());
+  auto pings = (*store)->Pings("nightly-backup", 1000);
+  ASSERT_TRUE(pings.ok());
+  ASSERT_EQ(pings->size(), static_cast<size_t>(ok + 1));
+  EXPECT_EQ(pings->back().body.size(), 1000u);
+  EXPECT_TRUE(pings->back().body_truncated);
+}
+
+// An acknowledged ping is on disk: kill -9 in the middle of a burst, three
+// times, and count the pings back from the store. Every acknowledged ping must
+// be there (some unacknowledged ones may be too: committed, then killed before
+// the answer left).
+TEST_F(HeartbeatDaemon, AcknowledgedPingsSurviveSigkill) {
+  Start("", "api: {rate_limit: 0}\n");
+  size_t acknowledged = 0, sent = 0;
+  for (int round = 0; round < 3; ++round) {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t done = 0, acked = 0;
+    bool killed = false;
+    constexpr size_t kBurst = 400;
+    for (size_t i = 0; i < kBurst; ++i) {
+      HttpRequest r;
+      r.url = Ping();
+      r.timeout = 10s;
+      http_->Fetch(r, [&](Result<HttpResponse> res) {
+        std::lock_guard lock(mu);
+        ++done;
+        if (res.ok() && res->status == 200) ++acked;
+        if (acked == kBurst / 4 && !killed) {
+          killed = true;
+          daemon_->Signal(SIGKILL);  // mid-burst: most requests are still in flight
+        }
+        cv.notify_all();
+      });
+    }
+    {
+      std::unique_lock lock(mu);
+      ASSERT_TRUE(cv.wait_for(lock, 60s, [&] { return done == kBurst; }));
+      EXPECT_TRUE(killed);
+      EXPECT_LT(acked, kBurst) << "the kill came too late to test anything";
+      acknowledged += acked;
+      sent += kBurst;
+    }
+    daemon_->Wait();
+    Launch();
+  }
+  daemon_->Signal(SIGTERM);
+  EXPECT_EQ(daemon_->Wait(), 0);
+  SystemClock clock;
+  auto store = Store::Open(dir_.path() + "/data", clock, Store::OpenMode::kReadOnly);
+  ASSERT_TRUE(store.ok());
+  auto n = (*store)->PingCount();
+  ASSERT_TRUE(n.ok());
+  EXPECT_GE(static_cast<size_t>(*n), acknowledged);
+  EXPECT_LE(static_cast<size_t>(*n), sent);
+  std::cout << "acknowledged " << acknowledged << " of " << sent << ", stored " << *n << "\n";
+}
+
+TEST_F(HeartbeatDaemon, PingsAreRememberedAcrossRestarts) {
+  Start();
+  EXPECT_EQ(Fetch(*http_, Ping("/fail"), "POST", "disk full\n").status, 200);
+  daemon_->Signal(SIGTERM);
+  EXPECT_EQ(daemon_->Wait(), 0);
+  Launch();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto s = StatusOf(config_, "nightly-backup");
+        return s.is_object() && s["status"] == "critical" &&
+               s["summary"].get<std::string>().find("reported failure") != std::string::npos;
+      },
+      5000ms))
+      << StatusOf(config_, "nightly-backup").dump();
+  // One-shot `check` reads the same pings from the store.
+  auto r = RunMamori({"check", "-c", config_, "--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.out.find("disk full"), std::string::npos) << r.out;
+}
+
+TEST(HeartbeatConfig, ExampleValidatesAndMistakesAreExplained) {
+  TempDir dir;
+  auto ok =
+      RunMamori({"config", "validate", "-c",
+                 dir.Write("ok.yaml",
+                           "listen: 127.0.0.1:8470\nchecks:\n"
+                           "  - {name: nightly-backup, type: heartbeat, uuid: "
+                           "1b4e28ba-2fa1-41d2-883f-0016d3cca427, period: 1d, grace: 2h}\n")});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  auto no_listen = RunMamori({"config", "validate", "-c",
+                              dir.Write("nolisten.yaml",
+                                        "checks:\n  - {name: hb, type: heartbeat, uuid: "
+                                        "1b4e28ba-2fa1-41d2-883f-0016d3cca427, period: 1d}\n")});
+  EXPECT_EQ(no_listen.exit_code, 78);
+  EXPECT_NE(no_listen.err.find("heartbeats need the ping API"), std::string::npos) << no_listen.err;
+  auto no_uuid = RunMamori({"config", "validate", "-c",
+                            dir.Write("nouuid.yaml",
+                                      "listen: 127.0.0.1:8470\nchecks:\n"
+                                      "  - {name: hb, type: heartbeat, period: 1d}\n")});
+  EXPECT_EQ(no_uuid.exit_code, 78);
+  EXPECT_NE(no_uuid.err.find("add uuid: "), std::string::npos) << no_uuid.err;
+  auto bad = RunMamori({"config", "validate", "-c",
+                        dir.Write("bad.yaml",
+                                  "listen: 127.0.0.1\nchecks:\n"
+                                  "  - {name: hb, type: heartbeat, uuid: 123, period: 1d}\n")});
+  EXPECT_EQ(bad.exit_code, 78);
+  EXPECT_NE(bad.err.find("bad.yaml:1:9:"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("'123' is not a UUID"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace mamori
