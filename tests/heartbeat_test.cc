@@ -9,6 +9,7 @@
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "mamori/probes/http_client.h"
 #include "mamori/store/store.h"
@@ -277,6 +278,69 @@ TEST_F(HeartbeatDaemon, PingsAreRememberedAcrossRestarts) {
   auto r = RunMamori({"check", "-c", config_, "--json"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.out.find("disk full"), std::string::npos) << r.out;
+}
+
+TEST_F(HeartbeatDaemon, ExecReportsStartExitCodeAndOutput) {
+  Start();
+  auto r = RunMamori({"exec", "--url", Ping(), "--", "sh", "-c",
+                      "echo building; echo oops >&2; sleep 0.1; exit 3"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.out, "building\n");  // passed through
+  EXPECT_EQ(r.err, "oops\n");
+  auto by_check = RunMamori({"exec", "-c", config_, "--check", "nightly-backup", "--", "true"});
+  EXPECT_EQ(by_check.exit_code, 0) << by_check.err;
+  auto missing = RunMamori({"exec", "--url", Ping(), "--", "/nonexistent/job"});
+  EXPECT_EQ(missing.exit_code, 127);
+  EXPECT_NE(missing.err.find("cannot run /nonexistent/job"), std::string::npos) << missing.err;
+  daemon_->Signal(SIGTERM);
+  EXPECT_EQ(daemon_->Wait(), 0);
+  SystemClock clock;
+  auto store = Store::Open(dir_.path() + "/data", clock, Store::OpenMode::kReadOnly);
+  ASSERT_TRUE(store.ok());
+  auto pings = (*store)->Pings("nightly-backup", 10);
+  ASSERT_TRUE(pings.ok());
+  // Three runs of two pings each, newest first: fail + start (cannot run),
+  // 0 + start (`true`), 3 + start (the shell script).
+  ASSERT_EQ(pings->size(), 6u);
+  const auto& first_end = (*pings)[4];
+  const auto& first_start = (*pings)[5];
+  EXPECT_EQ(first_start.kind, heartbeat::PingKind::kStart);
+  EXPECT_EQ(first_end.kind, heartbeat::PingKind::kExitCode);
+  EXPECT_EQ(first_end.exit_code, 3);
+  EXPECT_EQ(first_end.rid, first_start.rid);
+  EXPECT_FALSE(first_end.rid.empty());
+  ASSERT_TRUE(first_end.duration);
+  EXPECT_GE(*first_end.duration, Duration(100ms));
+  EXPECT_NE(first_end.body.find("building"), std::string::npos);
+  EXPECT_NE(first_end.body.find("oops"), std::string::npos);
+  EXPECT_NE(first_end.user_agent.find("mamori-exec/"), std::string::npos);
+  EXPECT_EQ((*pings)[0].kind, heartbeat::PingKind::kFail);
+  EXPECT_NE((*pings)[0].body.find("cannot run /nonexistent/job"), std::string::npos);
+}
+
+// The ping server is down when the job starts and comes up while it runs:
+// the start ping is retried until it gets through.
+TEST_F(HeartbeatDaemon, ExecRetriesPingsUntilTheServerIsBack) {
+  Start();
+  daemon_->Signal(SIGTERM);
+  ASSERT_EQ(daemon_->Wait(), 0);
+  std::thread later([&] {
+    std::this_thread::sleep_for(700ms);
+    Launch();
+  });
+  auto r = RunMamori({"exec", "--url", Ping(), "--", "sh", "-c", "sleep 1.5; echo done"});
+  later.join();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  daemon_->Signal(SIGTERM);
+  EXPECT_EQ(daemon_->Wait(), 0);
+  SystemClock clock;
+  auto store = Store::Open(dir_.path() + "/data", clock, Store::OpenMode::kReadOnly);
+  ASSERT_TRUE(store.ok());
+  auto pings = (*store)->Pings("nightly-backup", 10);
+  ASSERT_TRUE(pings.ok());
+  ASSERT_EQ(pings->size(), 2u);
+  EXPECT_EQ((*pings)[1].kind, heartbeat::PingKind::kStart);
+  EXPECT_EQ((*pings)[0].kind, heartbeat::PingKind::kSuccess);
 }
 
 TEST(HeartbeatConfig, ExampleValidatesAndMistakesAreExplained) {

@@ -14,7 +14,9 @@
 #include "mamori/daemon/daemon.h"
 #include "mamori/engine/runner.h"
 #include "mamori/logs/mine_command.h"
+#include "mamori/heartbeat/exec.h"
 #include "mamori/heartbeat/heartbeat_book.h"
+#include "mamori/probes/heartbeat_probe.h"
 #include "mamori/probes/http_client.h"
 #include "mamori/store/store.h"
 #include "mamori/util/units.h"
@@ -208,6 +210,20 @@ int Main(int argc, char** argv) {
   auto* hb_new = hb->add_subcommand("new", "Print a fresh random UUID for a heartbeat check's uuid:");
   hb_new->add_flag("--key", hb_key, "Print a fresh api.ping_key instead (for /ping/<key>/<slug> URLs)");
 
+  // exec
+  std::string exec_url, exec_check, exec_file;
+  std::vector<std::string> exec_argv;
+  auto* exec = app.add_subcommand(
+      "exec",
+      "Run a job and report it to a heartbeat check: /start, the command (output passed through),\n"
+      "then its exit code with the output tail. Exits with the command's status.\n"
+      "  mamori exec --url http://127.0.0.1:8470/ping/<uuid> -- /usr/local/bin/backup.sh\n"
+      "  mamori exec -c /etc/mamori.yaml --check nightly-backup -- /usr/local/bin/backup.sh");
+  exec->add_option("--url", exec_url, "The check's ping URL (any healthchecks.io-compatible server)");
+  exec->add_option("--check", exec_check, "A heartbeat check in the configuration given with -c");
+  exec->add_option("-c,--config", exec_file, "Configuration file, for --check (uses its listen: address)");
+  exec->add_option("command", exec_argv, "The command and its arguments, after --")->required();
+
   // logs
   auto* logs = app.add_subcommand("logs", "Work with log files");
   logs->require_subcommand(1);
@@ -244,6 +260,37 @@ int Main(int argc, char** argv) {
     auto config = LoadOrReport(check_file, "");
     if (!config) return kExitUnknown;
     return RunOnceAndPrint(*config, check_json, only);
+  }
+  if (*exec) {
+    heartbeat::ExecOptions eo;
+    eo.argv = exec_argv;
+    if (!exec_url.empty() == !exec_check.empty()) {
+      std::cerr << "mamori exec: give exactly one of --url URL or --check NAME (with -c FILE)\n";
+      return kExitUsage;
+    }
+    if (!exec_url.empty()) {
+      if (exec_url.rfind("http://", 0) != 0 && exec_url.rfind("https://", 0) != 0) {
+        std::cerr << "mamori exec: --url must be an http:// or https:// URL\n";
+        return kExitUsage;
+      }
+      eo.ping_url = exec_url;
+    } else {
+      if (exec_file.empty()) {
+        std::cerr << "mamori exec: --check needs the configuration: add -c FILE\n";
+        return kExitUsage;
+      }
+      auto config = LoadOrReport(exec_file, "");
+      if (!config) return kExitUnknown;
+      const CheckConfig* c = config->FindCheck(exec_check);
+      auto* hb = c ? dynamic_cast<probes::heartbeat::HeartbeatProbe*>(c->probe.get()) : nullptr;
+      if (!hb || hb->uuid().empty()) {
+        std::cerr << fmt::format("mamori exec: {} has no heartbeat check '{}' with a uuid\n", exec_file, exec_check);
+        return kExitUsage;
+      }
+      eo.ping_url = fmt::format("http://{}/ping/{}", config->api.listen, hb->uuid());
+      eo.max_body = config->api.max_body;
+    }
+    return heartbeat::RunExec(eo);
   }
   if (*hb_new) {
     if (hb_key) {
