@@ -343,6 +343,55 @@ TEST_F(HeartbeatDaemon, ExecRetriesPingsUntilTheServerIsBack) {
   EXPECT_EQ((*pings)[0].kind, heartbeat::PingKind::kSuccess);
 }
 
+// Two monitors watch each other: A pings B every second (peers:); when A
+// dies, B's heartbeat check for it goes CRITICAL.
+TEST(HeartbeatPeers, AMonitorLearnsThatItsPeerDied) {
+  TempDir a_dir, b_dir;
+  const int a_port = testing::PickFreePort(), b_port = testing::PickFreePort();
+  const std::string b_uuid = "2c5e28ba-2fa1-41d2-883f-0016d3cca427";
+  const std::string b_cfg =
+      b_dir.Write("b.yaml", "data_dir: ./data\nlisten: 127.0.0.1:" + std::to_string(b_port) +
+                                "\ndefaults: {interval: 200ms, timeout: 100ms}\nchecks:\n"
+                                "  - {name: a-alive, type: heartbeat, uuid: " +
+                                b_uuid + ", period: 1s, grace: 1s}\n");
+  const std::string a_cfg = a_dir.Write(
+      "a.yaml", "data_dir: ./data\nlisten: 127.0.0.1:" + std::to_string(a_port) +
+                    "\ndefaults: {interval: 200ms, timeout: 100ms}\nchecks:\n"
+                    "  - {name: root, type: disk, path: /, warning: 99.99%, critical: 100%}\n"
+                    "peers:\n  - {name: b, url: 'http://127.0.0.1:" +
+                    std::to_string(b_port) + "/ping/" + b_uuid + "', every: 1s}\n");
+  DaemonProcess b({"-c", b_cfg}, b_dir.path() + "/b.log");
+  ASSERT_TRUE(b.WaitForLog("ping API listening")) << b.Log();
+  auto a = std::make_unique<DaemonProcess>(std::vector<std::string>{"-c", a_cfg},
+                                           a_dir.path() + "/a.log");
+  ASSERT_TRUE(a->WaitForLog("ping API listening")) << a->Log();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto s = StatusOf(b_cfg, "a-alive");
+        return s.is_object() && s["status"] == "ok" &&
+               s["summary"].get<std::string>().find("last success") != std::string::npos;
+      },
+      5000ms))
+      << StatusOf(b_cfg, "a-alive").dump();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto s = StatusOf(a_cfg, "peer-b");
+        return s.is_object() && s["status"] == "ok";
+      },
+      5000ms))
+      << StatusOf(a_cfg, "peer-b").dump();
+  a->Signal(SIGKILL);
+  a->Wait();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto s = StatusOf(b_cfg, "a-alive");
+        return s.is_object() && s["status"] == "critical";
+      },
+      6000ms))
+      << StatusOf(b_cfg, "a-alive").dump();
+  EXPECT_TRUE(b.WaitForLog("a-alive: OK -> CRITICAL: late")) << b.Log();
+}
+
 TEST(HeartbeatConfig, ExampleValidatesAndMistakesAreExplained) {
   TempDir dir;
   auto ok =

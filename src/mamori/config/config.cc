@@ -185,13 +185,15 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
   if (auto a = top.GetMap("api")) {
     if (auto v = a->GetSize("max_body")) {
       if (*v > (10u << 20))
-        a->ErrorAt("max_body", "is above 10MiB", "ping bodies are job output tails; 100KB is plenty");
+        a->ErrorAt("max_body", "is above 10MiB",
+                   "ping bodies are job output tails; 100KB is plenty");
       else
         cfg->api.max_body = *v;
     }
     if (auto v = a->GetNumber("rate_limit")) {
       if (*v < 0)
-        a->ErrorAt("rate_limit", "must not be negative", "pings per second per source; 0 turns the limit off");
+        a->ErrorAt("rate_limit", "must not be negative",
+                   "pings per second per source; 0 turns the limit off");
       else
         cfg->api.rate_limit = *v;
     }
@@ -208,8 +210,11 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
     }
     if (auto v = a->GetString("ping_key")) {
       if (v->size() < 8 || v->size() > 100 ||
-          v->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos)
-        a->ErrorAt("ping_key", "must be 8-100 letters, digits, '-' or '_'", "e.g. the output of `mamori heartbeat new --key`");
+          v->find_first_not_of(
+              "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+              std::string::npos)
+        a->ErrorAt("ping_key", "must be 8-100 letters, digits, '-' or '_'",
+                   "e.g. the output of `mamori heartbeat new --key`");
       else
         cfg->api.ping_key = *v;
     }
@@ -220,10 +225,62 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
   } else if (!top.Has("checks")) {
     diag.Add(top.location(), "no 'checks:' list", "add at least one check; see docs/GUIDE.md");
   }
+  // peers: outgoing heartbeats to another monitor. Each becomes an http check
+  // named peer-<name>, so a peer that cannot be reached shows up (and alerts)
+  // like any other failing check.
+  if (auto peers = top.GetMapList("peers")) {
+    for (auto& p : *peers) {
+      auto pname = p.GetString("name");
+      auto url = p.GetString("url");
+      const Duration every = p.GetDuration("every").value_or(std::chrono::seconds(60));
+      bool ok = true;
+      if (!pname || !IsValidCheckName(*pname)) {
+        p.Error("a peer needs a name (letters, digits, '.', '_', '-')", "e.g. name: backup-box");
+        ok = false;
+      }
+      if (!url) {
+        p.Error("a peer needs the url to ping",
+                "e.g. url: http://10.0.0.2:8470/ping/<uuid of its heartbeat check>");
+        ok = false;
+      } else if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
+        p.ErrorAt("url", fmt::format("'{}' is not an http:// or https:// URL", *url),
+                  "write the full ping URL");
+        ok = false;
+      }
+      if (every < std::chrono::seconds(1)) {
+        p.ErrorAt("every", "must be at least 1s");
+        ok = false;
+      }
+      if (!ok) continue;
+      const std::string check_name = "peer-" + *pname;
+      if (!names.insert(check_name).second) {
+        p.ErrorAt("name", fmt::format("the peer's check name '{}' is already taken", check_name),
+                  "rename the peer or the check");
+        continue;
+      }
+      YAML::Node y;
+      y["url"] = *url;
+      ConfigNode synth(y, fmt::format("peer '{}'", *pname), file, &diag);
+      const auto* http = registry.Find("http");
+      std::unique_ptr<Probe> probe = http ? http->factory(synth) : nullptr;
+      if (!probe) continue;
+      CheckConfig c;
+      c.name = check_name;
+      c.type = "http";
+      c.description = "outgoing heartbeat to " + *url;
+      c.where = p.location();
+      c.interval = every;
+      c.timeout = std::min<Duration>(every, std::chrono::seconds(10));
+      c.thresholds = cfg->defaults.thresholds;
+      c.probe = std::move(probe);
+      cfg->checks.push_back(std::move(c));
+    }
+  }
   if (cfg->api.listen.empty()) {
     for (const auto& c : cfg->checks) {
       if (c.type != "heartbeat") continue;
-      diag.Add(c.where, fmt::format("check '{}': heartbeats need the ping API, which is off", c.name),
+      diag.Add(c.where,
+               fmt::format("check '{}': heartbeats need the ping API, which is off", c.name),
                "add listen: 127.0.0.1:8470 (or another address) at the top level");
       break;
     }
