@@ -343,6 +343,66 @@ TEST_F(HeartbeatDaemon, ExecRetriesPingsUntilTheServerIsBack) {
   EXPECT_EQ((*pings)[0].kind, heartbeat::PingKind::kSuccess);
 }
 
+// Incident 3: the home server's address changed and its dynamic DNS name
+// kept pointing at the old one. Addresses come through a trusted proxy here
+// (X-Forwarded-For), the only way to ping from "another" address on loopback.
+TEST_F(HeartbeatDaemon, AddressChangesAreEventsAndStaleDnsIsCritical) {
+  port_ = testing::PickFreePort();
+  config_ =
+      dir_.Write("mamori.yaml",
+                 "data_dir: ./data\nlisten: 127.0.0.1:" + std::to_string(port_) +
+                     "\napi: {trusted_proxies: [127.0.0.1]}\n"
+                     "defaults: {interval: 200ms, timeout: 150ms}\nchecks:\n"
+                     "  - {name: home-server, type: heartbeat, uuid: " +
+                     kUuid + ", period: 10m, grace: 5m, track_ip: true, dns_name: localhost}\n");
+  Launch();
+  auto ping_from = [&](const std::string& ip) {
+    HttpRequest r;
+    r.url = Ping();
+    if (!ip.empty()) r.headers.emplace_back("X-Forwarded-For", ip);
+    return FetchAll(*http_, {r})[0].status;
+  };
+  HttpRequest ip_req;
+  ip_req.url = Url("/ip");
+  ip_req.headers.emplace_back("X-Forwarded-For", "203.0.113.7");
+  EXPECT_EQ(FetchAll(*http_, {ip_req})[0].body, "203.0.113.7\n");
+
+  EXPECT_EQ(ping_from("203.0.113.7"), 200);
+  EXPECT_EQ(ping_from("198.51.100.2"), 200);
+  EXPECT_TRUE(daemon_->WaitForLog("home-server now at 198.51.100.2, was 203.0.113.7"))
+      << daemon_->Log();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto s = StatusOf(config_, "home-server");
+        return s.is_object() && s["status"] == "critical";
+      },
+      5000ms))
+      << StatusOf(config_, "home-server").dump();
+  EXPECT_NE(StatusOf(config_, "home-server")["summary"].get<std::string>().find(
+                "but the host last pinged from 198.51.100.2: dynamic DNS is stale"),
+            std::string::npos)
+      << StatusOf(config_, "home-server").dump();
+  // Back at the address the name resolves to: fine again.
+  EXPECT_EQ(ping_from(""), 200);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto s = StatusOf(config_, "home-server");
+        return s.is_object() && s["status"] == "ok";
+      },
+      5000ms))
+      << StatusOf(config_, "home-server").dump();
+  daemon_->Signal(SIGTERM);
+  EXPECT_EQ(daemon_->Wait(), 0);
+  SystemClock clock;
+  auto store = Store::Open(dir_.path() + "/data", clock, Store::OpenMode::kReadOnly);
+  ASSERT_TRUE(store.ok());
+  auto events = (*store)->Events("home-server", WallTime{}, 100);
+  ASSERT_TRUE(events.ok());
+  int changes = 0;
+  for (const auto& e : *events) changes += e.kind == EventKind::kAddressChanged;
+  EXPECT_EQ(changes, 2);  // 203.0.113.7 -> 198.51.100.2 -> 127.0.0.1
+}
+
 // Two monitors watch each other: A pings B every second (peers:); when A
 // dies, B's heartbeat check for it goes CRITICAL.
 TEST(HeartbeatPeers, AMonitorLearnsThatItsPeerDied) {

@@ -143,23 +143,39 @@ struct Daemon::Impl {
     }
     if (server) {
       if (config->api.listen != server_listen)
-        spdlog::warn("listen changed to {}; it takes effect at the next restart (still on {})", config->api.listen,
-                     server_listen);
+        spdlog::warn("listen changed to {}; it takes effect at the next restart (still on {})",
+                     config->api.listen, server_listen);
       return true;
     }
     ping_api = std::make_unique<heartbeat::PingApi>(*store, heartbeats, clock, ApiOptions(*config));
     ping_api->SetRoutes(HeartbeatRoutes());
-    ping_api->set_on_ping([this](const heartbeat::Ping& p) {
-      // Judge the heartbeat at once: a /fail must not wait for the next run.
-      asio::post(io, [this, check = p.check] {
-        for (size_t i = 0; i < checks.size(); ++i)
-          if (checks[i]->config.name == check) scheduler.RunAt(i, clock.Monotonic());
+    ping_api->set_on_ping([this](const heartbeat::Ping& p, const std::string& previous_source) {
+      asio::post(io, [this, check = p.check, source = p.source, previous_source, time = p.time] {
+        for (size_t i = 0; i < checks.size(); ++i) {
+          auto& rt = checks[i];
+          if (rt->config.name != check) continue;
+          // Judge the heartbeat at once: a /fail must not wait for the next run.
+          scheduler.RunAt(i, clock.Monotonic());
+          auto* hb = dynamic_cast<probes::heartbeat::HeartbeatProbe*>(rt->config.probe.get());
+          if (hb && hb->track_ip() && !previous_source.empty() && previous_source != source) {
+            Event e;
+            e.time = time;
+            e.check = check;
+            e.kind = EventKind::kAddressChanged;
+            e.from = rt->state.snapshot().hard;
+            e.to = rt->state.snapshot().last;
+            e.summary = fmt::format("{} now at {}, was {}", check, source, previous_source);
+            spdlog::warn("{}", e.summary);
+            store->RecordEvent(e);
+          }
+        }
         timer.cancel();
         ArmTimer();
       });
     });
     web::Limits limits;
-    limits.max_body_bytes = std::max<size_t>(config->api.max_body * 4, 1 << 20);  // longer bodies are cut, not refused
+    limits.max_body_bytes =
+        std::max<size_t>(config->api.max_body * 4, 1 << 20);  // longer bodies are cut, not refused
     auto s = web::HttpServer::Start(io, config->api.listen, limits,
                                     [this](web::Request r, web::Respond respond) {
                                       ping_api->Handle(std::move(r), std::move(respond));
@@ -311,7 +327,8 @@ struct Daemon::Impl {
     }
     const size_t before = checks.size();
     Apply(std::move(load.config));
-    if (!StartServer()) spdlog::error("the ping API stays off until the address is fixed and mamori reloaded");
+    if (!StartServer())
+      spdlog::error("the ping API stays off until the address is fixed and mamori reloaded");
     spdlog::info("reloaded: {} checks (was {})", checks.size(), before);
     timer.cancel();
     ArmTimer();

@@ -17,6 +17,8 @@ std::string_view EventKindName(EventKind k) {
       return "flapping_started";
     case EventKind::kFlappingStopped:
       return "flapping_stopped";
+    case EventKind::kAddressChanged:
+      return "address_changed";
   }
   return "state";
 }

@@ -31,8 +31,11 @@
 
 namespace mamori {
 
-enum class EventKind { kStateChange, kFlappingStarted, kFlappingStopped };
-std::string_view EventKindName(EventKind k);  // "state", "flapping_started", "flapping_stopped"
+// kAddressChanged: a heartbeat's pings now come from another address (the
+// home server's dynamic IP changed); `to` is the check's current status.
+enum class EventKind { kStateChange, kFlappingStarted, kFlappingStopped, kAddressChanged };
+// "state", "flapping_started", "flapping_stopped", "address_changed"
+std::string_view EventKindName(EventKind k);
 
 struct Event {
   WallTime time{};

@@ -138,12 +138,15 @@ void PingApi::Handle(web::Request req, web::Respond respond) {
           respond(Text(503, "could not store the ping; retry\n"));
           return;
         }
+        auto before = book->Get(p.check);
+        const std::string previous_source =
+            before && before->last_ping ? before->last_ping->source : "";
         book->Add(p);
         web::Response r = Text(200, "OK");
         r.headers.emplace_back("Ping-Body-Limit", limit);
         acknowledged->fetch_add(1);
         respond(std::move(r));
-        if (on_ping) on_ping(p);
+        if (on_ping) on_ping(p, previous_source);
       });
 }
 

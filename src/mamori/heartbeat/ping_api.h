@@ -50,8 +50,10 @@ class PingApi {
 
   void SetRoutes(Routes routes) { routes_ = std::move(routes); }
   void set_options(Options options) { options_ = std::move(options); }
-  // Called after a ping is committed (any thread).
-  void set_on_ping(std::function<void(const Ping&)> f) { on_ping_ = std::move(f); }
+  // Called after a ping is committed (any thread), with the source address of
+  // the check's previous ping ("" if none).
+  using OnPing = std::function<void(const Ping&, const std::string& previous_source)>;
+  void set_on_ping(OnPing f) { on_ping_ = std::move(f); }
 
   void Handle(web::Request request, web::Respond respond);
 
@@ -67,7 +69,7 @@ class PingApi {
   const Clock& clock_;
   Options options_;
   Routes routes_;
-  std::function<void(const Ping&)> on_ping_;
+  OnPing on_ping_;
   struct Bucket {
     double tokens = 0;
     MonoTime last{};

@@ -1,6 +1,13 @@
 #include "mamori/probes/heartbeat_probe.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "mamori/heartbeat/ping.h"
 #include "mamori/probes/registry.h"
@@ -10,6 +17,33 @@ namespace mamori::probes::heartbeat {
 
 namespace hb = mamori::heartbeat;
 
+namespace {
+
+// The addresses `name` resolves to (A and AAAA), or the resolver's complaint.
+Result<std::vector<std::string>> Resolve(const std::string& name) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &res);
+  if (rc != 0) return Error(::gai_strerror(rc));
+  std::vector<std::string> out;
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    const void* a =
+        ai->ai_family == AF_INET
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr)
+            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr);
+    if (::inet_ntop(ai->ai_family, a, buf, sizeof buf) &&
+        std::find(out.begin(), out.end(), buf) == out.end())
+      out.emplace_back(buf);
+  }
+  ::freeaddrinfo(res);
+  return out;
+}
+
+}  // namespace
+
 void HeartbeatProbe::Start(ProbeEnv& env, MonoTime, ProbeDone done) {
   if (!env.heartbeats) {
     done(Observation::Make(CheckStatus::kUnknown,
@@ -17,9 +51,34 @@ void HeartbeatProbe::Start(ProbeEnv& env, MonoTime, ProbeDone done) {
     return;
   }
   const WallTime now = env.clock.Now();
-  env.heartbeats->Expect(check_, now);
-  auto record = env.heartbeats->Get(check_);
-  done(hb::Evaluate(schedule_, record.value_or(hb::HeartbeatRecord{}), now));
+  env.heartbeats->Expect(o_.check, now);
+  auto record = env.heartbeats->Get(o_.check).value_or(hb::HeartbeatRecord{});
+  Observation o = hb::Evaluate(o_.schedule, record, now);
+  if (o_.dns_name.empty() || !record.last_ping) {
+    done(std::move(o));
+    return;
+  }
+  // getaddrinfo blocks: off the event loop. The runner's deadline still
+  // bounds the check if the resolver hangs. `this` outlives the run (the
+  // runner holds the probe).
+  boost::asio::post(env.pool, [this, o = std::move(o), source = record.last_ping->source,
+                               done = std::move(done)]() mutable {
+    auto addrs = Resolve(o_.dns_name);
+    std::string problem;
+    if (!addrs.ok()) {
+      problem = fmt::format("DNS name {} does not resolve ({}); the host last pinged from {}",
+                            o_.dns_name, addrs.error().message(), source);
+    } else if (std::find(addrs->begin(), addrs->end(), source) == addrs->end()) {
+      problem =
+          fmt::format("DNS for {} says {} but the host last pinged from {}: dynamic DNS is stale",
+                      o_.dns_name, fmt::join(*addrs, ", "), source);
+    }
+    if (!problem.empty()) {
+      o.summary = o.status == CheckStatus::kOk ? problem : problem + "; " + o.summary;
+      o.status = CheckStatus::kCritical;
+    }
+    done(std::move(o));
+  });
 }
 
 namespace {
@@ -74,8 +133,22 @@ std::unique_ptr<Probe> Make(config::ConfigNode& n) {
             "set period: (e.g. period: 1d) with grace: (default 1h)");
     ok = false;
   }
+  HeartbeatProbe::Options o;
+  o.track_ip = n.GetBool("track_ip").value_or(false);
+  if (auto d = n.GetString("dns_name")) {
+    if (d->empty() || d->size() > 253 || d->find_first_of(" /:@") != std::string::npos) {
+      n.ErrorAt("dns_name", fmt::format("'{}' is not a host name", *d),
+                "e.g. dns_name: home.example.org");
+      ok = false;
+    }
+    o.dns_name = *d;
+  }
   if (!ok) return nullptr;
-  return std::make_unique<HeartbeatProbe>(name, uuid, slug, std::move(schedule));
+  o.check = name;
+  o.uuid = uuid;
+  o.slug = slug;
+  o.schedule = std::move(schedule);
+  return std::make_unique<HeartbeatProbe>(std::move(o));
 }
 
 }  // namespace

@@ -3,8 +3,11 @@
 // the pings the daemon has received (see heartbeat/heartbeat_book.h): late,
 // failed, running too long, or fine.
 //
-// The daemon routes pings by the probe's uuid or slug, so the class is visible
-// here (the only probe with a header for that reason). Immutable after
+// The daemon routes pings by the probe's uuid or slug and records address
+// changes (track_ip), so the class is visible here (the only probe with a
+// header for that reason). With dns_name, each run resolves the name on the
+// worker pool and fails when it no longer points at the address the pings
+// come from: a home server's dynamic DNS gone stale. Immutable after
 // construction; thread-safe.
 #pragma once
 
@@ -17,23 +20,26 @@ namespace mamori::probes::heartbeat {
 
 class HeartbeatProbe final : public Probe {
  public:
-  HeartbeatProbe(std::string check, std::string uuid, std::string slug,
-                 mamori::heartbeat::Schedule schedule)
-      : check_(std::move(check)),
-        uuid_(std::move(uuid)),
-        slug_(std::move(slug)),
-        schedule_(std::move(schedule)) {}
+  struct Options {
+    std::string check, uuid, slug;
+    mamori::heartbeat::Schedule schedule;
+    bool track_ip = false;  // an address change is an event
+    std::string dns_name;   // must resolve to the address the pings come from
+  };
+  explicit HeartbeatProbe(Options o) : o_(std::move(o)) {}
 
   void Start(ProbeEnv& env, MonoTime deadline, ProbeDone done) override;
 
-  const std::string& check() const { return check_; }
-  const std::string& uuid() const { return uuid_; }  // lower case; may be empty when a slug is set
-  const std::string& slug() const { return slug_; }
-  const mamori::heartbeat::Schedule& schedule() const { return schedule_; }
+  const std::string& check() const { return o_.check; }
+  const std::string& uuid() const {
+    return o_.uuid;
+  }  // lower case; may be empty when a slug is set
+  const std::string& slug() const { return o_.slug; }
+  bool track_ip() const { return o_.track_ip; }
+  const std::string& dns_name() const { return o_.dns_name; }
 
  private:
-  std::string check_, uuid_, slug_;
-  mamori::heartbeat::Schedule schedule_;
+  Options o_;
 };
 
 }  // namespace mamori::probes::heartbeat

@@ -109,6 +109,8 @@ std::string_view KindText(EventKind k) {
       return "flapping_started";
     case EventKind::kFlappingStopped:
       return "flapping_stopped";
+    case EventKind::kAddressChanged:
+      return "address_changed";
   }
   return "state";
 }
@@ -117,6 +119,7 @@ std::optional<EventKind> KindFromText(std::string_view s) {
   if (s == "state") return EventKind::kStateChange;
   if (s == "flapping_started") return EventKind::kFlappingStarted;
   if (s == "flapping_stopped") return EventKind::kFlappingStopped;
+  if (s == "address_changed") return EventKind::kAddressChanged;
   return std::nullopt;
 }
 
