@@ -44,9 +44,10 @@ void HeartbeatBook::FillDuration(Ping& ping) const {
     ping.duration = std::chrono::duration_cast<Duration>(ping.time - run->second);
 }
 
-void HeartbeatBook::Add(const Ping& ping) {
+std::string HeartbeatBook::Add(const Ping& ping) {
   std::lock_guard lock(mu_);
   HeartbeatRecord& r = records_[ping.check];
+  std::string previous_source = r.last_ping ? r.last_ping->source : std::string();
   if (r.first_seen == WallTime{}) r.first_seen = ping.time;
   r.last_ping = ping;
   if (ping.kind == PingKind::kStart) {
@@ -63,6 +64,7 @@ void HeartbeatBook::Add(const Ping& ping) {
     r.last_end = ping;
     if (!IsFailure(ping)) r.last_success = ping;
   }
+  return previous_source;
 }
 
 void HeartbeatBook::Expect(const std::string& check, WallTime t) {

@@ -36,8 +36,9 @@ class HeartbeatBook {
   // Sets `ping.duration` when it ends a run whose start is known (by rid, or
   // the last start without rid). Does not change the book.
   void FillDuration(Ping& ping) const;
-  // Records a committed ping.
-  void Add(const Ping& ping);
+  // Records a committed ping; returns the source address of the check's
+  // previous ping ("" if none), for address-change events.
+  std::string Add(const Ping& ping);
   // Starts expecting pings for `check` at `t` unless it already has a record.
   void Expect(const std::string& check, WallTime t);
   std::optional<HeartbeatRecord> Get(const std::string& check) const;
