@@ -58,6 +58,10 @@ struct Daemon::Impl {
   heartbeat::HeartbeatBook heartbeats;  // before store: its commit callbacks write here
   std::unique_ptr<Store> store;
   std::unique_ptr<heartbeat::PingApi> ping_api;
+  // The HTTP server has its own threads, so a burst of pings never delays
+  // check scheduling on `io`.
+  asio::io_context api_io;
+  std::vector<std::thread> api_threads;
   std::unique_ptr<web::HttpServer> server;
   std::string server_listen;  // what `server` is bound to
   std::unique_ptr<Config> config;
@@ -176,7 +180,7 @@ struct Daemon::Impl {
     web::Limits limits;
     limits.max_body_bytes =
         std::max<size_t>(config->api.max_body * 4, 1 << 20);  // longer bodies are cut, not refused
-    auto s = web::HttpServer::Start(io, config->api.listen, limits,
+    auto s = web::HttpServer::Start(api_io, config->api.listen, limits,
                                     [this](web::Request r, web::Respond respond) {
                                       ping_api->Handle(std::move(r), std::move(respond));
                                     });
@@ -186,8 +190,18 @@ struct Daemon::Impl {
     }
     server = std::move(s.value());
     server_listen = config->api.listen;
+    for (size_t i = 0; i < options.api_threads; ++i)
+      api_threads.emplace_back([this] { api_io.run(); });
     spdlog::info("ping API listening on {}", config->api.listen);
     return true;
+  }
+
+  // Stops accepting and answering; pings being committed are still stored.
+  void StopServer() {
+    api_io.stop();
+    for (auto& t : api_threads) t.join();
+    api_threads.clear();
+    server.reset();
   }
 
   // Refills the heartbeat book from the store so a restart forgets no ping.
@@ -351,7 +365,7 @@ struct Daemon::Impl {
     stopping = true;
     timer.cancel();
     housekeeping.cancel();
-    if (server) server->Stop();
+    StopServer();
     SaveSnapshots();
     if (Status s = store->Flush(); !s.ok())
       spdlog::error("store flush failed: {}", s.error().message());
@@ -398,7 +412,7 @@ struct Daemon::Impl {
     // Blocking probes still running finish (they honour their deadlines).
     pool.join();
     http.reset();
-    server.reset();
+    StopServer();
     store.reset();  // answers any ping still queued (its response is dropped: io has stopped)
     ping_api.reset();
     return 0;

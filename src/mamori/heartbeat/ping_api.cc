@@ -72,9 +72,12 @@ bool PingApi::Allow(const std::string& source) {
 }
 
 void PingApi::Handle(web::Request req, web::Respond respond) {
+  std::unique_lock lock(mu_);
   const std::string_view target = req.target;
   if (target == "/ip" || target.substr(0, 4) == "/ip?") {
-    respond(Text(200, SourceOf(req) + "\n"));
+    std::string ip = SourceOf(req);
+    lock.unlock();
+    respond(Text(200, ip + "\n"));
     return;
   }
   if (target.substr(0, 6) != "/ping/") {
@@ -126,8 +129,9 @@ void PingApi::Handle(web::Request req, web::Respond respond) {
     p.body.resize(options_.max_body);
     p.body_truncated = true;
   }
-  book_.FillDuration(p);
   const std::string limit = std::to_string(options_.max_body);
+  lock.unlock();
+  book_.FillDuration(p);
   auto on_ping = on_ping_;
   auto acknowledged = acknowledged_;
   HeartbeatBook* book = &book_;

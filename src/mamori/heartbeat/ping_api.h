@@ -14,15 +14,18 @@
 // is the peer's, or, when the peer is a trusted proxy, the right-most
 // untrusted address in X-Forwarded-For.
 //
-// Threading: Handle() and SetRoutes() run on the server's io_context thread.
-// Commit callbacks arrive on the store's writer thread; they update the
-// (thread-safe) HeartbeatBook and answer through the server's thread-safe
-// respond function, and call `on_ping` (which must be thread-safe too).
+// Threading: every method may be called from any thread (Handle() runs on
+// the server's threads, SetRoutes() on the daemon's); one mutex guards the
+// routes, options and rate-limit buckets. Commit callbacks arrive on the
+// store's writer thread; they update the (thread-safe) HeartbeatBook, answer
+// through the server's thread-safe respond function, and call `on_ping`
+// (which must be thread-safe too).
 #pragma once
 
 #include <boost/asio/ip/address.hpp>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -48,8 +51,14 @@ class PingApi {
 
   PingApi(Store& store, HeartbeatBook& book, const Clock& clock, Options options);
 
-  void SetRoutes(Routes routes) { routes_ = std::move(routes); }
-  void set_options(Options options) { options_ = std::move(options); }
+  void SetRoutes(Routes routes) {
+    std::lock_guard lock(mu_);
+    routes_ = std::move(routes);
+  }
+  void set_options(Options options) {
+    std::lock_guard lock(mu_);
+    options_ = std::move(options);
+  }
   // Called after a ping is committed (any thread), with the source address of
   // the check's previous ping ("" if none).
   using OnPing = std::function<void(const Ping&, const std::string& previous_source)>;
@@ -61,12 +70,14 @@ class PingApi {
   uint64_t acknowledged() const { return acknowledged_->load(); }
 
  private:
+  // Both need mu_ held.
   std::string SourceOf(const web::Request& r) const;
   bool Allow(const std::string& source);
 
   Store& store_;
   HeartbeatBook& book_;
   const Clock& clock_;
+  std::mutex mu_;
   Options options_;
   Routes routes_;
   OnPing on_ping_;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <charconv>
@@ -25,7 +26,7 @@ constexpr auto kWriteTimeout = std::chrono::seconds(10);
 struct Shared {
   Limits limits;
   Handler handler;
-  size_t open = 0;
+  std::atomic<size_t> open{0};
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -141,7 +142,7 @@ class Session : public std::enable_shared_from_this<Session> {
 class BeastServer final : public HttpServer {
  public:
   BeastServer(asio::io_context& io, std::shared_ptr<Shared> shared)
-      : acceptor_(io), shared_(std::move(shared)) {}
+      : io_(io), acceptor_(asio::make_strand(io)), shared_(std::move(shared)) {}
   ~BeastServer() override { Stop(); }
 
   Status Listen(const tcp::endpoint& ep, const std::string& text) {
@@ -175,7 +176,9 @@ class BeastServer final : public HttpServer {
 
  private:
   void Accept() {
-    acceptor_.async_accept([this](error_code ec, tcp::socket socket) {
+    // Each connection gets its own strand, so the io_context may be run by
+    // several threads.
+    acceptor_.async_accept(asio::make_strand(io_), [this](error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
         if (shared_->open >= shared_->limits.max_connections) {
@@ -191,6 +194,7 @@ class BeastServer final : public HttpServer {
     });
   }
 
+  asio::io_context& io_;
   tcp::acceptor acceptor_;
   std::shared_ptr<Shared> shared_;
   uint16_t port_ = 0;

@@ -10,14 +10,16 @@
 // Nothing a peer sends is thrown as an exception out of the server.
 //
 // Handlers are asynchronous: the server calls `handler(request, respond)` on
-// the io_context's thread and the handler calls `respond` exactly once, from
-// any thread, possibly later (the ping API answers only after the ping is
-// committed to disk). The connection reads nothing more until then.
+// one of the io_context's threads and the handler calls `respond` exactly
+// once, from any thread, possibly later (the ping API answers only after the
+// ping is committed to disk). The connection reads nothing more until then.
 //
 // Ownership: Start() returns the sole owner; the io_context must outlive it.
-// Stop() (or the destructor) closes the listener; open connections finish
-// their current request and close. Threading: all socket work happens on the
-// io_context's thread; Stop() must be called on that thread or after it stopped.
+// Threading: the io_context may be run by several threads; each connection
+// has its own strand, so the handler may run concurrently for different
+// connections and must be thread-safe. Stop() (or the destructor) closes the
+// listener; call it when no thread runs the io_context (after io.stop() and
+// joining), or from a single-threaded io_context's own thread.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
