@@ -221,7 +221,7 @@ TEST_F(HeartbeatDaemon, AcknowledgedPingsSurviveSigkill) {
     std::condition_variable cv;
     size_t done = 0, acked = 0;
     bool killed = false;
-    constexpr size_t kBurst = 400;
+    constexpr size_t kBurst = 4000;
     for (size_t i = 0; i < kBurst; ++i) {
       HttpRequest r;
       r.url = Ping();
