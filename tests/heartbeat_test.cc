@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -289,6 +290,11 @@ TEST_F(HeartbeatDaemon, ExecReportsStartExitCodeAndOutput) {
   EXPECT_EQ(r.err, "oops\n");
   auto by_check = RunMamori({"exec", "-c", config_, "--check", "nightly-backup", "--", "true"});
   EXPECT_EQ(by_check.exit_code, 0) << by_check.err;
+  const auto before = std::chrono::steady_clock::now();
+  auto hung = RunMamori(
+      {"exec", "--url", Ping(), "--timeout", "300ms", "--", "sh", "-c", "sleep 30 & sleep 30"});
+  EXPECT_EQ(hung.exit_code, 124) << hung.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 5s);
   auto missing = RunMamori({"exec", "--url", Ping(), "--", "/nonexistent/job"});
   EXPECT_EQ(missing.exit_code, 127);
   EXPECT_NE(missing.err.find("cannot run /nonexistent/job"), std::string::npos) << missing.err;
@@ -299,11 +305,13 @@ TEST_F(HeartbeatDaemon, ExecReportsStartExitCodeAndOutput) {
   ASSERT_TRUE(store.ok());
   auto pings = (*store)->Pings("nightly-backup", 10);
   ASSERT_TRUE(pings.ok());
-  // Three runs of two pings each, newest first: fail + start (cannot run),
-  // 0 + start (`true`), 3 + start (the shell script).
-  ASSERT_EQ(pings->size(), 6u);
-  const auto& first_end = (*pings)[4];
-  const auto& first_start = (*pings)[5];
+  // Four runs of two pings each, newest first: fail + start (cannot run),
+  // 124 + start (timed out), 0 + start (`true`), 3 + start (the script).
+  ASSERT_EQ(pings->size(), 8u);
+  const auto& first_end = (*pings)[6];
+  const auto& first_start = (*pings)[7];
+  EXPECT_EQ((*pings)[2].exit_code, 124);
+  EXPECT_NE((*pings)[2].body.find("timed out after"), std::string::npos) << (*pings)[2].body;
   EXPECT_EQ(first_start.kind, heartbeat::PingKind::kStart);
   EXPECT_EQ(first_end.kind, heartbeat::PingKind::kExitCode);
   EXPECT_EQ(first_end.exit_code, 3);
@@ -401,6 +409,46 @@ TEST_F(HeartbeatDaemon, AddressChangesAreEventsAndStaleDnsIsCritical) {
   int changes = 0;
   for (const auto& e : *events) changes += e.kind == EventKind::kAddressChanged;
   EXPECT_EQ(changes, 2);  // 203.0.113.7 -> 198.51.100.2 -> 127.0.0.1
+}
+
+// Incident 2: the machine was in maintenance when the backup should have
+// run. A catch_up command runs once for the missed run and reports its result.
+TEST_F(HeartbeatDaemon, MissedRunTriggersOneCatchUp) {
+  Start(
+      "  - {name: quick-job, type: heartbeat, uuid: 3d6e28ba-2fa1-41d2-883f-0016d3cca427, period: "
+      "1s, grace: 500ms,\n"
+      "     catch_up: [sh, -c, 'echo caught up; echo x >> " +
+      dir_.path() +
+      "/ran-ok']}\n"
+      "  - {name: broken-job, type: heartbeat, uuid: 4e7e28ba-2fa1-41d2-883f-0016d3cca427, period: "
+      "1s, grace: 500ms,\n"
+      "     catch_up: [sh, -c, 'echo x >> " +
+      dir_.path() + "/ran-broken; echo disk full; exit 3']}\n");
+  EXPECT_TRUE(daemon_->WaitForLog("quick-job: a scheduled run was missed; running the catch-up"))
+      << daemon_->Log();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto s = StatusOf(config_, "quick-job");
+        return s.is_object() && s["status"] == "ok" &&
+               s["summary"].get<std::string>().find("last success") != std::string::npos;
+      },
+      5000ms))
+      << StatusOf(config_, "quick-job").dump();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto s = StatusOf(config_, "broken-job");
+        return s.is_object() && s["status"] == "critical" &&
+               s["summary"].get<std::string>().find("exited with code 3") != std::string::npos;
+      },
+      5000ms))
+      << StatusOf(config_, "broken-job").dump();
+  EXPECT_NE(StatusOf(config_, "broken-job")["summary"].get<std::string>().find("disk full"),
+            std::string::npos);
+  // The broken job's missed run is the same one: no second attempt.
+  std::this_thread::sleep_for(1500ms);
+  std::ifstream broken(dir_.path() + "/ran-broken");
+  std::string all((std::istreambuf_iterator<char>(broken)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all, "x\n");
 }
 
 // Two monitors watch each other: A pings B every second (peers:); when A

@@ -13,9 +13,9 @@
 #include "mamori/config/config.h"
 #include "mamori/daemon/daemon.h"
 #include "mamori/engine/runner.h"
-#include "mamori/logs/mine_command.h"
 #include "mamori/heartbeat/exec.h"
 #include "mamori/heartbeat/heartbeat_book.h"
+#include "mamori/logs/mine_command.h"
 #include "mamori/probes/heartbeat_probe.h"
 #include "mamori/probes/http_client.h"
 #include "mamori/store/store.h"
@@ -207,8 +207,10 @@ int Main(int argc, char** argv) {
   auto* hb = app.add_subcommand("heartbeat", "Work with heartbeat (dead man's switch) checks");
   hb->require_subcommand(1);
   bool hb_key = false;
-  auto* hb_new = hb->add_subcommand("new", "Print a fresh random UUID for a heartbeat check's uuid:");
-  hb_new->add_flag("--key", hb_key, "Print a fresh api.ping_key instead (for /ping/<key>/<slug> URLs)");
+  auto* hb_new =
+      hb->add_subcommand("new", "Print a fresh random UUID for a heartbeat check's uuid:");
+  hb_new->add_flag("--key", hb_key,
+                   "Print a fresh api.ping_key instead (for /ping/<key>/<slug> URLs)");
 
   // exec
   std::string exec_url, exec_check, exec_file;
@@ -219,9 +221,14 @@ int Main(int argc, char** argv) {
       "then its exit code with the output tail. Exits with the command's status.\n"
       "  mamori exec --url http://127.0.0.1:8470/ping/<uuid> -- /usr/local/bin/backup.sh\n"
       "  mamori exec -c /etc/mamori.yaml --check nightly-backup -- /usr/local/bin/backup.sh");
-  exec->add_option("--url", exec_url, "The check's ping URL (any healthchecks.io-compatible server)");
+  exec->add_option("--url", exec_url,
+                   "The check's ping URL (any healthchecks.io-compatible server)");
   exec->add_option("--check", exec_check, "A heartbeat check in the configuration given with -c");
-  exec->add_option("-c,--config", exec_file, "Configuration file, for --check (uses its listen: address)");
+  exec->add_option("-c,--config", exec_file,
+                   "Configuration file, for --check (uses its listen: address)");
+  std::string exec_timeout;
+  exec->add_option("--timeout", exec_timeout,
+                   "Kill the command (its whole process group) after this long, e.g. 2h; exit 124");
   exec->add_option("command", exec_argv, "The command and its arguments, after --")->required();
 
   // logs
@@ -264,6 +271,15 @@ int Main(int argc, char** argv) {
   if (*exec) {
     heartbeat::ExecOptions eo;
     eo.argv = exec_argv;
+    if (!exec_timeout.empty()) {
+      auto t = ParseDuration(exec_timeout);
+      if (!t.ok() || *t <= Duration::zero()) {
+        std::cerr << "mamori exec: --timeout: "
+                  << (t.ok() ? "must be positive" : t.error().message()) << "\n";
+        return kExitUsage;
+      }
+      eo.command_timeout = *t;
+    }
     if (!exec_url.empty() == !exec_check.empty()) {
       std::cerr << "mamori exec: give exactly one of --url URL or --check NAME (with -c FILE)\n";
       return kExitUsage;
@@ -284,7 +300,8 @@ int Main(int argc, char** argv) {
       const CheckConfig* c = config->FindCheck(exec_check);
       auto* hb = c ? dynamic_cast<probes::heartbeat::HeartbeatProbe*>(c->probe.get()) : nullptr;
       if (!hb || hb->uuid().empty()) {
-        std::cerr << fmt::format("mamori exec: {} has no heartbeat check '{}' with a uuid\n", exec_file, exec_check);
+        std::cerr << fmt::format("mamori exec: {} has no heartbeat check '{}' with a uuid\n",
+                                 exec_file, exec_check);
         return kExitUsage;
       }
       eo.ping_url = fmt::format("http://{}/ping/{}", config->api.listen, hb->uuid());
@@ -298,7 +315,8 @@ int Main(int argc, char** argv) {
       std::string u = heartbeat::NewUuid(), key;
       u.erase(std::remove(u.begin(), u.end(), '-'), u.end());
       for (size_t i = 0; i + 1 < u.size() && key.size() < 22; i += 2) {
-        static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        static const char kAlphabet[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         key.push_back(kAlphabet[std::stoi(u.substr(i, 2), nullptr, 16) % 64]);
       }
       std::cout << key << "\n";

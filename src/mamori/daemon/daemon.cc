@@ -6,6 +6,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cmath>
 #include <csignal>
 #include <thread>
 #include <unordered_map>
@@ -15,6 +16,7 @@
 #include "mamori/engine/check_state.h"
 #include "mamori/engine/runner.h"
 #include "mamori/engine/scheduler.h"
+#include "mamori/heartbeat/exec.h"
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/heartbeat/ping_api.h"
 #include "mamori/probes/heartbeat_probe.h"
@@ -35,7 +37,11 @@ struct CheckRuntime {
   CheckConfig config;
   CheckState state;
   bool in_flight = false;
-  bool dirty = false;    // snapshot not yet saved
+  bool dirty = false;  // snapshot not yet saved
+  // Heartbeat catch-up: running now, and the last success it was run after
+  // (one catch-up per missed run).
+  std::shared_ptr<std::atomic<bool>> catch_up_running = std::make_shared<std::atomic<bool>>(false);
+  std::optional<double> catch_up_after;
   bool retired = false;  // removed by a reload
   CheckRuntime(CheckConfig c)
       : config(std::move(c)), state(config.name, config.type, config.thresholds) {}
@@ -273,6 +279,7 @@ struct Daemon::Impl {
     ++results_total;
     if (rt->retired || stopping) return;
     store->Record(rt->config.name, rt->config.type, o);
+    MaybeCatchUp(rt, o);
     for (const auto& e : rt->state.Apply(o)) {
       if (e.kind == EventKind::kStateChange) {
         auto level = e.to == CheckStatus::kOk ? spdlog::level::info : spdlog::level::warn;
@@ -284,6 +291,50 @@ struct Daemon::Impl {
       store->RecordEvent(e);
     }
     rt->dirty = true;
+  }
+
+  // A heartbeat that missed its run and has a catch_up command: run it once,
+  // wrapped like `mamori exec`, so its start and result arrive as pings.
+  void MaybeCatchUp(const std::shared_ptr<CheckRuntime>& rt, const Observation& o) {
+    auto* hb = dynamic_cast<probes::heartbeat::HeartbeatProbe*>(rt->config.probe.get());
+    if (!hb || hb->catch_up().empty() || config->api.listen.empty()) return;
+    bool late = false;
+    double since_success = -1;
+    for (const auto& m : o.metrics) {
+      if (m.name == "late") late = m.value > 0;
+      if (m.name == "since_success_s") since_success = m.value;
+    }
+    if (!late || rt->catch_up_running->load()) return;
+    // The episode: the last success's time (or none), as seen now.
+    const double episode =
+        since_success < 0
+            ? -1
+            : std::chrono::duration<double>(clock.Now().time_since_epoch()).count() - since_success;
+    if (rt->catch_up_after && std::abs(*rt->catch_up_after - episode) < 1.0) return;
+    rt->catch_up_after = episode;
+    rt->catch_up_running->store(true);
+    heartbeat::ExecOptions eo;
+    eo.ping_url = fmt::format("http://{}/ping/{}", LoopbackFor(config->api.listen), hb->uuid());
+    eo.argv = hb->catch_up();
+    eo.max_body = config->api.max_body;
+    eo.pass_through = false;
+    eo.forward_signals = false;
+    eo.command_timeout = hb->catch_up_timeout();
+    spdlog::warn("{}: a scheduled run was missed; running the catch-up: {}", rt->config.name,
+                 fmt::join(eo.argv, " "));
+    asio::post(pool, [eo, running = rt->catch_up_running, name = rt->config.name] {
+      int code = heartbeat::RunExec(eo);
+      spdlog::log(code == 0 ? spdlog::level::info : spdlog::level::warn,
+                  "{}: catch-up finished with exit code {}", name, code);
+      running->store(false);
+    });
+  }
+
+  // The ping API's address as a client on this machine reaches it.
+  static std::string LoopbackFor(const std::string& listen) {
+    if (listen.rfind("0.0.0.0:", 0) == 0) return "127.0.0.1:" + listen.substr(8);
+    if (listen.rfind("[::]:", 0) == 0) return "[::1]:" + listen.substr(5);
+    return listen;
   }
 
   void SaveSnapshots() {

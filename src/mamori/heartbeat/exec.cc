@@ -18,6 +18,7 @@
 
 #include "mamori/heartbeat/ping.h"
 #include "mamori/probes/http_client.h"
+#include "mamori/util/units.h"
 
 extern char** environ;
 
@@ -113,7 +114,13 @@ int RunExec(const ExecOptions& o) {
   for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  // Its own process group, so a timeout takes its children too.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  int rc = ::posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
@@ -125,19 +132,45 @@ int RunExec(const ExecOptions& o) {
     SendPing(*http, o, base + "/fail?rid=" + rid, why + "\n");
     return 127;
   }
-  g_child = pid;
-  struct sigaction sa {};
-  sa.sa_handler = Forward;
-  sigemptyset(&sa.sa_mask);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+  if (o.forward_signals) {
+    g_child = pid;
+    struct sigaction sa {};
+    sa.sa_handler = Forward;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+  }
 
   // Tee both streams, keeping one interleaved tail for the ping body.
   Tail tail(o.max_body);
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
   char buf[16384];
+  using SteadyClock = std::chrono::steady_clock;
+  const bool has_timeout = o.command_timeout > Duration::zero();
+  SteadyClock::time_point deadline = SteadyClock::now() + o.command_timeout;
+  bool timed_out = false, killed = false;
   while (open_fds > 0) {
-    int n = ::poll(fds, 2, -1);
+    int wait_ms = -1;
+    if (has_timeout) {
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now())
+              .count();
+      if (left <= 0) {
+        if (!timed_out) {
+          timed_out = true;
+          ::kill(-pid, SIGTERM);
+          deadline = SteadyClock::now() + std::chrono::seconds(5);
+        } else if (!killed) {
+          killed = true;
+          ::kill(-pid, SIGKILL);
+          deadline = SteadyClock::now() + std::chrono::hours(24);
+        }
+        continue;
+      }
+      wait_ms = static_cast<int>(std::min<int64_t>(left, 1000));
+    }
+    int n = ::poll(fds, 2, wait_ms);
+    if (n == 0) continue;
     if (n < 0) {
       if (errno == EINTR) continue;
       break;
@@ -153,6 +186,7 @@ int RunExec(const ExecOptions& o) {
         continue;
       }
       tail.Append(buf, static_cast<size_t>(r));
+      if (!o.pass_through) continue;
       const int dst = i == 0 ? 1 : 2;
       for (ssize_t off = 0; off < r;) {
         ssize_t w = ::write(dst, buf + off, static_cast<size_t>(r - off));
@@ -164,11 +198,17 @@ int RunExec(const ExecOptions& o) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  g_child = 0;
+  if (o.forward_signals) g_child = 0;
+  // Whatever the job left behind in its group goes too.
+  if (timed_out) ::kill(-pid, SIGKILL);
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   std::string body = tail.Take();
-  if (WIFSIGNALED(status))
+  if (timed_out) {
+    code = 124;  // as timeout(1) reports it
+    body += fmt::format("\n[mamori exec: timed out after {}]\n", FormatDuration(o.command_timeout));
+  } else if (WIFSIGNALED(status)) {
     body += fmt::format("\n[mamori exec: killed by signal {}]\n", WTERMSIG(status));
+  }
   // The exit code as the ping (a signal death reports 128+N, like a shell).
   SendPing(*http, o, fmt::format("{}/{}?rid={}", base, std::min(code, 255), rid), body);
   return code;

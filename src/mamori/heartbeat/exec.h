@@ -27,6 +27,13 @@ struct ExecOptions {
   size_t max_body = 100 * 1024;  // output tail sent with the final ping
   Duration ping_timeout = std::chrono::seconds(10);
   Duration ping_retry_for = std::chrono::seconds(60);
+  // The CLI passes output through and forwards signals; the daemon, running a
+  // catch-up job on its worker pool, does neither.
+  bool pass_through = true;
+  bool forward_signals = true;
+  // Zero: none. Otherwise the command's process group gets SIGTERM at the
+  // timeout and SIGKILL 5 s later; the ping reports 124 (as timeout(1) does).
+  Duration command_timeout{};
 };
 
 // Runs the whole thing; returns the process exit status for mamori.

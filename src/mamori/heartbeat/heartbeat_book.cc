@@ -120,6 +120,7 @@ Observation Evaluate(const Schedule& s, const HeartbeatRecord& r, WallTime now) 
     const WallTime due = anchor + *s.period + s.grace;
     if (now > due) {
       o.status = CheckStatus::kCritical;
+      o.AddMetric("late", 1);
       problems.push_back(
           r.last_success
               ? fmt::format("late: last success {} (expected {})", Ago(r.last_success->time, now),
@@ -133,6 +134,7 @@ Observation Evaluate(const Schedule& s, const HeartbeatRecord& r, WallTime now) 
     if (auto due = s.previous_due(now - s.grace);
         due && *due >= r.first_seen && anchor < *due - s.grace) {
       o.status = CheckStatus::kCritical;
+      o.AddMetric("late", 1);
       problems.push_back(fmt::format(
           "the run due {} did not report success (expected {}{})", Clock(*due), s.describe,
           r.last_success ? fmt::format("; last success {}", Ago(r.last_success->time, now))

@@ -143,6 +143,23 @@ std::unique_ptr<Probe> Make(config::ConfigNode& n) {
     }
     o.dns_name = *d;
   }
+  if (auto c = n.GetStringList("catch_up")) {
+    if (c->empty() || (*c)[0].empty()) {
+      n.ErrorAt("catch_up", "needs a command",
+                "e.g. catch_up: [/usr/local/bin/backup.sh, --catch-up]");
+      ok = false;
+    }
+    o.catch_up = *c;
+    if (uuid.empty()) {
+      n.ErrorAt("catch_up", "needs the check's uuid (the catch-up run reports through it)",
+                fmt::format("add uuid: {}", hb::NewUuid()));
+      ok = false;
+    }
+  }
+  if (auto t = n.GetDuration("catch_up_timeout"))
+    o.catch_up_timeout = *t;
+  else if (schedule.max_runtime)
+    o.catch_up_timeout = *schedule.max_runtime;
   if (!ok) return nullptr;
   o.check = name;
   o.uuid = uuid;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/probes/probe.h"
@@ -25,6 +26,10 @@ class HeartbeatProbe final : public Probe {
     mamori::heartbeat::Schedule schedule;
     bool track_ip = false;  // an address change is an event
     std::string dns_name;   // must resolve to the address the pings come from
+    // Run once when a scheduled run was missed (the daemon runs it as
+    // `mamori exec` would, so its result arrives as pings).
+    std::vector<std::string> catch_up;
+    Duration catch_up_timeout = std::chrono::hours(1);
   };
   explicit HeartbeatProbe(Options o) : o_(std::move(o)) {}
 
@@ -37,6 +42,8 @@ class HeartbeatProbe final : public Probe {
   const std::string& slug() const { return o_.slug; }
   bool track_ip() const { return o_.track_ip; }
   const std::string& dns_name() const { return o_.dns_name; }
+  const std::vector<std::string>& catch_up() const { return o_.catch_up; }
+  Duration catch_up_timeout() const { return o_.catch_up_timeout; }
 
  private:
   Options o_;
