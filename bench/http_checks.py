@@ -500,9 +500,9 @@ def report(results, args, out):
          f"(requests counted in nginx's access log)")
     line()
     line("| contender | configured | checks/s (nginx) | while busy | non-200 | "
-         "contender CPU (cores) | nginx CPU (cores) | driver CPU (cores) | other load (cores) | "
-         "peak RSS (MiB) |")
-    line("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+         "contender CPU (cores) | CPU per check (us) | nginx CPU (cores) | driver CPU (cores) | "
+         "other load (cores) | peak RSS (MiB) |")
+    line("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     conf = {
         "wrk": f"-t1 -c{args.wrk_conns}, Connection: close",
         "monit": f"{args.checks} hosts, set daemon 1",
@@ -515,7 +515,9 @@ def report(results, args, out):
         rs = results[k]
         line(f"| {k} | {conf[k]} | {fmt(med(rs, 'rate'))} | {fmt(med(rs, 'busy_rate'))} | "
              f"{fmt(med(rs, 'non_200'))} | "
-             f"{fmt(med(rs, 'cores'), '{:.2f}')} | {fmt(med(rs, 'nginx_cores'), '{:.2f}')} | "
+             f"{fmt(med(rs, 'cores'), '{:.2f}')} | "
+             f"{fmt(1000 * (med(rs, 'cpu_ms_per_check') or float('nan')), '{:.0f}')} | "
+             f"{fmt(med(rs, 'nginx_cores'), '{:.2f}')} | "
              f"{fmt(med(rs, 'driver_cores'), '{:.2f}')} | {fmt(med(rs, 'other_cores'), '{:.2f}')} | "
              f"{fmt((med(rs, 'vmhwm_kb') or 0) / 1024, '{:.1f}')} |")
     line()
@@ -562,7 +564,7 @@ def report(results, args, out):
         rs = results[k]
         line(f"| {k.replace('_small', '')} | {fmt(med(rs, 'rate'), '{:.1f}')} | "
              f"{fmt(med(rs, 'vmhwm_kb') / 1024, '{:.1f}')} | "
-             f"{fmt(med(rs, 'rss_anon_kb') / 1024, '{:.1f}')} | "
+             f"{fmt((med(rs, 'rss_anon_kb') or float('nan')) / 1024, '{:.1f}')} | "
              f"{fmt(1000 * (med(rs, 'cpu_ms_per_check') or float('nan')), '{:.1f}')} | "
              f"{fmt(100 * med(rs, 'cores'), '{:.2f}')} |")
     ms, mo = results["mamori_small"], results["monit_small"]
