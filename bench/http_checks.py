@@ -419,8 +419,10 @@ STOP_RE = re.compile(r"stopped after ([\d.]+)s: (\d+) runs \((\d+)/s\), lateness
                      r"p99 ([\d.]+)ms max ([\d.]+)ms, (\d+) skipped")
 
 
-def run_mamori(ctx, n, tag, stats_interval=5):
+def run_mamori(ctx, n, tag):
     a = ctx["args"]
+    # At least two whole stats windows must fit in the measured window.
+    stats_interval = max(1, min(5, int(a.window // 3)))
     d = os.path.join(ctx["root"], f"mamori-{tag}-{n}")
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
