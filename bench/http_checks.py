@@ -533,7 +533,7 @@ def report(results, args, out):
     mm = results["mamori"]
     line(f"mamori's own stats inside the window: {fmt(med(mm, 'self_runs_per_s'))} runs/s, "
          f"lateness p50 {fmt(med(mm, 'self_p50_ms'))} ms, p99 {fmt(med(mm, 'self_p99_ms'))} ms "
-         f"(worst 5 s window), max {fmt(med(mm, 'self_max_ms'))} ms; skipped "
+         f"(worst stats window), max {fmt(med(mm, 'self_max_ms'))} ms; skipped "
          f"{fmt(med(mm, 'self_skipped_total'))}, observations dropped "
          f"{fmt(med(mm, 'self_dropped_total'))}")
     if "mamori_headroom" in results:
