@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <charconv>
+#include <utility>
 
 #include "mamori/util/units.h"
 
@@ -22,7 +23,7 @@ ConfigNode::ConfigNode(YAML::Node node, std::string what, std::string file, Diag
 
 bool ConfigNode::Has(std::string_view key) const {
   if (!state_->node.IsMap()) return false;
-  auto v = state_->node[std::string(key)];
+  const YAML::Node v = std::as_const(state_->node)[std::string(key)];  // const: a lookup must not insert
   return v.IsDefined() && !v.IsNull();
 }
 
@@ -40,7 +41,7 @@ Location ConfigNode::KeyLocation(std::string_view key) const {
 
 Location ConfigNode::ValueLocation(std::string_view key) const {
   if (state_->node.IsMap()) {
-    auto v = state_->node[std::string(key)];
+    const YAML::Node v = std::as_const(state_->node)[std::string(key)];  // const: a lookup must not insert
     if (v.IsDefined()) return MarkLocation(v.Mark(), state_->file);
   }
   return location();
@@ -58,7 +59,7 @@ void ConfigNode::ErrorAt(std::string_view key, std::string message, std::string 
 std::optional<std::string> ConfigNode::Scalar(std::string_view key, std::string_view expected) {
   state_->known.insert(std::string(key));
   if (!state_->node.IsMap()) return std::nullopt;
-  auto v = state_->node[std::string(key)];
+  const YAML::Node v = std::as_const(state_->node)[std::string(key)];  // const: a lookup must not insert
   if (!v.IsDefined() || v.IsNull()) return std::nullopt;
   if (!v.IsScalar()) {
     ErrorAt(key,
@@ -147,7 +148,7 @@ std::optional<double> ConfigNode::GetPercent(std::string_view key) {
 std::optional<std::vector<std::string>> ConfigNode::GetStringList(std::string_view key) {
   state_->known.insert(std::string(key));
   if (!state_->node.IsMap()) return std::nullopt;
-  auto v = state_->node[std::string(key)];
+  const YAML::Node v = std::as_const(state_->node)[std::string(key)];  // const: a lookup must not insert
   if (!v.IsDefined() || v.IsNull()) return std::nullopt;
   if (v.IsScalar()) return std::vector<std::string>{v.Scalar()};
   if (v.IsMap()) {
@@ -169,7 +170,7 @@ std::optional<std::vector<std::string>> ConfigNode::GetStringList(std::string_vi
 std::optional<ConfigNode> ConfigNode::GetMap(std::string_view key) {
   state_->known.insert(std::string(key));
   if (!state_->node.IsMap()) return std::nullopt;
-  auto v = state_->node[std::string(key)];
+  const YAML::Node v = std::as_const(state_->node)[std::string(key)];  // const: a lookup must not insert
   if (!v.IsDefined() || v.IsNull()) return std::nullopt;
   if (!v.IsMap()) {
     ErrorAt(key, "expected a mapping (key: value pairs)");
@@ -183,7 +184,7 @@ std::optional<ConfigNode> ConfigNode::GetMap(std::string_view key) {
 std::optional<std::vector<ConfigNode>> ConfigNode::GetMapList(std::string_view key) {
   state_->known.insert(std::string(key));
   if (!state_->node.IsMap()) return std::nullopt;
-  auto v = state_->node[std::string(key)];
+  const YAML::Node v = std::as_const(state_->node)[std::string(key)];  // const: a lookup must not insert
   if (!v.IsDefined() || v.IsNull()) return std::nullopt;
   if (!v.IsSequence()) {
     ErrorAt(key, "expected a list", "write each item on its own line starting with '- '");

@@ -7,6 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cmath>
+#include <malloc.h>
+
 #include <csignal>
 #include <thread>
 #include <unordered_map>
@@ -392,6 +394,9 @@ struct Daemon::Impl {
     }
     const size_t before = checks.size();
     Apply(std::move(load.config));
+    // The YAML document is gone; hand its memory back (glibc keeps freed
+    // heap otherwise, and a large config's parse tree is most of the peak).
+    ::malloc_trim(0);
     if (!StartServer())
       spdlog::error("the ping API stays off until the address is fixed and mamori reloaded");
     spdlog::info("reloaded: {} checks (was {})", checks.size(), before);
@@ -448,6 +453,9 @@ struct Daemon::Impl {
     runner = std::make_unique<Runner>(clock, io, pool, http.get());
     runner->env().heartbeats = &heartbeats;
     Apply(std::move(load.config));
+    // The YAML document is gone; hand its memory back (glibc keeps freed
+    // heap otherwise, and a large config's parse tree is most of the peak).
+    ::malloc_trim(0);
     RestoreFromStore();
     LoadHeartbeats();
     if (!StartServer()) return 71;  // EX_OSERR: cannot listen
