@@ -1,0 +1,143 @@
+#include "testing/dnsmasq.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "testing/nginx.h"
+
+namespace mamori::testing {
+namespace fs = std::filesystem;
+
+namespace {
+
+// dnsmasq listens on TCP as well as UDP; both are bound before either is
+// served, so a TCP connect that succeeds means the UDP side is ready too.
+bool Accepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+const char* DnsmasqBinary() {
+  for (const char* p : {"/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"})
+    if (::access(p, X_OK) == 0) return p;
+  return "dnsmasq";
+}
+
+}  // namespace
+
+std::unique_ptr<DnsmasqServer> DnsmasqServer::Start(const std::vector<std::string>& records,
+                                                    std::string* error) {
+  std::unique_ptr<DnsmasqServer> s(new DnsmasqServer());
+  std::string tmpl = (fs::temp_directory_path() / "mamori-dnsmasq-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) {
+    *error = "mkdtemp failed";
+    return nullptr;
+  }
+  s->dir_ = tmpl;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    s->port_ = PickFreePort();
+    std::vector<std::string> args = {
+        "dnsmasq",
+        "--keep-in-foreground",
+        "--conf-file=/dev/null",
+        "--no-resolv",
+        "--no-hosts",
+        "--bind-interfaces",
+        "--listen-address=127.0.0.1",
+        "--port=" + std::to_string(s->port_),
+        "--pid-file=" + s->dir_ + "/dnsmasq.pid",
+        "--log-facility=" + s->dir_ + "/dnsmasq.log",
+        "--log-queries",
+    };
+    // As root dnsmasq would switch to 'nobody', which cannot write the log
+    // in our directory; as another user it cannot switch at all.
+    if (::geteuid() == 0) args.push_back("--user=root");
+    args.insert(args.end(), records.begin(), records.end());
+
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::setpgid(0, 0);
+      int out = ::open((s->dir_ + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int devnull = ::open("/dev/null", O_RDONLY);
+      ::dup2(devnull, 0);
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(DnsmasqBinary(), argv.data());
+      ::_exit(127);
+    }
+    s->pid_ = pid;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Accepts(s->port_)) return s;
+      int st;
+      if (::waitpid(pid, &st, WNOHANG) == pid) {
+        s->pid_ = -1;
+        break;  // exited: port taken or bad option; try again
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (s->pid_ > 0) {  // alive but never ready: do not leave it behind
+      ::kill(s->pid_, SIGKILL);
+      int st;
+      ::waitpid(s->pid_, &st, 0);
+      s->pid_ = -1;
+    }
+  }
+  *error = "dnsmasq did not start: " + ReadAll(s->dir_ + "/stderr.log") +
+           ReadAll(s->dir_ + "/dnsmasq.log");
+  return nullptr;
+}
+
+DnsmasqServer::~DnsmasqServer() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    int st;
+    for (int i = 0; i < 200; ++i) {
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (pid_ > 0) {
+      ::kill(-pid_, SIGKILL);
+      ::waitpid(pid_, &st, 0);
+    }
+  }
+  std::error_code ec;
+  if (!dir_.empty()) fs::remove_all(dir_, ec);
+}
+
+std::string DnsmasqServer::address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+std::string DnsmasqServer::Log() const { return ReadAll(dir_ + "/dnsmasq.log"); }
+
+}  // namespace mamori::testing
