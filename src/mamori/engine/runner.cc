@@ -14,52 +14,78 @@ namespace mamori {
 
 Runner::Runner(const Clock& clock, boost::asio::io_context& io, boost::asio::thread_pool& pool,
                HttpClient* http)
-    : env_{clock, io, pool, http, nullptr} {}
+    : env_{clock, io, pool, http, nullptr},
+      sweep_(std::make_unique<boost::asio::steady_timer>(io)) {}
 
-namespace {
-struct RunState {
+Runner::~Runner() = default;
+
+struct Runner::InFlight {
   std::atomic<bool> finished{false};
   std::function<void(Observation)> done;
   MonoTime started;
   WallTime started_wall;
-  std::unique_ptr<boost::asio::steady_timer> timer;
+  Duration timeout{};
+  std::multimap<MonoTime, std::shared_ptr<InFlight>>::iterator where;
+  bool tracked = false;
 };
-}  // namespace
 
 void Runner::Run(std::shared_ptr<Probe> probe, Duration timeout,
                  std::function<void(Observation)> done) {
-  auto st = std::make_shared<RunState>();
+  auto st = std::make_shared<InFlight>();
   st->done = std::move(done);
   st->started = env_.clock.Monotonic();
   st->started_wall = env_.clock.Now();
+  st->timeout = timeout;
   const MonoTime deadline = st->started + timeout;
+  st->where = inflight_.emplace(deadline + kGrace, st);
+  st->tracked = true;
+  ArmSweep();
   const Clock& clock = env_.clock;
   auto& io = env_.io;
 
-  st->timer = std::make_unique<boost::asio::steady_timer>(io);
-  st->timer->expires_after(timeout + kGrace);
-  st->timer->async_wait([st, timeout, &clock](const boost::system::error_code& ec) {
-    if (ec || st->finished.exchange(true)) return;
-    Observation o = Observation::Make(
-        CheckStatus::kUnknown,
-        fmt::format("check did not finish within its timeout ({})", FormatDuration(timeout)));
-    o.time = st->started_wall;
-    o.duration = clock.Monotonic() - st->started;
-    st->done(std::move(o));
-  });
-
   // The probe may answer on any thread, even before Start returns; hop to the
   // loop so state is only touched there.
-  probe->Start(env_, deadline, [st, &io, &clock, probe](Observation o) {
+  probe->Start(env_, deadline, [this, st, &io, &clock, probe](Observation o) {
     const MonoTime end = clock.Monotonic();
-    boost::asio::post(io, [st, end, o = std::move(o)]() mutable {
+    boost::asio::post(io, [this, st, end, o = std::move(o)]() mutable {
       if (st->finished.exchange(true)) return;  // already reported as timed out
-      st->timer->cancel();
+      if (st->tracked) {
+        inflight_.erase(st->where);
+        st->tracked = false;
+      }
+      if (inflight_.empty() && sweep_armed_) sweep_->cancel();  // lets a one-shot io.run() return
       o.time = st->started_wall;
       o.duration = end - st->started;
       st->done(std::move(o));
     });
   });
+}
+
+void Runner::ArmSweep() {
+  if (sweep_armed_) return;
+  sweep_armed_ = true;
+  sweep_->expires_after(kSweep);
+  sweep_->async_wait([this](const boost::system::error_code&) {
+    sweep_armed_ = false;
+    Sweep();
+  });
+}
+
+void Runner::Sweep() {
+  const MonoTime now = env_.clock.Monotonic();
+  while (!inflight_.empty() && inflight_.begin()->first <= now) {
+    std::shared_ptr<InFlight> st = std::move(inflight_.begin()->second);
+    inflight_.erase(inflight_.begin());
+    st->tracked = false;
+    if (st->finished.exchange(true)) continue;
+    Observation o = Observation::Make(
+        CheckStatus::kUnknown,
+        fmt::format("check did not finish within its timeout ({})", FormatDuration(st->timeout)));
+    o.time = st->started_wall;
+    o.duration = now - st->started;
+    st->done(std::move(o));
+  }
+  if (!inflight_.empty()) ArmSweep();
 }
 
 std::vector<Observation> RunChecksOnce(const Config& config, const Clock& clock, HttpClient* http,

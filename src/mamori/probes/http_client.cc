@@ -1,13 +1,18 @@
 #include "mamori/probes/http_client.h"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <ctime>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -128,12 +133,25 @@ class CurlHttpClient final : public HttpClient {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     multi_ = curl_multi_init();
+    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_fd_;
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_fd_, &ev);
+    // curl tells us which sockets to watch and when its next timeout is due;
+    // only sockets with activity are processed (curl_multi_perform walks
+    // every transfer on each call, which costs O(transfers) per wake-up).
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, OnSocket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, OnTimer);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
     thread_ = std::thread([this] { Loop(); });
   }
 
   ~CurlHttpClient() override {
     stop_ = true;
-    curl_multi_wakeup(multi_);
+    Wake();
     thread_.join();
     for (auto& [easy, t] : active_) {
       curl_multi_remove_handle(multi_, easy);
@@ -148,6 +166,8 @@ class CurlHttpClient final : public HttpClient {
       Finish(std::move(t), Error("cancelled: the HTTP client is shutting down"));
     for (CURL* e : free_) curl_easy_cleanup(e);
     curl_multi_cleanup(multi_);
+    ::close(wake_fd_);
+    ::close(epoll_);
   }
 
   void Fetch(HttpRequest request, HttpDone done) override {
@@ -158,22 +178,73 @@ class CurlHttpClient final : public HttpClient {
       std::lock_guard lock(mu_);
       pending_.push_back(std::move(t));
     }
-    curl_multi_wakeup(multi_);
+    Wake();
   }
 
  private:
+  // One eventfd write per burst of Fetch calls, not one per call.
+  void Wake() {
+    if (wake_pending_.exchange(true)) return;
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+  }
+
+  static int OnSocket(CURL*, curl_socket_t s, int what, void* user, void*) {
+    auto* self = static_cast<CurlHttpClient*>(user);
+    if (what == CURL_POLL_REMOVE) {
+      ::epoll_ctl(self->epoll_, EPOLL_CTL_DEL, s, nullptr);
+      return 0;
+    }
+    epoll_event ev{};
+    ev.data.fd = s;
+    if (what & CURL_POLL_IN) ev.events |= EPOLLIN;
+    if (what & CURL_POLL_OUT) ev.events |= EPOLLOUT;
+    if (::epoll_ctl(self->epoll_, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
+      ::epoll_ctl(self->epoll_, EPOLL_CTL_ADD, s, &ev);
+    return 0;
+  }
+
+  static int OnTimer(CURLM*, long timeout_ms, void* user) {
+    auto* self = static_cast<CurlHttpClient*>(user);
+    if (timeout_ms < 0)
+      self->timer_due_.reset();
+    else
+      self->timer_due_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    return 0;
+  }
+
   void Loop() {
+    constexpr int kMaxEvents = 256;
+    epoll_event events[kMaxEvents];
+    int running = 0;
     while (!stop_) {
       StartPending();
-      int running = 0;
-      curl_multi_perform(multi_, &running);
+      int wait_ms = 1000;
+      if (timer_due_) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            *timer_due_ - std::chrono::steady_clock::now());
+        wait_ms = static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1000));
+      }
+      int n = ::epoll_wait(epoll_, events, kMaxEvents, wait_ms);
+      for (int i = 0; i < n; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == wake_fd_) {
+          uint64_t v;
+          [[maybe_unused]] ssize_t r = ::read(wake_fd_, &v, sizeof v);
+          wake_pending_ = false;
+          continue;
+        }
+        int flags = 0;
+        if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
+        if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+        if (events[i].events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
+        curl_multi_socket_action(multi_, fd, flags, &running);
+      }
+      if (timer_due_ && std::chrono::steady_clock::now() >= *timer_due_) {
+        timer_due_.reset();
+        curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+      }
       CollectDone();
-      // Wakes on socket activity, curl's own timers, or Fetch()/shutdown.
-      long timeout_ms = 1000;
-      curl_multi_timeout(multi_, &timeout_ms);
-      if (timeout_ms < 0 || timeout_ms > 1000) timeout_ms = 1000;
-      if (timeout_ms > 0)
-        curl_multi_poll(multi_, nullptr, 0, static_cast<int>(timeout_ms), nullptr);
     }
   }
 
@@ -301,6 +372,9 @@ class CurlHttpClient final : public HttpClient {
 
   const size_t max_concurrent_;
   CURLM* multi_ = nullptr;
+  int epoll_ = -1, wake_fd_ = -1;
+  std::atomic<bool> wake_pending_{false};
+  std::optional<std::chrono::steady_clock::time_point> timer_due_;  // I/O thread only
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
