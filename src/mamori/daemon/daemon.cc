@@ -1,13 +1,14 @@
 #include "mamori/daemon/daemon.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cmath>
-#include <malloc.h>
 
 #include <csignal>
 #include <thread>
@@ -435,6 +436,26 @@ struct Daemon::Impl {
     io.stop();
   }
 
+  // Each HTTP check in flight holds a socket. Raise the soft open-file limit
+  // to the hard one (systemd and shells often leave it at 1024) and keep
+  // room for the store, the ping API and plugins.
+  static size_t HttpConcurrency(size_t wanted) {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return std::min<size_t>(wanted, 512);
+    if (rl.rlim_cur < rl.rlim_max) {
+      rlimit raised = rl;
+      raised.rlim_cur =
+          rl.rlim_max == RLIM_INFINITY ? 65536 : std::min<rlim_t>(rl.rlim_max, 1 << 20);
+      if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+    }
+    const size_t room = rl.rlim_cur > 512 ? static_cast<size_t>(rl.rlim_cur) - 256 : 256;
+    if (room < wanted)
+      spdlog::warn(
+          "open-file limit {} allows {} HTTP checks in flight (wanted {}); raise LimitNOFILE",
+          rl.rlim_cur, room, wanted);
+    return std::min(wanted, room);
+  }
+
   int Run() {
     ConfigLoad load = Load();
     if (!load.config) {
@@ -449,7 +470,7 @@ struct Daemon::Impl {
       return 73;  // EX_CANTCREAT
     }
     store = std::move(st.value());
-    http = MakeCurlHttpClient(options.http_concurrency);
+    http = MakeCurlHttpClient(HttpConcurrency(options.http_concurrency));
     runner = std::make_unique<Runner>(clock, io, pool, http.get());
     runner->env().heartbeats = &heartbeats;
     Apply(std::move(load.config));

@@ -25,8 +25,8 @@ struct DaemonOptions {
   std::string config_file;                             // empty: the embedded default
   std::string data_dir_override;                       // --data-dir
   Duration stats_interval = std::chrono::seconds(60);  // scheduler figures in the log
-  size_t http_concurrency = 512;
-  size_t api_threads = 2;  // threads serving the ping API
+  size_t http_concurrency = 2048;                      // capped by the open-file limit
+  size_t api_threads = 2;                              // threads serving the ping API
 };
 
 class Daemon {
