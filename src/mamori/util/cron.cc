@@ -510,7 +510,8 @@ bool CronSchedule::GapFires(const Period& p) const {
 std::optional<WallTime> CronSchedule::Next(WallTime t) const {
   int64_t ts = chr::floor<chr::seconds>(t.time_since_epoch()).count();
   if (ts < kMinSupported || ts > kMaxSupported) return std::nullopt;
-  const int64_t horizon_end = ts + kHorizon;
+  // Firings after 2200 are not reported, so every answer is a valid input.
+  const int64_t horizon_end = std::min(ts + kHorizon, kMaxSupported);
   // Firings are whole seconds, so "strictly after t" is ">= ts + 1".
   int64_t u = ts + 1;
   for (int i = 0; i < kMaxPeriods && u <= horizon_end; ++i) {
@@ -531,7 +532,7 @@ std::optional<WallTime> CronSchedule::Next(WallTime t) const {
 std::optional<WallTime> CronSchedule::Previous(WallTime t) const {
   int64_t ts = chr::floor<chr::seconds>(t.time_since_epoch()).count();
   if (ts < kMinSupported || ts > kMaxSupported) return std::nullopt;
-  const int64_t horizon_begin = ts - kHorizon;
+  const int64_t horizon_begin = std::max(ts - kHorizon, kMinSupported);
   int64_t u = ts;
   for (int i = 0; i < kMaxPeriods && u >= horizon_begin; ++i) {
     Period p = PeriodAt(u);

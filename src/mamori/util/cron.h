@@ -72,7 +72,8 @@ class CronSchedule {
   static Result<CronSchedule> Parse(std::string_view expr, std::string_view tz = "UTC");
 
   // The first firing strictly after `t`, or nullopt if none within about five
-  // years of `t` (or `t` is outside the years 1900-2200).
+  // years of `t`. Only the years 1900-2200 are supported: outside them (for
+  // `t` or the answer) the result is nullopt.
   std::optional<WallTime> Next(WallTime t) const;
   // The last firing at or before `t`, with the same bounds.
   std::optional<WallTime> Previous(WallTime t) const;

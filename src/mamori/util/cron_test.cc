@@ -124,6 +124,10 @@ TEST(CronSchedule, LeapDayAndImpossibleDates) {
   // Out of the supported years: no answer rather than overflow.
   EXPECT_EQ(Must("* * * * *").Next(WallTime::max()), std::nullopt);
   EXPECT_EQ(Must("* * * * *").Previous(WallTime::min()), std::nullopt);
+  EXPECT_EQ(Iso(Must("0 0 1 1 *").Next(Utc(2199, 6, 1))), "2200-01-01T00:00Z");
+  EXPECT_EQ(Must("0 0 1 1 *").Next(Utc(2200, 1, 1)), std::nullopt);
+  EXPECT_EQ(Iso(Must("0 0 1 1 *").Previous(Utc(1900, 6, 1))), "1900-01-01T00:00Z");
+  EXPECT_EQ(Must("0 0 2 1 *").Previous(Utc(1900, 1, 1, 23)), std::nullopt);
 }
 
 TEST(CronSchedule, EveryAlias) {
