@@ -124,6 +124,14 @@ bool AllOf(std::string_view s, bool (*pred)(char)) {
   return !s.empty() && std::all_of(s.begin(), s.end(), pred);
 }
 
+// Digits to a number, capped far above any field's range so leading zeros
+// ("0005") are fine and long inputs cannot overflow.
+int SaturatingNumber(std::string_view digits) {
+  int n = 0;
+  for (char c : digits) n = std::min(n * 10 + (c - '0'), 1000000);
+  return n;
+}
+
 std::string Prefix(const FieldSpec& f, std::string_view text) {
   return std::string(f.name) + " field '" + std::string(text) + "'";
 }
@@ -137,9 +145,7 @@ Result<int> ParseValue(const FieldSpec& f, std::string_view v, std::string_view 
     return Error(Prefix(f, element) + " is missing a number; write a value " + RangeText(f));
   }
   if (AllOf(v, IsDigit)) {
-    if (v.size() > 4) return Error(Prefix(f, v) + " is out of range " + RangeText(f));
-    int n = 0;
-    for (char c : v) n = n * 10 + (c - '0');
+    int n = SaturatingNumber(v);
     if (n < f.lo || n > f.hi) {
       std::string msg = Prefix(f, v) + " is out of range " + RangeText(f);
       if (f.names == Names::kDayOfWeek) msg += " (0 and 7 are Sunday)";
@@ -215,12 +221,11 @@ Result<uint64_t> ParseField(const FieldSpec& f, std::string_view field) {
     int step = 1;
     if (slash != std::string_view::npos) {
       std::string_view st = element.substr(slash + 1);
-      if (!AllOf(st, IsDigit) || st.size() > 4) {
+      if (!AllOf(st, IsDigit)) {
         return Error(Prefix(f, element) + ": step '" + std::string(st) +
                      "' is not a number; write a step like '*/5'");
       }
-      step = 0;
-      for (char c : st) step = step * 10 + (c - '0');
+      step = SaturatingNumber(st);
       if (step == 0) return Error(Prefix(f, element) + ": step must be at least 1");
     }
     for (int i = a; i <= b; i += step) bits |= uint64_t{1} << i;
