@@ -263,7 +263,8 @@ Result<const date::time_zone*> FindZone(std::string_view tz) {
       tz.size() <= kMaxZoneName && std::all_of(tz.begin(), tz.end(), [](char c) {
         return IsAlpha(c) || IsDigit(c) || c == '/' || c == '_' || c == '-' || c == '+';
       });
-  std::string shown = IsPrintable(tz) && tz.size() <= kMaxZoneName
+  bool quotable = std::all_of(tz.begin(), tz.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+  std::string shown = quotable && tz.size() <= kMaxZoneName
                           ? "'" + std::string(tz) + "'"
                           : "(name with " + std::to_string(tz.size()) + " bytes)";
   Error unknown("unknown time zone " + shown +

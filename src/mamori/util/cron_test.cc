@@ -222,6 +222,9 @@ TEST(CronSchedule, ErrorsAreGolden) {
       {"* * * * *", "../../etc/passwd",
        "unknown time zone '../../etc/passwd'; use an IANA name like 'Europe/Berlin', "
        "'America/New_York' or 'UTC'"},
+      {"* * * * *", "Europe/\tBerlin",
+       "unknown time zone (name with 14 bytes); use an IANA name like 'Europe/Berlin', "
+       "'America/New_York' or 'UTC'"},
       {"* * * * *", "utc",
        "unknown time zone 'utc'; use an IANA name like 'Europe/Berlin', 'America/New_York' or "
        "'UTC'"},
