@@ -12,7 +12,7 @@ build_pkgs=(
   libboost-dev libcurl4-openssl-dev libyaml-cpp-dev libsqlite3-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libre2-dev
-  zlib1g-dev libzstd-dev libarchive-dev libssl-dev
+  zlib1g-dev libzstd-dev libarchive-dev libssl-dev libhowardhinnant-date-dev
 )
 # Real components the tests start on loopback.
 test_pkgs=(
