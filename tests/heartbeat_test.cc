@@ -521,6 +521,26 @@ TEST(HeartbeatConfig, ExampleValidatesAndMistakesAreExplained) {
                                       "  - {name: hb, type: heartbeat, period: 1d}\n")});
   EXPECT_EQ(no_uuid.exit_code, 78);
   EXPECT_NE(no_uuid.err.find("add uuid: "), std::string::npos) << no_uuid.err;
+  auto cron_ok = RunMamori({"config", "validate", "-c",
+                            dir.Write("cron.yaml",
+                                      "listen: 127.0.0.1:8470\nchecks:\n"
+                                      "  - {name: hb, type: heartbeat, uuid: "
+                                      "1b4e28ba-2fa1-41d2-883f-0016d3cca427, cron: '0 3 * * *', "
+                                      "tz: Asia/Tokyo, grace: 2h}\n")});
+  EXPECT_EQ(cron_ok.exit_code, 0) << cron_ok.err;
+  auto cron_bad = RunMamori(
+      {"config", "validate", "-c",
+       dir.Write("cronbad.yaml",
+                 "listen: 127.0.0.1:8470\nchecks:\n"
+                 "  - {name: hb, type: heartbeat, uuid: "
+                 "1b4e28ba-2fa1-41d2-883f-0016d3cca427, cron: '61 3 * * *'}\n"
+                 "  - {name: hb2, type: heartbeat, uuid: "
+                 "2b4e28ba-2fa1-41d2-883f-0016d3cca427, cron: '@daily', tz: Mars/Base}\n")});
+  EXPECT_EQ(cron_bad.exit_code, 78);
+  EXPECT_NE(cron_bad.err.find("cronbad.yaml:3:"), std::string::npos) << cron_bad.err;
+  EXPECT_NE(cron_bad.err.find("minute field '61' is out of range 0-59"), std::string::npos)
+      << cron_bad.err;
+  EXPECT_NE(cron_bad.err.find("unknown time zone"), std::string::npos) << cron_bad.err;
   auto bad = RunMamori({"config", "validate", "-c",
                         dir.Write("bad.yaml",
                                   "listen: 127.0.0.1\nchecks:\n"

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "mamori/util/cron.h"
+
 namespace mamori::heartbeat {
 namespace {
 
@@ -148,6 +150,30 @@ TEST(Heartbeat, CronStyleScheduleBlamesOnlyRunsAfterWatchingBegan) {
   EXPECT_EQ(Evaluate(s, *book.Get("backup"), day0 + 4h + 1min).status, CheckStatus::kOk);
   EXPECT_EQ(Evaluate(s, *book.Get("backup"), day0 + 27h).status, CheckStatus::kOk);
   EXPECT_EQ(Evaluate(s, *book.Get("backup"), day0 + 28h + 1min).status, CheckStatus::kCritical);
+}
+
+// The same judgement with a real cron schedule in a time zone: the nightly
+// backup at 03:00 Tokyo time (18:00 UTC the day before).
+TEST(Heartbeat, CronScheduleInATimeZone) {
+  auto cron = CronSchedule::Parse("0 3 * * *", "Asia/Tokyo");
+  ASSERT_TRUE(cron.ok()) << cron.error().message();
+  auto shared = std::make_shared<CronSchedule>(*cron);
+  Schedule s;
+  s.grace = 2h;
+  s.describe = "cron '0 3 * * *' Asia/Tokyo + 2h grace";
+  s.previous_due = [shared](WallTime t) { return shared->Previous(t); };
+  // 2026-12-01T00:00:00Z; the run is due at 2026-12-01T18:00:00Z.
+  const WallTime day = FromUnixMillis(1'796'083'200'000);
+  HeartbeatBook book;
+  book.Expect("backup", day);
+  EXPECT_EQ(Evaluate(s, *book.Get("backup"), day + 19h).status, CheckStatus::kOk);  // within grace
+  Observation missed = Evaluate(s, *book.Get("backup"), day + 20h + 1min);
+  EXPECT_EQ(missed.status, CheckStatus::kCritical);
+  EXPECT_NE(missed.summary.find("the run due 2026-12-01 18:00 UTC did not report success"),
+            std::string::npos)
+      << missed.summary;
+  book.Add(MakePing(PingKind::kSuccess, day + 18h + 20min, 0));
+  EXPECT_EQ(Evaluate(s, *book.Get("backup"), day + 20h + 1min).status, CheckStatus::kOk);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "mamori/heartbeat/ping.h"
 #include "mamori/probes/registry.h"
+#include "mamori/util/cron.h"
 #include "mamori/util/units.h"
 
 namespace mamori::probes::heartbeat {
@@ -118,9 +119,15 @@ std::unique_ptr<Probe> Make(config::ConfigNode& n) {
 
   hb::Schedule schedule;
   auto period = n.GetDuration("period");
+  auto cron = n.GetString("cron");
+  auto tz = n.GetString("tz");
   if (auto g = n.GetDuration("grace")) schedule.grace = *g;
   schedule.max_runtime = n.GetDuration("max_runtime");
-  if (period) {
+  if (period && cron) {
+    n.ErrorAt("cron", "a heartbeat has either period: or cron:, not both",
+              "period: for \"every N\", cron: for \"at these times\"");
+    ok = false;
+  } else if (period) {
     if (*period < std::chrono::seconds(1)) {
       n.ErrorAt("period", "must be at least 1s");
       ok = false;
@@ -128,9 +135,29 @@ std::unique_ptr<Probe> Make(config::ConfigNode& n) {
     schedule.period = *period;
     schedule.describe =
         fmt::format("every {} + {} grace", FormatDuration(*period), FormatDuration(schedule.grace));
+  } else if (cron) {
+    auto parsed = CronSchedule::Parse(*cron, tz.value_or("UTC"));
+    if (!parsed.ok()) {
+      const bool zone = parsed.error().message().find("time zone") != std::string::npos;
+      n.ErrorAt(zone ? "tz" : "cron", parsed.error().message(),
+                zone ? "an IANA name such as Europe/Berlin, Asia/Tokyo or UTC"
+                     : "five fields: minute hour day-of-month month day-of-week, or @daily etc.; "
+                       "see docs/cron.md");
+      ok = false;
+    } else {
+      auto sched = std::make_shared<CronSchedule>(std::move(parsed).value());
+      schedule.previous_due = [sched](WallTime t) { return sched->Previous(t); };
+      schedule.describe = fmt::format("cron '{}' {} + {} grace", sched->text(), sched->time_zone(),
+                                      FormatDuration(schedule.grace));
+    }
   } else {
     n.Error("a heartbeat needs a schedule",
-            "set period: (e.g. period: 1d) with grace: (default 1h)");
+            "set period: (e.g. period: 1d) or cron: (e.g. cron: \"0 3 * * *\"), with grace: "
+            "(default 1h)");
+    ok = false;
+  }
+  if (tz && !cron) {
+    n.ErrorAt("tz", "only applies to cron:", "remove tz: or use a cron: schedule");
     ok = false;
   }
   HeartbeatProbe::Options o;
