@@ -98,14 +98,11 @@ checks:
         for k in ("mamori", "nginx"):
             print(f"{k:<8} {med[k]['rps']:>10.0f} {med[k]['p50']:>8.2f} {med[k]['p99']:>8.2f}")
         print(f"ratio mamori/nginx: {med['mamori']['rps'] / med['nginx']['rps']:.2f}   non-2xx from mamori: {bad}")
+        # (No count-back here: after a minute the daemon's compaction keeps the
+        # newest 1,000 pings per check. The durability run below counts.)
         m.send_signal(signal.SIGTERM)
         m.wait(timeout=30)
         procs.remove(m)
-        db = sqlite3.connect(f"file:{tmp}/data/mamori.db?mode=ro", uri=True)
-        stored = db.execute("select count(*) from pings").fetchone()[0]
-        db.close()
-        acked = sum(r["total"] - r["non2xx"] for r in rows["mamori"])
-        print(f"throughput runs: acknowledged {acked}, stored {stored}")
 
         # Durability: kill -9 under load, restart, count back.
         shutil.rmtree(f"{tmp}/data")

@@ -208,6 +208,12 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
           cfg->api.trusted_proxies.push_back(ip);
       }
     }
+    if (auto v = a->GetString("read_key")) {
+      if (v->size() < 16)
+        a->ErrorAt("read_key", "is shorter than 16 characters", "use a long random string, e.g. two `mamori heartbeat new` UUIDs");
+      else
+        cfg->api.read_key = *v;
+    }
     if (auto v = a->GetString("ping_key")) {
       if (v->size() < 8 || v->size() > 100 ||
           v->find_first_not_of(

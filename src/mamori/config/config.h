@@ -58,6 +58,7 @@ struct ApiConfig {
   double rate_limit = 100;               // pings/s per source address; 0 = off
   std::vector<std::string> trusted_proxies;  // IP addresses whose X-Forwarded-For is believed
   std::string ping_key;                  // enables /ping/<ping_key>/<slug>
+  std::string read_key;                  // X-Api-Key for /api/v1/...; empty = loopback only
 };
 
 struct Config {

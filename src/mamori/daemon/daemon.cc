@@ -129,6 +129,7 @@ struct Daemon::Impl {
     o.max_body = c.api.max_body;
     o.rate_limit = c.api.rate_limit;
     o.ping_key = c.api.ping_key;
+    o.read_key = c.api.read_key;
     for (const auto& ip : c.api.trusted_proxies) {
       boost::system::error_code ec;
       auto a = boost::asio::ip::make_address(ip, ec);

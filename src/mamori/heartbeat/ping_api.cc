@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <ctime>
+#include <nlohmann/json.hpp>
 
 namespace mamori::heartbeat {
 namespace {
@@ -80,6 +83,28 @@ void PingApi::Handle(web::Request req, web::Respond respond) {
     respond(Text(200, ip + "\n"));
     return;
   }
+  if (target == "/api/v1/heartbeats") {
+    // The client's address after trusted-proxy handling: a proxy on this host
+    // must not make every remote caller "loopback".
+    boost::system::error_code ec;
+    const auto client = boost::asio::ip::make_address(SourceOf(req), ec);
+    const bool allowed = options_.read_key.empty() ? (!ec && client.is_loopback() && req.forwarded_for.empty())
+                                                   : req.api_key == options_.read_key;
+    if (!allowed) {
+      lock.unlock();
+      respond(Text(403, options_.read_key.empty() ? "only for loopback callers unless api.read_key is set\n"
+                                                  : "send api.read_key as X-Api-Key\n"));
+      return;
+    }
+    std::vector<std::string> names;
+    for (const auto& [k, v] : routes_.by_uuid) names.push_back(v);
+    for (const auto& [k, v] : routes_.by_slug) names.push_back(v);
+    lock.unlock();
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    respond(History(names));
+    return;
+  }
   if (target.substr(0, 6) != "/ping/") {
     respond(Text(404, "not found\n"));
     return;
@@ -152,6 +177,46 @@ void PingApi::Handle(web::Request req, web::Respond respond) {
         respond(std::move(r));
         if (on_ping) on_ping(p, previous_source);
       });
+}
+
+web::Response PingApi::History(const std::vector<std::string>& checks) const {
+  constexpr size_t kTail = 1024;
+  auto when = [](WallTime t) {
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+    const std::time_t tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                       tm.tm_hour, tm.tm_min, tm.tm_sec);
+  };
+  auto ping_json = [&](const Ping& p) {
+    nlohmann::json j = {{"time", when(p.time)}, {"kind", PingKindName(p.kind)}, {"source", p.source}};
+    if (p.exit_code >= 0) j["exit_code"] = p.exit_code;
+    if (p.duration) j["duration_s"] = std::chrono::duration<double>(*p.duration).count();
+    if (!p.user_agent.empty()) j["user_agent"] = p.user_agent;
+    if (!p.body.empty()) {
+      std::string tail = p.body.size() > kTail ? p.body.substr(p.body.size() - kTail) : p.body;
+      j["output_tail"] = tail;
+    }
+    return j;
+  };
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& name : checks) {
+    nlohmann::json j = {{"name", name}};
+    if (auto r = book_.Get(name)) {
+      if (r->first_seen != WallTime{}) j["watching_since"] = when(r->first_seen);
+      if (r->last_ping) j["last_ping"] = ping_json(*r->last_ping);
+      if (r->last_end) j["last_run"] = ping_json(*r->last_end);
+      if (r->last_success) j["last_success"] = ping_json(*r->last_success);
+      if (!r->open_runs.empty()) j["running_since"] = when(r->open_runs.begin()->second);
+    }
+    out.push_back(std::move(j));
+  }
+  web::Response r;
+  r.content_type = "application/json";
+  // Invalid UTF-8 in job output is replaced, not a reason to fail the answer.
+  r.body = out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return r;
 }
 
 }  // namespace mamori::heartbeat

@@ -3,6 +3,10 @@
 //   GET|POST|HEAD /ping/<uuid>[/start|/fail|/log|/<code>][?rid=<uuid>]
 //   GET|POST|HEAD /ping/<key>/<slug>[/...]
 //   GET /ip          the caller's address as mamori sees it
+//   GET /api/v1/heartbeats   last ping, last success, duration, exit code and
+//                    output tail per heartbeat (JSON); only for loopback
+//                    callers unless Options::read_key is set, then for callers
+//                    sending it as X-Api-Key (job output can hold secrets)
 //
 // A ping is answered 200 only after it is committed to the store, so an
 // acknowledged ping survives a crash of the daemon; if the commit fails the
@@ -43,6 +47,7 @@ class PingApi {
     double rate_limit = 100;  // pings per second per source; 0 = unlimited
     std::vector<boost::asio::ip::address> trusted_proxies;
     std::string ping_key;  // for /ping/<key>/<slug>; empty = slug URLs are off
+    std::string read_key;  // for /api/v1/...; empty = loopback callers only
   };
   // check name by lower-case uuid, and by slug
   struct Routes {
@@ -70,6 +75,7 @@ class PingApi {
   uint64_t acknowledged() const { return acknowledged_->load(); }
 
  private:
+  web::Response History(const std::vector<std::string>& checks) const;
   // Both need mu_ held.
   std::string SourceOf(const web::Request& r) const;
   bool Allow(const std::string& source);

@@ -52,7 +52,8 @@ class HttpProbe final : public Probe {
     }
     HttpRequest req = o_.request;
     const Duration left = deadline - env.clock.Monotonic();
-    req.timeout = std::max(Duration(std::chrono::milliseconds(1)), std::min(req.timeout, left));
+    // The check's own timeout (the runner's deadline) bounds the transfer.
+    req.timeout = std::max(Duration(std::chrono::milliseconds(1)), left);
     auto self = this;  // the probe outlives the run (held by shared_ptr in the runner)
     env.http->Fetch(std::move(req), [self, done = std::move(done)](Result<HttpResponse> r) {
       done(self->Judge(r));

@@ -86,6 +86,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!pec) req.peer = ep.address();
     if (auto it = msg.find(http::field::user_agent); it != msg.end())
       req.user_agent = std::string(it->value());
+    if (auto it = msg.find("X-Api-Key"); it != msg.end()) req.api_key = std::string(it->value());
     if (auto it = msg.find("X-Forwarded-For"); it != msg.end())
       req.forwarded_for = std::string(it->value());
     keep_alive_ = msg.keep_alive();

@@ -50,6 +50,7 @@ struct Request {
   boost::asio::ip::address peer;
   std::string user_agent;
   std::string forwarded_for;  // X-Forwarded-For as sent (trust is the handler's call)
+  std::string api_key;        // X-Api-Key as sent
 };
 
 struct Response {
