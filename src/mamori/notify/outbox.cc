@@ -1,6 +1,12 @@
 #include "mamori/notify/outbox.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <condition_variable>
@@ -79,6 +85,7 @@ struct Outbox::Impl {
   OutboxOptions options;
   std::string path;
 
+  int lock_fd = -1;  // flock()ed: one outbox per data_dir at a time
   std::mutex db_mu;  // guards db and luck
   Db db;
   std::map<std::string, Luck> luck;
@@ -97,6 +104,9 @@ struct Outbox::Impl {
   WallTime last_purge{};
 
   Impl(const Clock& c, OutboxOptions o) : clock(c), options(std::move(o)) {}
+  ~Impl() {
+    if (lock_fd >= 0) ::close(lock_fd);
+  }
 
   Status Init() {
     if (Status s = db.Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"); !s.ok())
@@ -333,6 +343,14 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& data_dir, const 
   if (ec) return Error(fmt::format("cannot create {}: {}", data_dir, ec.message()));
   auto impl = std::make_unique<Impl>(clock, std::move(options));
   impl->path = (std::filesystem::path(data_dir) / "outbox.db").string();
+  // A second outbox on the same file would take the first one's "sending"
+  // items for interrupted ones and deliver them twice.
+  const std::string lock_path = impl->path + ".lock";
+  impl->lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (impl->lock_fd < 0)
+    return Error(fmt::format("cannot open {}: {}", lock_path, std::strerror(errno)));
+  if (::flock(impl->lock_fd, LOCK_EX | LOCK_NB) != 0)
+    return Error(fmt::format("{} is in use by another mamori process (the daemon?)", impl->path));
   auto db = Db::Open(impl->path, Db::Mode::kReadWriteCreate);
   if (!db.ok()) return db.error();
   impl->db = std::move(*db);

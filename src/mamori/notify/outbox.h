@@ -93,7 +93,9 @@ struct ChannelHealth {
 class Outbox {
  public:
   // Opens (creating) <data_dir>/outbox.db and recovers items left "sending".
-  // No worker runs until SetChannels.
+  // No worker runs until SetChannels. Fails while another Outbox (in this or
+  // another process) has the same file open: it holds an flock on
+  // <data_dir>/outbox.db.lock.
   static Result<std::unique_ptr<Outbox>> Open(const std::string& data_dir, const Clock& clock,
                                               OutboxOptions options = {});
   ~Outbox();
@@ -106,7 +108,8 @@ class Outbox {
   void SetChannels(const ChannelList& channels);
 
   // Stores `n` once per named channel, committed before it returns, and wakes
-  // the workers. Fails on an unknown channel name (nothing is stored then), a
+  // the workers. Fails on a channel name not given to SetChannels (nothing is
+  // stored then), a
   // full outbox or a storage error. Calls Clamp() on a copy of `n`.
   Status Enqueue(const Notification& n, const std::vector<std::string>& channels);
 

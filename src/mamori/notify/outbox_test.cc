@@ -110,6 +110,10 @@ TEST(NotifyOutbox, DeliversOnceAndRecordsTheAnswer) {
   EXPECT_EQ(h.pending, 0);
   EXPECT_EQ(h.last_answer, "250 2.0.0 Ok: queued as TEST0001");
   EXPECT_FALSE(ob->Enqueue(n, {"no-such-channel"}).ok());
+  // A second outbox on the same directory is refused while this one is open.
+  auto second = Outbox::Open(dir.path(), clock);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message().find("in use by another mamori process"), std::string::npos);
 }
 
 TEST(NotifyOutbox, SmtpDownThenUpLosesNothingAndDeliversOnce) {
