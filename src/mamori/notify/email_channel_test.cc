@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <cstdio>
 
 #include "testing/notify_servers.h"
 
@@ -45,12 +45,36 @@ Notification Problem() {
 
 // Header value (unfolded) of a raw message; "" if absent.
 std::string Header(const std::string& msg, const std::string& name) {
-  const size_t end = msg.find("\r\n\r\n");
-  std::string head = msg.substr(0, end);
-  std::regex re("(^|\r\n)" + name + ": ([^\r]*(\r\n[ \t][^\r]*)*)", std::regex::icase);
-  std::smatch m;
-  if (!std::regex_search(head, m, re)) return "";
-  return std::regex_replace(m[2].str(), std::regex("\r\n[ \t]"), " ");
+  const std::string head = "\r\n" + msg.substr(0, msg.find("\r\n\r\n")) + "\r\n";
+  const size_t at = head.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return "";
+  std::string value;
+  size_t pos = at + 2 + name.size() + 2;
+  while (true) {
+    const size_t end = head.find("\r\n", pos);
+    value += head.substr(pos, end - pos);
+    if (end + 2 < head.size() && (head[end + 2] == ' ' || head[end + 2] == '\t')) {
+      value += ' ';
+      pos = end + 3;
+    } else {
+      return value;
+    }
+  }
+}
+
+// "Thu, 01 Jan 2026 04:00:00 +0000"
+bool IsRfc5322Date(const std::string& d) {
+  char day[4] = {0}, mon[4] = {0}, zone[6] = {0};
+  int dd = 0, yyyy = 0, hh = 0, mm = 0, ss = 0, n = 0;
+  if (std::sscanf(d.c_str(), "%3s, %2d %3s %4d %2d:%2d:%2d %5s%n", day, &dd, mon, &yyyy, &hh, &mm,
+                  &ss, zone, &n) != 8 ||
+      static_cast<size_t>(n) != d.size() || d.size() != 31)
+    return false;
+  const std::string days = "Mon,Tue,Wed,Thu,Fri,Sat,Sun,";
+  const std::string months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  return days.find(std::string(day, 3)) != std::string::npos && d[3] == ',' &&
+         months.find(mon) % 3 == 0 && months.find(mon) != std::string::npos &&
+         std::string(zone) == "+0000";
 }
 
 std::string Body(const std::string& msg) {
@@ -76,11 +100,7 @@ TEST(NotifyEmail, DeliversAReadableMessageToARealSmtpServer) {
   EXPECT_EQ(Header(m, "From"), "mamori@example.org");
   EXPECT_EQ(Header(m, "To"), "ops@example.org, dba@example.org");
   EXPECT_EQ(Header(m, "Auto-Submitted"), "auto-generated");
-  EXPECT_TRUE(std::regex_match(
-      Header(m, "Date"),
-      std::regex(
-          R"((Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d \+0000)")))
-      << Header(m, "Date");
+  EXPECT_TRUE(IsRfc5322Date(Header(m, "Date"))) << Header(m, "Date");
   const std::string body = Body(m);
   EXPECT_NE(body.find("What:    pg_dump wrote 12 B\r\n"), std::string::npos) << body;
   EXPECT_NE(body.find("(30m 0s ago)"), std::string::npos) << body;
