@@ -18,6 +18,7 @@ build_pkgs=(
 test_pkgs=(
   nginx-light monitoring-plugins-basic monitoring-plugins-standard
   openssl procps python3 clang libclang-rt-14-dev dnsmasq-base
+  python3-aiosmtpd prometheus-alertmanager
 )
 bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine)
 

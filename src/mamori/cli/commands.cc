@@ -16,6 +16,7 @@
 #include "mamori/heartbeat/exec.h"
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/logs/mine_command.h"
+#include "mamori/notify/test_command.h"
 #include "mamori/probes/heartbeat_probe.h"
 #include "mamori/probes/http_client.h"
 #include "mamori/store/store.h"
@@ -247,6 +248,15 @@ int Main(int argc, char** argv) {
   evaluate->add_option("--loghub", loghub_dir,
                        "Directory holding <Dataset>/<Dataset>_2k.log[_structured.csv]");
 
+  // notify test
+  std::string notify_file, notify_channel;
+  auto* notify = app.add_subcommand("notify", "Work with notification channels");
+  notify->require_subcommand(1);
+  auto* notify_test = notify->add_subcommand(
+      "test", "Send a test notification through each channel and print the server's answer");
+  notify_test->add_option("-c,--config", notify_file, "Configuration file (YAML)")->required();
+  notify_test->add_option("channel", notify_channel, "Only this channel");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -354,6 +364,11 @@ int Main(int argc, char** argv) {
     SystemClock clock;
     Daemon daemon(opts, clock);
     return daemon.Run();
+  }
+  if (*notify_test) {
+    auto config = LoadOrReport(notify_file, "");
+    if (!config) return kExitUnknown;
+    return notify::RunNotifyTest(config->notify, notify_channel, std::cout, std::cerr);
   }
   if (*status) return StatusCommand(status_file, status_data_dir, status_json);
   if (*mine) return logs::RunMineCommand(mine_files, mine_format, std::cout, std::cerr);

@@ -282,6 +282,7 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
       cfg->checks.push_back(std::move(c));
     }
   }
+  notify::ReadNotify(top, cfg->notify);
   if (cfg->api.listen.empty()) {
     for (const auto& c : cfg->checks) {
       if (c.type != "heartbeat") continue;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "mamori/config/diagnostics.h"
+#include "mamori/notify/notify_config.h"
 #include "mamori/probes/probe.h"
 #include "mamori/probes/registry.h"
 
@@ -68,6 +69,7 @@ struct Config {
   RetentionConfig retention;
   ApiConfig api;
   std::vector<CheckConfig> checks;
+  notify::NotifyConfig notify;  // `notify:` channels and `outbox:` retry policy
 
   const CheckConfig* FindCheck(std::string_view name) const;
 };
