@@ -22,6 +22,8 @@
 #include "mamori/heartbeat/exec.h"
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/heartbeat/ping_api.h"
+#include "mamori/notify/notification.h"
+#include "mamori/notify/outbox.h"
 #include "mamori/probes/heartbeat_probe.h"
 #include "mamori/probes/http_client.h"
 #include "mamori/store/store.h"
@@ -66,6 +68,7 @@ struct Daemon::Impl {
   std::unique_ptr<Runner> runner;
   heartbeat::HeartbeatBook heartbeats;  // before store: its commit callbacks write here
   std::unique_ptr<Store> store;
+  std::unique_ptr<notify::Outbox> outbox;  // null without notify: channels
   std::unique_ptr<heartbeat::PingApi> ping_api;
   // The HTTP server has its own threads, so a burst of pings never delays
   // check scheduling on `io`.
@@ -293,8 +296,55 @@ struct Daemon::Impl {
                      rt->state.FlapPercent());
       }
       store->RecordEvent(e);
+      Notify(rt, e, o);
     }
     rt->dirty = true;
+  }
+
+  // Hard problems and recoveries go to every channel through the durable
+  // outbox. (Routing, reminders, grouping and maintenance are not built yet.)
+  void Notify(const std::shared_ptr<CheckRuntime>& rt, const Event& e, const Observation& o) {
+    if (!outbox || e.kind != EventKind::kStateChange || !e.from)
+      return;  // PENDING -> x is not news
+    if (e.to == CheckStatus::kOk && *e.from == CheckStatus::kOk) return;
+    notify::Notification n;
+    n.id = notify::NewNotificationId();
+    n.kind = e.to == CheckStatus::kOk ? notify::Kind::kRecovery : notify::Kind::kProblem;
+    n.time = e.time;
+    n.host = notify::LocalHostName();
+    notify::Item item;
+    item.check = rt->config.name;
+    item.type = rt->config.type;
+    item.from = *e.from;
+    item.to = e.to;
+    item.summary = e.summary;
+    item.details = o.details;
+    item.since = e.time;
+    for (const auto& tag : rt->config.tags) item.labels.emplace_back("tag", tag);
+    n.items.push_back(std::move(item));
+    std::vector<std::string> names;
+    for (const auto& c : config->notify.channels) names.push_back(c->name());
+    if (names.empty()) return;
+    if (Status s = outbox->Enqueue(n, names); !s.ok())
+      spdlog::error("{}: notification not queued: {}", rt->config.name, s.error().message());
+  }
+
+  void StartOutbox() {
+    if (config->notify.channels.empty()) {
+      if (outbox) outbox->SetChannels(config->notify.channels);
+      return;
+    }
+    if (!outbox) {
+      notify::OutboxOptions opts;
+      opts.policy = config->notify.outbox;
+      auto ob = notify::Outbox::Open(config->data_dir, clock, opts);
+      if (!ob.ok()) {
+        spdlog::error("notifications are off: {}", ob.error().message());
+        return;
+      }
+      outbox = std::move(ob.value());
+    }
+    outbox->SetChannels(config->notify.channels);
   }
 
   // A heartbeat that missed its run and has a catch_up command: run it once,
@@ -481,6 +531,7 @@ struct Daemon::Impl {
     RestoreFromStore();
     LoadHeartbeats();
     if (!StartServer()) return 71;  // EX_OSERR: cannot listen
+    StartOutbox();
     spdlog::info("mamori {} running {} checks from {}, data in {}", MAMORI_VERSION, checks.size(),
                  config->file, config->data_dir);
     started = window_start = clock.Monotonic();
@@ -494,7 +545,8 @@ struct Daemon::Impl {
     pool.join();
     http.reset();
     StopServer();
-    store.reset();  // answers any ping still queued (its response is dropped: io has stopped)
+    outbox.reset();  // undelivered items stay on disk for the next start
+    store.reset();   // answers any ping still queued (its response is dropped: io has stopped)
     ping_api.reset();
     return 0;
   }
