@@ -17,6 +17,8 @@
 
 #include "testing/nginx.h"
 
+#include "testing/ports.h"
+
 namespace mamori::testing {
 namespace fs = std::filesystem;
 
@@ -24,24 +26,6 @@ namespace {
 
 // dnsmasq listens on TCP as well as UDP; both are bound before either is
 // served, so a TCP connect that succeeds means the UDP side is ready too.
-bool Accepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 const char* DnsmasqBinary() {
   for (const char* p : {"/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"})
     if (::access(p, X_OK) == 0) return p;
@@ -96,7 +80,7 @@ std::unique_ptr<DnsmasqServer> DnsmasqServer::Start(const std::vector<std::strin
     s->pid_ = pid;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (Accepts(s->port_)) return s;
+      if (AcceptsOnLoopback(s->port_)) return s;
       int st;
       if (::waitpid(pid, &st, WNOHANG) == pid) {
         s->pid_ = -1;
@@ -111,8 +95,8 @@ std::unique_ptr<DnsmasqServer> DnsmasqServer::Start(const std::vector<std::strin
       s->pid_ = -1;
     }
   }
-  *error = "dnsmasq did not start: " + ReadAll(s->dir_ + "/stderr.log") +
-           ReadAll(s->dir_ + "/dnsmasq.log");
+  *error = "dnsmasq did not start: " + ReadFile(s->dir_ + "/stderr.log") +
+           ReadFile(s->dir_ + "/dnsmasq.log");
   return nullptr;
 }
 
@@ -138,6 +122,6 @@ DnsmasqServer::~DnsmasqServer() {
 
 std::string DnsmasqServer::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
-std::string DnsmasqServer::Log() const { return ReadAll(dir_ + "/dnsmasq.log"); }
+std::string DnsmasqServer::Log() const { return ReadFile(dir_ + "/dnsmasq.log"); }
 
 }  // namespace mamori::testing

@@ -15,43 +15,12 @@
 #include <sstream>
 #include <thread>
 
+#include "testing/ports.h"
+
 namespace mamori::testing {
 namespace fs = std::filesystem;
 
-int PickFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
 namespace {
-
-bool Accepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 const char* NginxBinary() {
   for (const char* p : {"/usr/sbin/nginx", "/usr/bin/nginx"})
@@ -88,7 +57,7 @@ std::unique_ptr<NginxServer> NginxServer::Start(const Options& options, std::str
         " -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
         s->dir_ + "/key.pem -out " + s->cert_file_ + " >" + s->dir_ + "/openssl.log 2>&1";
     if (std::system(cmd.c_str()) != 0) {
-      *error = "openssl failed: " + ReadAll(s->dir_ + "/openssl.log");
+      *error = "openssl failed: " + ReadFile(s->dir_ + "/openssl.log");
       return nullptr;
     }
   }
@@ -147,7 +116,7 @@ std::unique_ptr<NginxServer> NginxServer::Start(const Options& options, std::str
     s->pid_ = pid;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (Accepts(s->port_)) return s;
+      if (AcceptsOnLoopback(s->port_)) return s;
       int st;
       if (::waitpid(pid, &st, WNOHANG) == pid) {
         s->pid_ = -1;
@@ -156,8 +125,8 @@ std::unique_ptr<NginxServer> NginxServer::Start(const Options& options, std::str
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
-  *error = "nginx did not start: " + ReadAll(s->dir_ + "/logs/error.log") +
-           ReadAll(s->dir_ + "/logs/stderr.log");
+  *error = "nginx did not start: " + ReadFile(s->dir_ + "/logs/error.log") +
+           ReadFile(s->dir_ + "/logs/stderr.log");
   return nullptr;
 }
 

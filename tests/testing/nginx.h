@@ -15,6 +15,8 @@
 // then SIGKILL) and removes the directory. Not thread-safe; one per test.
 #pragma once
 
+#include "testing/ports.h"
+
 #include <sys/types.h>
 
 #include <memory>
@@ -51,8 +53,5 @@ class NginxServer {
   bool tls_ = false;
   pid_t pid_ = -1;
 };
-
-// A port on 127.0.0.1 that was free a moment ago (bound to 0, then closed).
-int PickFreePort();
 
 }  // namespace mamori::testing

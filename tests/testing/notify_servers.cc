@@ -18,21 +18,12 @@
 
 #include "testing/nginx.h"
 
+#include "testing/ports.h"
+
 namespace mamori::testing {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool Accepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
 
 std::string Script(const char* name) {
   return std::string(MAMORI_SOURCE_DIR) + "/tests/testing/" + name;
@@ -73,13 +64,6 @@ notify::NotifyConfig NotifyFromYaml(const std::string& yaml, std::string* errors
   return out;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 bool WaitFor(const std::function<bool()>& cond, double seconds) {
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
@@ -116,7 +100,7 @@ bool ServerProcess::Start(std::string* error) {
   pid_ = pid;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (Accepts(port_)) return true;
+    if (AcceptsOnLoopback(port_)) return true;
     int st;
     if (::waitpid(pid, &st, WNOHANG) == pid) {
       pid_ = -1;

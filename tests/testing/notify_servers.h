@@ -12,6 +12,8 @@
 // Not thread-safe; one per test.
 #pragma once
 
+#include "testing/ports.h"
+
 #include <sys/types.h>
 
 #include <functional>
@@ -97,7 +99,6 @@ class Alertmanager {
 };
 
 // The whole file, or "" if unreadable.
-std::string ReadFile(const std::string& path);
 // Polls `cond` every 10 ms until it holds or `seconds` pass.
 bool WaitFor(const std::function<bool()>& cond, double seconds = 10);
 

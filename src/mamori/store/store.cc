@@ -99,27 +99,14 @@ CREATE TABLE pings(
 CREATE INDEX pings_by_check ON pings(check_id, id);
 )sql";
 
-// Stored as text so the rows stay readable with the sqlite3 shell and survive
-// a reordering of the enum. Same spelling as EventKindName().
-std::string_view KindText(EventKind k) {
-  switch (k) {
-    case EventKind::kStateChange:
-      return "state";
-    case EventKind::kFlappingStarted:
-      return "flapping_started";
-    case EventKind::kFlappingStopped:
-      return "flapping_stopped";
-    case EventKind::kAddressChanged:
-      return "address_changed";
-  }
-  return "state";
-}
+// Stored as text (EventKindName's spelling) so the rows stay readable with the
+// sqlite3 shell and survive a reordering of the enum.
+std::string_view KindText(EventKind k) { return EventKindName(k); }
 
 std::optional<EventKind> KindFromText(std::string_view s) {
-  if (s == "state") return EventKind::kStateChange;
-  if (s == "flapping_started") return EventKind::kFlappingStarted;
-  if (s == "flapping_stopped") return EventKind::kFlappingStopped;
-  if (s == "address_changed") return EventKind::kAddressChanged;
+  for (EventKind k : {EventKind::kStateChange, EventKind::kFlappingStarted,
+                      EventKind::kFlappingStopped, EventKind::kAddressChanged})
+    if (EventKindName(k) == s) return k;
   return std::nullopt;
 }
 
@@ -697,8 +684,7 @@ void Store::WriterLoop() {
   auto answer_pings = [](Batch& b, const Status& s) {
     for (auto& item : b.items)
       if (item.ping) item.ping->committed(s);
-    if (!s.ok())
-      std::erase_if(b.items, [](const QueueItem& item) { return item.ping != nullptr; });
+    if (!s.ok()) std::erase_if(b.items, [](const QueueItem& item) { return item.ping != nullptr; });
   };
 
   std::unique_lock lk(mu_);
@@ -834,15 +820,18 @@ Status Store::Compact(const RetentionConfig& retention) {
       // of each kind (a monthly job's last success must outlive raw retention).
       if (raw_cut) {
         auto del_pings = w.db.Prepare(
-            "DELETE FROM pings WHERE ts_ms < ?1 AND id NOT IN (SELECT max(id) FROM pings GROUP BY check_id, kind)");
+            "DELETE FROM pings WHERE ts_ms < ?1 AND id NOT IN (SELECT max(id) FROM pings GROUP BY "
+            "check_id, kind)");
         if (!del_pings.ok()) return del_pings.error();
         del_pings->Bind(1, *raw_cut);
         if (Status s = del_pings->Run(); !s.ok()) return s;
       }
       {
         auto trim = w.db.Prepare(
-            "DELETE FROM pings WHERE check_id = ?1 AND id < (SELECT id FROM pings WHERE check_id = ?1 "
-            "ORDER BY id DESC LIMIT 1 OFFSET ?2) AND id NOT IN (SELECT max(id) FROM pings GROUP BY check_id, kind)");
+            "DELETE FROM pings WHERE check_id = ?1 AND id < (SELECT id FROM pings WHERE check_id = "
+            "?1 "
+            "ORDER BY id DESC LIMIT 1 OFFSET ?2) AND id NOT IN (SELECT max(id) FROM pings GROUP BY "
+            "check_id, kind)");
         if (!trim.ok()) return trim.error();
         for (int64_t id : ids) {
           trim->Reset();
@@ -1000,7 +989,8 @@ Result<std::vector<heartbeat::Ping>> Store::Pings(const std::string& check, size
   std::lock_guard lk(read_mu_);
   auto st = reader_.Prepare(
       "SELECT ts_ms, kind, exit_code, rid, source, user_agent, body, body_truncated, duration_us "
-      "FROM pings WHERE check_id = (SELECT id FROM checks WHERE name = ?1) ORDER BY id DESC LIMIT ?2");
+      "FROM pings WHERE check_id = (SELECT id FROM checks WHERE name = ?1) ORDER BY id DESC LIMIT "
+      "?2");
   if (!st.ok()) return st.error().Wrap("reading " + path_);
   st->Bind(1, check).Bind(2, static_cast<int64_t>(limit));
   std::vector<heartbeat::Ping> out;

@@ -1,0 +1,17 @@
+// Small helpers shared by the test fixtures that start real servers (nginx,
+// dnsmasq, aiosmtpd, Alertmanager): a free loopback port, a readiness probe,
+// and reading a log file into an error message. Stateless; thread-safe.
+#pragma once
+
+#include <string>
+
+namespace mamori::testing {
+
+// A port on 127.0.0.1 that was free a moment ago (bound to 0, then closed).
+int PickFreePort();
+// True when something accepts TCP connections on 127.0.0.1:port.
+bool AcceptsOnLoopback(int port);
+// The whole file, or "" if it cannot be read.
+std::string ReadFile(const std::string& path);
+
+}  // namespace mamori::testing
