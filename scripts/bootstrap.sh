@@ -13,14 +13,16 @@ build_pkgs=(
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libre2-dev
   zlib1g-dev libzstd-dev libarchive-dev libssl-dev libhowardhinnant-date-dev
+  libhyperscan-dev libsystemd-dev libpq-dev libmariadb-dev
 )
 # Real components the tests start on loopback.
 test_pkgs=(
   nginx-light monitoring-plugins-basic monitoring-plugins-standard
   openssl procps python3 clang libclang-rt-14-dev dnsmasq-base
   python3-aiosmtpd prometheus-alertmanager
+  postgresql mariadb-server mariadb-client zstd gzip tar
 )
-bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine)
+bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine fail2ban)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi
