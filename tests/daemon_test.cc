@@ -131,6 +131,22 @@ TEST(Daemon, RefusesToStartOnAnInvalidConfig) {
   EXPECT_NE(d.Log().find("bad.yaml:2:5: check 'a': missing 'path'"), std::string::npos) << d.Log();
 }
 
+TEST(Daemon, ASecondDaemonOnTheSameDataDirRefusesToStart) {
+  TempDir dir;
+  dir.Write("flag", "x");
+  const std::string cfg = dir.Write("mamori.yaml", Config(dir));
+  DaemonProcess first({"-c", cfg}, dir.path() + "/first.log");
+  ASSERT_TRUE(first.WaitForLog("running 1 checks")) << first.Log();
+  DaemonProcess second({"-c", cfg}, dir.path() + "/second.log");
+  EXPECT_EQ(second.Wait(), 75) << second.Log();
+  EXPECT_NE(second.Log().find("another mamori (pid " + std::to_string(first.pid()) +
+                              ") is already running"),
+            std::string::npos)
+      << second.Log();
+  first.Signal(SIGTERM);
+  EXPECT_EQ(first.Wait(), 0) << first.Log();
+}
+
 TEST(Daemon, StatusWithoutDataSaysSo) {
   TempDir dir;
   const std::string cfg =

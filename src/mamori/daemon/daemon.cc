@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "mamori/cli/default_config.h"
+#include "mamori/daemon/instance_lock.h"
 #include "mamori/daemon/latency_histogram.h"
 #include "mamori/engine/check_state.h"
 #include "mamori/engine/runner.h"
@@ -515,6 +516,11 @@ struct Daemon::Impl {
       return 78;  // EX_CONFIG
     }
     if (!options.data_dir_override.empty()) load.config->data_dir = options.data_dir_override;
+    auto lock = InstanceLock::Acquire(load.config->data_dir);
+    if (!lock.ok()) {
+      spdlog::error("not starting: {}", lock.error().message());
+      return 75;  // EX_TEMPFAIL: try again once the other one has stopped
+    }
     auto st = Store::Open(load.config->data_dir, clock, Store::OpenMode::kReadWrite);
     if (!st.ok()) {
       spdlog::error("cannot open the store: {}", st.error().message());
