@@ -131,22 +131,7 @@ std::unique_ptr<NginxServer> NginxServer::Start(const Options& options, std::str
 }
 
 NginxServer::~NginxServer() {
-  if (pid_ > 0) {
-    ::kill(-pid_, SIGTERM);
-    ::kill(pid_, SIGTERM);
-    int st;
-    for (int i = 0; i < 200; ++i) {
-      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (pid_ > 0) {
-      ::kill(-pid_, SIGKILL);
-      ::waitpid(pid_, &st, 0);
-    }
-  }
+  StopProcess(pid_);
   std::error_code ec;
   if (!dir_.empty()) fs::remove_all(dir_, ec);
 }

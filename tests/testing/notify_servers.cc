@@ -114,21 +114,7 @@ bool ServerProcess::Start(std::string* error) {
   return false;
 }
 
-void ServerProcess::Stop() {
-  if (pid_ <= 0) return;
-  ::kill(-pid_, SIGTERM);
-  int st;
-  for (int i = 0; i < 300; ++i) {
-    if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-      pid_ = -1;
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ::kill(-pid_, SIGKILL);
-  ::waitpid(pid_, &st, 0);
-  pid_ = -1;
-}
+void ServerProcess::Stop() { StopProcess(pid_); }
 
 std::unique_ptr<SmtpSink> SmtpSink::Start(std::string* error, bool starttls) {
   std::unique_ptr<SmtpSink> s(new SmtpSink());

@@ -2,11 +2,15 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace mamori::testing {
 namespace {
@@ -46,6 +50,24 @@ std::string ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+void StopProcess(pid_t& pid) {
+  if (pid <= 0) return;
+  ::kill(-pid, SIGTERM);  // fails harmlessly when it leads no group
+  ::kill(pid, SIGTERM);
+  int st = 0;
+  for (int i = 0; i < 300; ++i) {
+    if (::waitpid(pid, &st, WNOHANG) == pid) {
+      pid = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &st, 0);
+  pid = -1;
 }
 
 }  // namespace mamori::testing

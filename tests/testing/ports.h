@@ -3,6 +3,8 @@
 // and reading a log file into an error message. Stateless; thread-safe.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 namespace mamori::testing {
@@ -11,6 +13,9 @@ namespace mamori::testing {
 int PickFreePort();
 // True when something accepts TCP connections on 127.0.0.1:port.
 bool AcceptsOnLoopback(int port);
+// Stops a server the test started: SIGTERM to it and its process group,
+// up to 3 s for it to exit, then SIGKILL; reaps it and sets `pid` to -1.
+void StopProcess(pid_t& pid);
 // The whole file, or "" if it cannot be read.
 std::string ReadFile(const std::string& path);
 

@@ -11,6 +11,7 @@
 
 #include "mamori/probes/procfs.h"
 #include "mamori/probes/registry.h"
+#include "mamori/probes/sntp.h"
 #include "mamori/util/units.h"
 
 namespace mamori::probes::timesync {
@@ -95,10 +96,65 @@ Observation Evaluate(const KernelTime& t, const std::vector<std::string>& daemon
   return obs;
 }
 
-Observation TimesyncProbe::Run(const Clock&, MonoTime) {
+void AddServerReading(const ServerReading& r, const Options& o, Observation& obs) {
+  if (!r.ok) {
+    obs.details += "NTP server " + o.server + ": " + r.error + "\n";
+    if (Severity(obs.status) < Severity(CheckStatus::kUnknown)) {
+      obs.status = CheckStatus::kUnknown;
+      obs.summary = "cannot compare with " + o.server + ": " + r.error + "; " + obs.summary;
+    }
+    return;
+  }
+  const Duration magnitude = r.offset < Duration::zero() ? -r.offset : r.offset;
+  obs.AddMetric("server_offset_ms", std::chrono::duration<double, std::milli>(r.offset).count());
+  obs.AddMetric("server_delay_ms", std::chrono::duration<double, std::milli>(r.delay).count());
+  obs.details += fmt::format("NTP server {} (stratum {}): offset {}, round trip {}\n", o.server,
+                             r.stratum, FormatDuration(r.offset), FormatDuration(r.delay));
+  CheckStatus st = CheckStatus::kOk;
+  if (magnitude > o.critical_offset)
+    st = CheckStatus::kCritical;
+  else if (magnitude > o.max_offset)
+    st = CheckStatus::kWarning;
+  if (st == CheckStatus::kOk) {
+    obs.summary += fmt::format("; {} agrees within {}", o.server, FormatDuration(magnitude));
+    return;
+  }
+  const std::string what =
+      fmt::format("clock is {} {} {} (allowed {})", FormatDuration(magnitude),
+                  r.offset > Duration::zero() ? "behind" : "ahead of", o.server,
+                  FormatDuration(st == CheckStatus::kCritical ? o.critical_offset : o.max_offset));
+  if (Severity(st) >= Severity(obs.status)) {
+    obs.status = st;
+    obs.summary = what + "; " + obs.summary;
+  } else {
+    obs.summary += "; " + what;
+  }
+}
+
+Observation TimesyncProbe::Run(const Clock& clock, MonoTime deadline) {
   auto t = ReadKernelTime();
   if (!t.ok()) return Observation::Make(CheckStatus::kUnknown, t.error().message());
-  return Evaluate(*t, RunningTimeDaemons(proc_root_), o_);
+  Observation obs = Evaluate(*t, RunningTimeDaemons(proc_root_), o_);
+  if (o_.server.empty()) return obs;
+  // Leave a little of the check's time for reporting.
+  Duration budget = deadline - clock.Monotonic() - std::chrono::milliseconds(50);
+  if (budget < std::chrono::milliseconds(100)) budget = std::chrono::milliseconds(100);
+  ServerReading r;
+  auto m = sntp::Query(o_.server, budget);
+  if (m.ok()) {
+    r.ok = true;
+    r.offset = m->offset;
+    r.delay = m->delay;
+    r.stratum = m->reply.stratum;
+    if (m->reply.leap == 3) {
+      r.ok = false;
+      r.error = "the server says it is not synchronized itself (leap indicator 3)";
+    }
+  } else {
+    r.error = m.error().message();
+  }
+  AddServerReading(r, o_, obs);
+  return obs;
 }
 
 namespace {
@@ -106,6 +162,21 @@ namespace {
 std::unique_ptr<Probe> Build(config::ConfigNode& node) {
   Options o;
   if (auto v = node.GetDuration("max_offset")) o.max_offset = *v;
+  if (auto v = node.GetDuration("critical_offset")) o.critical_offset = *v;
+  if (auto v = node.GetString("server")) {
+    if (auto err = sntp::ValidateServer(*v); !err.empty()) {
+      node.ErrorAt("server", "'" + *v + "' is not an NTP server address: " + err,
+                   "write a host name or address with an optional UDP port, e.g. "
+                   "pool.ntp.org or 127.0.0.1:123");
+      return nullptr;
+    }
+    o.server = *v;
+  }
+  if (o.critical_offset < o.max_offset) {
+    node.ErrorAt("critical_offset", "critical_offset is smaller than max_offset",
+                 "critical_offset is where WARNING turns CRITICAL; make it at least max_offset");
+    return nullptr;
+  }
   if (auto v = node.GetBool("allow_unsynced")) o.allow_unsynced = *v;
   return std::make_unique<TimesyncProbe>(o);
 }

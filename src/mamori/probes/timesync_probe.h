@@ -14,6 +14,12 @@
 // timestamps go wrong), unless allow_unsynced; an offset above max_offset
 // (default 100ms) is WARNING too. Evaluate() is the pure decision, so its
 // edges are testable with crafted readings; Run() feeds it the real ones.
+//
+// With `server:` the probe also asks that NTP server (SNTP, see sntp.h) and
+// judges the measured offset itself: above max_offset WARNING, above
+// critical_offset (default 1 s) CRITICAL, no answer UNKNOWN. That catches a
+// clock that is hours off while the kernel flags look fine, and a server
+// pointed at from inside the machine is the cheapest second opinion.
 // Stateless; thread-safe.
 #pragma once
 
@@ -42,11 +48,25 @@ std::vector<std::string> RunningTimeDaemons(const std::string& proc_root);
 
 struct Options {
   Duration max_offset = std::chrono::milliseconds(100);
+  Duration critical_offset = std::chrono::seconds(1);  // with `server:` only
   bool allow_unsynced = false;
+  std::string server;  // "host[:port]" of an NTP server to compare with; empty: none
 };
 
 Observation Evaluate(const KernelTime& t, const std::vector<std::string>& daemons,
                      const Options& o);
+
+// Folds an SNTP measurement against `o.server` (or the reason there is none)
+// into `obs`: the worse status wins and the summary leads with the offset
+// when that is the problem.
+struct ServerReading {
+  bool ok = false;
+  Duration offset{};  // server minus local: positive when this clock is behind
+  Duration delay{};
+  int stratum = 0;
+  std::string error;  // when !ok
+};
+void AddServerReading(const ServerReading& r, const Options& o, Observation& obs);
 
 class TimesyncProbe final : public BlockingProbe {
  public:

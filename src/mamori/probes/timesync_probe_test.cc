@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "testing/chronyd.h"
 #include "testing/probe_harness.h"
 
 namespace mamori::probes::timesync {
@@ -119,9 +120,68 @@ TEST(TimesyncProbe, FindsDaemonsByComm) {
   EXPECT_EQ(!RunningTimeDaemons("/proc").empty(), AnyDaemonRunning());
 }
 
+TEST(TimesyncProbe, AClockHoursOffAgainstARealServerIsCritical) {
+  // Incident 2: after maintenance the clock was 3 hours off. A real chronyd
+  // serving time 3 hours ahead (under libfaketime) stands in for the world.
+  std::string error;
+  auto chrony = mamori::testing::ChronydServer::Start("+3h", &error);
+  ASSERT_TRUE(chrony) << error;
+  ProbeHarness h;
+  auto o = h.RunYaml("{name: clock, type: timesync, allow_unsynced: true, server: \"" +
+                     chrony->address() + "\"}");
+  EXPECT_EQ(o.status, CheckStatus::kCritical) << o.summary;
+  EXPECT_EQ(o.summary.rfind("clock is 3h", 0), 0u) << o.summary;
+  EXPECT_NE(o.summary.find("behind " + chrony->address() + " (allowed 1.0s)"), std::string::npos)
+      << o.summary;
+  EXPECT_NEAR(Metric(o, "server_offset_ms"), 3 * 3600 * 1000.0, 1000.0);
+}
+
+TEST(TimesyncProbe, AgreementWithARealServerIsOk) {
+  std::string error;
+  auto chrony = mamori::testing::ChronydServer::Start("", &error);
+  ASSERT_TRUE(chrony) << error;
+  ProbeHarness h;
+  auto o = h.RunYaml("{name: clock, type: timesync, allow_unsynced: true, server: \"" +
+                     chrony->address() + "\"}");
+  EXPECT_EQ(o.status, CheckStatus::kOk) << o.summary;
+  EXPECT_NE(o.summary.find("; " + chrony->address() + " agrees within"), std::string::npos)
+      << o.summary;
+  // A few seconds off is WARNING between max_offset and critical_offset.
+  auto ahead = mamori::testing::ChronydServer::Start("+5s", &error);
+  ASSERT_TRUE(ahead) << error;
+  o = h.RunYaml(
+      "{name: clock, type: timesync, allow_unsynced: true, max_offset: 1s, "
+      "critical_offset: 30s, server: \"" +
+      ahead->address() + "\"}");
+  EXPECT_EQ(o.status, CheckStatus::kWarning) << o.summary;
+}
+
+TEST(TimesyncProbe, NoAnswerFromTheServerIsUnknown) {
+  Options o;
+  o.server = "127.0.0.1:9";
+  Observation obs = Observation::Make(CheckStatus::kOk, "clock synchronized (chronyd)");
+  ServerReading r;
+  r.error = "did not answer within 900 ms";
+  AddServerReading(r, o, obs);
+  EXPECT_EQ(obs.status, CheckStatus::kUnknown);
+  EXPECT_EQ(obs.summary,
+            "cannot compare with 127.0.0.1:9: did not answer within 900 ms; clock synchronized "
+            "(chronyd)");
+  // A worse kernel verdict is kept.
+  obs = Observation::Make(CheckStatus::kCritical, "x");
+  AddServerReading(r, o, obs);
+  EXPECT_EQ(obs.status, CheckStatus::kCritical);
+}
+
 TEST(TimesyncProbeConfig, Errors) {
   ProbeHarness h;
   std::string errors;
+  EXPECT_EQ(h.Build("{name: t, type: timesync, server: \"bad host\"}", &errors), nullptr);
+  EXPECT_NE(errors.find("'server': 'bad host' is not an NTP server address"), std::string::npos)
+      << errors;
+  EXPECT_EQ(h.Build("{name: t, type: timesync, max_offset: 2s, critical_offset: 1s}", &errors),
+            nullptr);
+  EXPECT_NE(errors.find("critical_offset is smaller than max_offset"), std::string::npos) << errors;
   EXPECT_EQ(h.Build("{name: t, type: timesync, max_offset: 100}", &errors), nullptr);
   EXPECT_NE(errors.find("test.yaml:2:43: check 't': 'max_offset': duration '100' has no unit"),
             std::string::npos)
