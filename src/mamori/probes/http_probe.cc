@@ -25,6 +25,26 @@ struct Options {
   std::optional<Duration> critical_latency;  // CRITICAL above
   std::optional<int64_t> tls_min_days;       // WARNING below
   std::optional<int64_t> tls_critical_days;  // CRITICAL below
+  bool known_errors = true;                  // the built-in fatal-page phrases below
+};
+
+// Phrases that only a broken application puts in a page it serves with a
+// success status. An operator expects these caught without writing rules
+// (incident 1: WordPress answered 200 "Error establishing a database
+// connection"). Each is specific enough not to appear in normal content;
+// `expect: {known_errors: false}` turns them off for a site that quotes them.
+struct KnownError {
+  std::string_view phrase;
+  std::string_view what;
+};
+constexpr KnownError kKnownErrors[] = {
+    {"Error establishing a database connection", "WordPress cannot reach its database"},
+    {"There has been a critical error on this website", "WordPress hit a fatal PHP error"},
+    {"<b>Fatal error</b>:", "PHP fatal error printed into the page"},
+    {"<b>Parse error</b>:", "PHP parse error printed into the page"},
+    {"Whoops, looks like something went wrong.", "Laravel error page"},
+    {"Briefly unavailable for scheduled maintenance.",
+     "WordPress stuck in maintenance mode (a failed update left .maintenance behind)"},
 };
 
 std::string Excerpt(std::string_view s, size_t max = 80) {
@@ -91,6 +111,17 @@ class HttpProbe final : public Probe {
     for (const auto& needle : o_.body_not_contains)
       if (resp.body.find(needle) != std::string::npos)
         fail(CheckStatus::kCritical, fmt::format("body contains '{}'", needle));
+    if (o_.known_errors && status_ok) {
+      for (const auto& k : kKnownErrors) {
+        if (resp.body.find(k.phrase) == std::string::npos) continue;
+        // A user's own body_not_contains rule for the same phrase already said it.
+        bool said = false;
+        for (const auto& needle : o_.body_not_contains) said |= needle == k.phrase;
+        if (!said)
+          fail(CheckStatus::kCritical,
+               fmt::format("HTTP {} but the page says '{}' ({})", resp.status, k.phrase, k.what));
+      }
+    }
     for (const auto& needle : o_.body_contains)
       if (resp.body.find(needle) == std::string::npos)
         fail(CheckStatus::kCritical, fmt::format("body lacks '{}'", needle));
@@ -233,6 +264,7 @@ std::unique_ptr<Probe> Make(config::ConfigNode& n) {
         }
       }
     }
+    if (auto k = e->GetBool("known_errors")) o.known_errors = *k;
     o.body_contains = e->GetStringList("body_contains").value_or(std::vector<std::string>{});
     o.body_not_contains =
         e->GetStringList("body_not_contains").value_or(std::vector<std::string>{});

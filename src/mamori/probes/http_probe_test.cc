@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "mamori/probes/http_client.h"
+#include "testing/cli.h"
 #include "testing/nginx.h"
 #include "testing/probe_harness.h"
 
@@ -60,7 +61,9 @@ TEST_F(HttpProbeTest, HealthyPageIsOkWithTimingMetrics) {
   EXPECT_GE(total, first);
   EXPECT_GT(total, 0);
   EXPECT_TRUE(std::isnan(Metric(o, "tls_ms")));  // plain HTTP has no handshake
-  EXPECT_EQ(nginx_->AccessCount(), 1u);
+  // nginx logs the request after the response has left: wait for the line.
+  EXPECT_TRUE(
+      testing::Eventually([&] { return nginx_->AccessCount() == 1u; }, std::chrono::seconds(2)));
 }
 
 TEST_F(HttpProbeTest, ServerErrorIsCriticalWithBodyExcerpt) {
@@ -78,6 +81,20 @@ TEST_F(HttpProbeTest, ExpectedStatusSetAcceptsListedCodes) {
   EXPECT_EQ(Run(fmt::format("url: '{}', expect: {{status: [500-502, 504]}}", nginx_->Url("/down")))
                 .status,
             CheckStatus::kCritical);
+}
+
+// Without any body rule: the well-known fatal pages are caught by default,
+// and a site that quotes them can turn that off.
+TEST_F(HttpProbeTest, KnownFatalPagesAreCriticalWithoutRules) {
+  Observation o = Run(fmt::format("url: '{}'", nginx_->Url("/dberror")));
+  EXPECT_EQ(o.status, CheckStatus::kCritical) << o.summary;
+  EXPECT_NE(o.summary.find("HTTP 200 but the page says 'Error establishing a database "
+                           "connection' (WordPress cannot reach its database)"),
+            std::string::npos)
+      << o.summary;
+  o = Run(fmt::format("url: '{}', expect: {{known_errors: false}}", nginx_->Url("/dberror")));
+  EXPECT_EQ(o.status, CheckStatus::kOk) << o.summary;
+  EXPECT_EQ(Run(fmt::format("url: '{}'", nginx_->Url("/"))).status, CheckStatus::kOk);
 }
 
 // Incident: the WordPress site answered 200 with a database error page.
