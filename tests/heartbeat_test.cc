@@ -281,6 +281,27 @@ TEST_F(HeartbeatDaemon, PingsAreRememberedAcrossRestarts) {
   EXPECT_NE(r.out.find("disk full"), std::string::npos) << r.out;
 }
 
+// A heartbeat that never pinged must not have its deadline pushed back by a
+// restart: "watching since" survives it.
+TEST_F(HeartbeatDaemon, WatchingSinceSurvivesRestartsOfANeverPingedHeartbeat) {
+  Start();
+  auto since = [&] {
+    auto j = nlohmann::json::parse(Fetch(*http_, Url("/api/v1/heartbeats")).body, nullptr, false);
+    if (!j.is_array() || j.empty() || !j[0].contains("watching_since")) return std::string();
+    return j[0]["watching_since"].get<std::string>();
+  };
+  ASSERT_TRUE(Eventually([&] { return !since().empty(); }, 5000ms));
+  const std::string first = since();
+  ASSERT_TRUE(Eventually([&] { return StatusOf(config_, "nightly-backup")["hard_status"] == "ok"; },
+                         5000ms));
+  std::this_thread::sleep_for(1100ms);  // watching_since has whole seconds
+  daemon_->Signal(SIGTERM);
+  EXPECT_EQ(daemon_->Wait(), 0);
+  Launch();
+  ASSERT_TRUE(Eventually([&] { return !since().empty(); }, 5000ms));
+  EXPECT_EQ(since(), first);
+}
+
 TEST_F(HeartbeatDaemon, ExecReportsStartExitCodeAndOutput) {
   Start();
   auto r = RunMamori({"exec", "--url", Ping(), "--", "sh", "-c",

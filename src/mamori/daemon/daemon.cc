@@ -245,6 +245,10 @@ struct Daemon::Impl {
       if (it != by_name.end() && it->second->type == c->config.type) {
         c->state.Restore(*it->second);
         ++restored;
+        // A heartbeat that never pinged is late counted from when mamori
+        // began expecting it; without this a restart would reset that clock.
+        if (c->config.type == "heartbeat" && it->second->hard_since != WallTime{})
+          heartbeats.Expect(c->config.name, it->second->hard_since);
       }
     }
     if (restored)
