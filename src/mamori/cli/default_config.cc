@@ -1,5 +1,8 @@
 #include "mamori/cli/default_config.h"
 
+#include <glob.h>
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 #include <unistd.h>
 #include <fstream>
@@ -114,7 +117,28 @@ std::string DefaultDataDir() {
   return "./mamori-data";
 }
 
-std::string DefaultConfigYaml(const std::string& data_dir, const std::string& proc_root) {
+std::vector<std::string> WellKnownSockets(const std::string& fs_root) {
+  static constexpr const char* kPatterns[] = {
+      "/run/php/*.sock",         "/run/php-fpm/*.sock",         "/var/run/php-fpm/*.sock",
+      "/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock", "/run/postgresql/.s.PGSQL.*[0-9]",
+  };
+  std::set<std::string> found;
+  for (const char* pattern : kPatterns) {
+    glob_t g{};
+    const std::string full = fs_root + pattern;
+    if (::glob(full.c_str(), GLOB_NOSORT, nullptr, &g) == 0) {
+      for (size_t i = 0; i < g.gl_pathc && found.size() < 16; ++i) {
+        struct stat st {};
+        if (::lstat(g.gl_pathv[i], &st) == 0 && S_ISSOCK(st.st_mode)) found.insert(g.gl_pathv[i]);
+      }
+    }
+    ::globfree(&g);
+  }
+  return {found.begin(), found.end()};
+}
+
+std::string DefaultConfigYaml(const std::string& data_dir, const std::string& proc_root,
+                              const std::string& fs_root) {
   std::string y;
   y += "# mamori's embedded default for this machine. Save it, edit it, and use it\n";
   y += "# with `mamori check -c FILE` or `mamori run -c FILE`.\n";
@@ -135,6 +159,15 @@ std::string DefaultConfigYaml(const std::string& data_dir, const std::string& pr
   y += "  - {name: load, type: load}\n";
   y += "  - {name: tcp-listeners, type: listening}\n";
   y += "  - {name: time-sync, type: timesync}\n";
+  for (const auto& sock : WellKnownSockets(fs_root)) {
+    std::string base = sock.substr(sock.rfind('/') + 1);
+    if (base.size() > 5 && base.ends_with(".sock")) base.resize(base.size() - 5);
+    if (base.starts_with(".s.PGSQL.")) base = "postgresql-" + base.substr(9);
+    std::string name = "socket-" + Slug(base);
+    for (int i = 2; names.count(name); ++i) name = fmt::format("socket-{}-{}", Slug(base), i);
+    names.insert(name);
+    y += fmt::format("  - {{name: {}, type: socket, path: {}}}\n", name, Quote(sock));
+  }
   return y;
 }
 

@@ -24,8 +24,14 @@ std::vector<Mount> ParseMountInfo(const std::string& text);
 // bind-mount duplicates of one device.
 std::vector<Mount> RealFilesystems(const std::vector<Mount>& all);
 
+// Unix sockets of well-known services found under `fs_root` (PHP-FPM pools,
+// MariaDB/MySQL, PostgreSQL), each becoming a `socket` check so a stale
+// socket left by a crash is caught (incident 1). Sorted; at most 16.
+std::vector<std::string> WellKnownSockets(const std::string& fs_root = "");
+
 // `data_dir` is written into the YAML as given.
-std::string DefaultConfigYaml(const std::string& data_dir, const std::string& proc_root = "/proc");
+std::string DefaultConfigYaml(const std::string& data_dir, const std::string& proc_root = "/proc",
+                              const std::string& fs_root = "");
 
 // Where state goes when no configuration names it: /var/lib/mamori for root,
 // else $XDG_STATE_HOME/mamori or ~/.local/state/mamori.
