@@ -63,6 +63,40 @@ bool IsDomainLike(std::string_view t) {
   return dots >= 2 && t.find('/') == std::string_view::npos;
 }
 
+// Whether `value` fits `shape`, a token whose variable parts are kVarByte:
+// the literal parts in order, each variable standing for one or more bytes.
+// Bounded: one variable is matched greedily by the next literal piece's first
+// occurrence, so the cost is linear in the sizes.
+bool FitsShape(std::string_view value, std::string_view shape) {
+  std::size_t v = 0, s = 0;
+  bool after_var = false;
+  while (s < shape.size()) {
+    if (shape[s] == kVarByte) {
+      after_var = true;
+      ++s;
+      continue;
+    }
+    std::size_t e = shape.find(kVarByte, s);
+    if (e == std::string_view::npos) e = shape.size();
+    std::string_view piece = shape.substr(s, e - s);
+    if (!after_var) {
+      if (value.substr(v, piece.size()) != piece) return false;
+      v += piece.size();
+    } else if (e == shape.size()) {
+      // The last piece ends the value.
+      if (value.size() < v + 1 + piece.size() || !value.ends_with(piece)) return false;
+      v = value.size();
+    } else {
+      std::size_t at = value.find(piece, v + 1);
+      if (at == std::string_view::npos) return false;
+      v = at + piece.size();
+    }
+    after_var = false;
+    s = e;
+  }
+  return after_var ? v < value.size() : v == value.size();
+}
+
 // 64-bit hash, 8 bytes at a time (the keys are short and hashed once per line).
 std::uint64_t HashBytes(std::string_view s) {
   constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
@@ -520,6 +554,7 @@ class BatchClusterer {
     std::size_t best_pos = len;
     std::unordered_map<std::uint64_t, std::uint32_t> combos;
     for (std::size_t a : varying) {
+      if (SameVariable(group, a) != kNone) continue;
       bool linked = distinct[a] <= kMaxEnumValues;
       if (!linked && distinct[a] >= n) continue;
       for (std::size_t b : varying) {
@@ -549,11 +584,9 @@ class BatchClusterer {
       return;
     }
     std::vector<std::uint32_t> toks = store_.tokens(group[0]);
-    for (std::uint32_t p : group) {
-      const auto& t = store_.tokens(p);
-      for (std::size_t i = 0; i < len; ++i) {
-        if (t[i] != toks[i]) toks[i] = kVar;
-      }
+    for (std::size_t i : varying) {
+      std::uint32_t shape = SameVariable(group, i);
+      toks[i] = shape == kNone ? kVar : shape;
     }
     std::uint32_t id = static_cast<std::uint32_t>(clusters_->size());
     clusters_->push_back(std::move(toks));
@@ -561,6 +594,27 @@ class BatchClusterer {
   }
 
   static constexpr std::size_t kMaxEnumValues = 3;
+
+  // Whether column `a` holds one variable in every line: the value most
+  // lines hold has a masked part, and every other value has the same literal
+  // text around it ("LOCAL(0)," among "<*>,"; "chdir(pwd)" among "chdir(<*>)";
+  // "mask=ffffffff" among "mask=<*>"): those are unmasked instances of it.
+  // Returns that value's token, or kNone.
+  std::uint32_t SameVariable(const std::vector<std::uint32_t>& group, std::size_t a) const {
+    std::unordered_map<std::uint32_t, std::uint64_t> lines;
+    std::uint32_t top = kNone;
+    for (std::uint32_t p : group) {
+      std::uint32_t t = store_.tokens(p)[a];
+      std::uint64_t c = lines[t] += store_.count(p);
+      if (top == kNone || c > lines[top]) top = t;
+    }
+    std::string_view shape = store_.name(top);
+    if (shape.find(kVarByte) == std::string_view::npos) return kNone;
+    for (const auto& [t, c] : lines) {
+      if (!FitsShape(store_.name(t), shape)) return kNone;
+    }
+    return top;
+  }
 
   const PatternStore& store_;
   std::vector<std::vector<std::uint32_t>>* clusters_ = nullptr;

@@ -68,6 +68,26 @@ TEST(TemplateMiner, BatchGroupsAcrossHostsAndComponents) {
   EXPECT_TRUE(r.truncated_lines.empty());
 }
 
+TEST(TemplateMiner, LiteralInstancesOfAVariableColumnStayInItsGroup) {
+  // Most lines hold a masked address; one holds a literal value with the
+  // same text around it. It is the same message, not a new template.
+  std::vector<std::string_view> lines = {"clock synced to 10.1.2.3, level 3",
+                                         "clock synced to 10.1.2.4, level 3",
+                                         "clock synced to 10.1.9.9, level 2",
+                                         "clock synced to LOCAL(0), level 10",
+                                         "open path(/tmp/a1) failed",
+                                         "open path(/srv/b2) failed",
+                                         "open path(cwd) failed",
+                                         "disk sda is full",
+                                         "disk sdb is full"};
+  BatchResult r = MineBatch(lines);
+  ASSERT_EQ(r.line_template.size(), lines.size());
+  for (std::size_t i : {1, 2, 3}) EXPECT_EQ(r.line_template[i], r.line_template[0]) << i;
+  EXPECT_EQ(r.templates[r.line_template[0]], "clock synced to <*>, level <*>");
+  EXPECT_EQ(r.line_template[6], r.line_template[4]);
+  EXPECT_EQ(r.templates[r.line_template[4]], "open path(<*>) failed");
+}
+
 TEST(TemplateMiner, StreamingIdsAreStable) {
   TemplateMiner m;
   auto a = m.Add("Failed password for root from 1.2.3.4 port 22 ssh2");
