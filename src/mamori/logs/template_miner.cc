@@ -12,6 +12,9 @@ namespace mamori::logs {
 namespace {
 
 constexpr std::uint32_t kVar = 0;  // interned id of "<*>"
+// Also "<*>", for a column whose literal values batch mode found to vary: it is
+// a word the message always has, unlike an optional masked value.
+constexpr std::uint32_t kVaried = 1;
 constexpr std::uint32_t kNone = 0xFFFFFFFFu;
 constexpr char kVarByte = '\x01';
 
@@ -129,6 +132,7 @@ class PatternStore {
   explicit PatternStore(std::size_t max_patterns) : max_patterns_(max_patterns) {
     names_.emplace_back("<*>");
     token_index_.emplace(names_[0], kVar);
+    names_.emplace_back("<*>");  // kVaried, never looked up by text
   }
 
   // Returns the pattern index of `key`, adding it if new; kNone when full.
@@ -586,7 +590,7 @@ class BatchClusterer {
     std::vector<std::uint32_t> toks = store_.tokens(group[0]);
     for (std::size_t i : varying) {
       std::uint32_t shape = SameVariable(group, i);
-      toks[i] = shape == kNone ? kVar : shape;
+      toks[i] = shape == kNone ? kVaried : shape;
     }
     std::uint32_t id = static_cast<std::uint32_t>(clusters_->size());
     clusters_->push_back(std::move(toks));
@@ -608,6 +612,12 @@ class BatchClusterer {
       std::uint64_t c = lines[t] += store_.count(p);
       if (top == kNone || c > lines[top]) top = t;
     }
+    if (top == kVar) {
+      for (const auto& [t, c] : lines) {
+        if (t != kVar && store_.name(t).find(kVarByte) == std::string_view::npos) return kNone;
+      }
+      return kVar;
+    }
     std::string_view shape = store_.name(top);
     if (shape.find(kVarByte) == std::string_view::npos) return kNone;
     for (const auto& [t, c] : lines) {
@@ -622,6 +632,64 @@ class BatchClusterer {
 };
 
 }  // namespace
+
+// Units written after a number ("1.16 KB", "<1 sec"): with the number they
+// are one value, so they are optional wherever the number is.
+bool IsUnitWord(std::string_view t) {
+  std::size_t b = 0, e = t.size();
+  while (b < e && !IsAlpha(t[b])) ++b;
+  while (e > b && !IsAlpha(t[e - 1])) --e;
+  if (e - b < t.size() - 2) return false;  // at most one bracket or comma around
+  std::string_view w = t.substr(b, e - b);
+  static constexpr std::string_view kUnits[] = {
+      "B",  "KB", "MB", "GB",  "TB",   "kB",      "KiB", "MiB",  "GiB",     "TiB", "ms",
+      "us", "ns", "s",  "sec", "secs", "seconds", "min", "mins", "minutes", "h",   "hrs"};
+  for (std::string_view u : kUnits) {
+    if (u == w) return true;
+  }
+  return false;
+}
+
+// Merges templates of different lengths that differ only by optional parts
+// made of variables: "<*> bytes sent" and "<*> bytes (<*> KB) sent" are one
+// message that sometimes prints an extra value. Their skeletons (the template
+// without variables, bracketed variables and units after them) are equal.
+// Rewrites pattern_cluster to the merged clusters.
+void MergeOptionalParts(const PatternStore& store,
+                        const std::vector<std::vector<std::uint32_t>>& clusters,
+                        std::vector<std::uint32_t>* pattern_cluster) {
+  std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, VecHash> by_skeleton;
+  std::vector<std::uint32_t> target(clusters.size());
+  std::vector<std::uint32_t> skeleton;
+  bool any = false;
+  for (std::uint32_t c = 0; c < clusters.size(); ++c) {
+    skeleton.clear();
+    bool prev_var = false;
+    for (std::uint32_t t : clusters[c]) {
+      std::string_view name = store.name(t);
+      bool has_var = t == kVar || name.find(kVarByte) != std::string_view::npos;
+      bool has_word = false;
+      for (char ch : name) has_word = has_word || IsAlpha(ch) || (ch >= '0' && ch <= '9');
+      if (t == kVar || (has_var && !has_word) || (prev_var && IsUnitWord(name))) {
+        prev_var = true;
+        continue;
+      }
+      skeleton.push_back(t);
+      prev_var = has_var;
+    }
+    if (skeleton.size() < 2) {
+      target[c] = c;
+      continue;
+    }
+    auto [it, inserted] = by_skeleton.emplace(skeleton, c);
+    target[c] = it->second;
+    any = any || !inserted;
+  }
+  if (!any) return;
+  for (auto& pc : *pattern_cluster) {
+    if (pc != kNone) pc = target[pc];
+  }
+}
 
 BatchResult MineBatch(const std::vector<std::string_view>& lines, const MinerOptions& options) {
   BatchResult result;
@@ -641,6 +709,7 @@ BatchResult MineBatch(const std::vector<std::string_view>& lines, const MinerOpt
   }
   std::vector<std::vector<std::uint32_t>> clusters;
   std::vector<std::uint32_t> pattern_cluster = BatchClusterer(store).Run(&clusters);
+  MergeOptionalParts(store, clusters, &pattern_cluster);
 
   // Renumber templates in order of first appearance.
   std::vector<std::uint32_t> renumber(clusters.size(), kNone);

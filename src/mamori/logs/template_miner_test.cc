@@ -88,6 +88,29 @@ TEST(TemplateMiner, LiteralInstancesOfAVariableColumnStayInItsGroup) {
   EXPECT_EQ(r.templates[r.line_template[4]], "open path(<*>) failed");
 }
 
+TEST(TemplateMiner, OptionalVariablePartsMergeAcrossLengths) {
+  // One message that sometimes prints an extra bracketed value with a unit,
+  // or a "<1 sec" instead of a clock time.
+  std::vector<std::string_view> lines = {
+      "peer 10.0.0.1 done, 0 bytes out, 0 bytes in, took 00:01",
+      "peer 10.0.0.2 done, 5120 bytes (5.00 KB) out, 12 bytes in, took 00:07",
+      "peer 10.0.0.3 done, 5120 bytes (5.00 KB) out, 2048 bytes (2.00 KB) in, took <1 sec",
+      "peer 10.0.0.4 done, 7 bytes out, 9 bytes in, took <1 sec",
+      // Not optional: a word column that varies ("user=root", "user=bob") is
+      // part of the message, so the longer line stays apart.
+      "login failed; rhost=10.0.0.9", "login failed; rhost=10.0.0.8",
+      "login failed; rhost=10.0.0.7 user=root", "login failed; rhost=10.0.0.6 user=bob",
+      "login failed; rhost=10.0.0.5 user=eve", "login failed; rhost=10.0.0.4 user=amy"};
+  BatchResult r = MineBatch(lines);
+  ASSERT_EQ(r.line_template.size(), lines.size());
+  for (std::size_t i : {1, 2, 3}) EXPECT_EQ(r.line_template[i], r.line_template[0]) << i;
+  EXPECT_EQ(r.line_template[5], r.line_template[4]);
+  EXPECT_NE(r.line_template[6], r.line_template[4]);
+  EXPECT_EQ(r.line_template[7], r.line_template[6]);
+  EXPECT_EQ(r.line_template[8], r.line_template[6]);
+  EXPECT_EQ(r.line_template[9], r.line_template[6]);
+}
+
 TEST(TemplateMiner, StreamingIdsAreStable) {
   TemplateMiner m;
   auto a = m.Add("Failed password for root from 1.2.3.4 port 22 ssh2");
