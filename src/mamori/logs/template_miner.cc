@@ -510,6 +510,8 @@ class BatchClusterer {
     for (std::uint32_t p : patterns) total += store_.count(p);
     std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, VecHash> group_index;
     std::vector<std::vector<std::uint32_t>> groups;
+    std::vector<std::vector<std::uint32_t>> keys;  // per group
+    std::vector<std::vector<std::uint32_t>> over;  // per group: positions above its root
     std::vector<std::uint64_t> f(len);
     for (std::uint32_t p : patterns) {
       const auto& t = store_.tokens(p);
@@ -532,11 +534,53 @@ class BatchClusterer {
       }
       std::vector<std::uint32_t> key(len);
       for (std::size_t i = 0; i < len; ++i) key[i] = f[i] >= root ? t[i] : kNone;
-      auto [it, inserted] = group_index.emplace(std::move(key), groups.size());
-      if (inserted) groups.emplace_back();
+      auto [it, inserted] = group_index.emplace(key, groups.size());
+      if (inserted) {
+        groups.emplace_back();
+        keys.push_back(std::move(key));
+        over.emplace_back();
+        for (std::size_t i = 0; i < len; ++i) {
+          if (f[i] > root && t[i] != kVar) over.back().push_back(static_cast<std::uint32_t>(i));
+        }
+      }
       groups[it->second].push_back(p);
     }
-    for (auto& g : groups) Split(len, g);
+    // A word more frequent than the group's root is a constant shared with
+    // other messages, or a variable's value that happens to equal such a word
+    // ("Invalid user user from <*>", where "user" is also a word of other
+    // messages of this length). When masking that one position gives the key
+    // of another group, the line belongs there; Split then judges the column.
+    std::vector<std::uint32_t> into(groups.size());
+    for (std::uint32_t g = 0; g < groups.size(); ++g) into[g] = g;
+    for (std::uint32_t g = 0; g < groups.size(); ++g) {
+      for (std::uint32_t i : over[g]) {
+        std::uint32_t saved = keys[g][i];
+        keys[g][i] = kNone;
+        auto it = group_index.find(keys[g]);
+        keys[g][i] = saved;
+        if (it == group_index.end() || it->second == g) continue;
+        if (Lines(groups[it->second]) <= Lines(groups[g])) continue;
+        into[g] = it->second;
+        break;
+      }
+    }
+    for (std::uint32_t g = 0; g < groups.size(); ++g) {
+      std::uint32_t h = g;
+      for (int hops = 0; into[h] != h && hops < 8; ++hops) h = into[h];
+      if (h != g) {
+        groups[h].insert(groups[h].end(), groups[g].begin(), groups[g].end());
+        groups[g].clear();
+      }
+    }
+    for (auto& g : groups) {
+      if (!g.empty()) Split(len, g);
+    }
+  }
+
+  std::uint64_t Lines(const std::vector<std::uint32_t>& group) const {
+    std::uint64_t n = 0;
+    for (std::uint32_t p : group) n += store_.count(p);
+    return n;
   }
 
   // Splits a group on a column that behaves like part of the template rather
