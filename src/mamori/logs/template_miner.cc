@@ -347,6 +347,48 @@ std::size_t ContentStart(std::string_view line, HeaderKind kind) {
   return start;
 }
 
+std::size_t SkipColumns(std::string_view line, std::size_t columns) {
+  std::size_t start = 0;
+  ForLeadingTokens(line, [&](std::size_t k, std::string_view, std::size_t end) {
+    if (k >= columns) return false;
+    start = end;
+    return true;
+  });
+  return start;
+}
+
+std::size_t LearnNumericColumns(const std::vector<std::string_view>& lines) {
+  // A number: digits with signs and separators, no letters ("134681",
+  // "1077804742", "-1", "10:42:01.5").
+  auto numeric = [](std::string_view t) {
+    bool digit = false;
+    for (char c : t) {
+      if (c >= '0' && c <= '9') {
+        digit = true;
+      } else if (IsAlpha(c) || static_cast<unsigned char>(c) >= 0x80) {
+        return false;
+      }
+    }
+    return digit;
+  };
+  std::size_t count[kHeaderTokens] = {};
+  const std::size_t step = std::max<std::size_t>(1, lines.size() / 4096);
+  std::size_t sampled = 0;
+  for (std::size_t l = 0; l < lines.size(); l += step) {
+    ++sampled;
+    ForLeadingTokens(lines[l], [&](std::size_t k, std::string_view tok, std::size_t) {
+      count[k] += numeric(tok);
+      return true;
+    });
+  }
+  // Nearly every line: a message's own numbers are never that regular, and
+  // a few short lines (a header alone) must not hide the shape.
+  for (std::size_t k = kHeaderTokens; k > 0; --k) {
+    if (sampled >= 8 && count[k - 1] * 100 >= sampled * 98) return k;
+  }
+  return 0;
+}
+
 HeaderKind LearnHeader(const std::vector<std::string_view>& lines) {
   // The header of a file has one shape: find which separator ends it in most
   // lines; among the (nearly) equally common ones the header is the longest.
@@ -741,10 +783,13 @@ BatchResult MineBatch(const std::vector<std::string_view>& lines, const MinerOpt
   std::vector<std::uint32_t> line_pattern(lines.size());
   std::string key;
   const internal::HeaderKind header = internal::LearnHeader(lines);
+  const std::size_t columns =
+      header == internal::HeaderKind::kNone ? internal::LearnNumericColumns(lines) : 0;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     bool cut = false;
     std::string_view line = lines[i].substr(0, options.max_line_bytes);
-    line.remove_prefix(internal::ContentStart(line, header));
+    line.remove_prefix(columns ? internal::SkipColumns(line, columns)
+                               : internal::ContentStart(line, header));
     std::uint32_t n = internal::MaskLine(line, options, &key, &cut);
     cut = cut || lines[i].size() > options.max_line_bytes;
     if (cut) result.truncated_lines.push_back(static_cast<std::uint32_t>(i));

@@ -61,6 +61,13 @@ enum class HeaderKind : std::uint8_t {
 HeaderKind LearnHeader(const std::vector<std::string_view>& lines);
 // Offset of the content in `line` (0 when the header separator is absent).
 std::size_t ContentStart(std::string_view line, HeaderKind kind);
+// For files without a separator: how many leading whitespace-separated
+// columns form a header of fixed fields, i.e. the last of the first 12
+// positions that holds a number (an id, an epoch time, a flag) in nearly every
+// line; 0 when there is none.
+std::size_t LearnNumericColumns(const std::vector<std::string_view>& lines);
+// Offset after the first `columns` whitespace-separated tokens of `line`.
+std::size_t SkipColumns(std::string_view line, std::size_t columns);
 }  // namespace internal
 
 class TemplateMiner {
