@@ -245,8 +245,8 @@ int RunMineEvaluate(const std::string& loghub_dir, std::ostream& out) {
     MineSeconds(lines, 2);  // warm up
     double s = MineSeconds(lines, 20);
     out << "Throughput, all samples concatenated (" << lines.size()
-        << " lines, batch mode, thread CPU time on one core): " << static_cast<long long>(s > 0 ? lines.size() / s : 0)
-        << " lines/s\n";
+        << " lines, batch mode, thread CPU time on one core): "
+        << static_cast<long long>(s > 0 ? lines.size() / s : 0) << " lines/s\n";
   }
   return rc;
 }
