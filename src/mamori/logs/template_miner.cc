@@ -802,6 +802,7 @@ BatchResult MineBatch(const std::vector<std::string_view>& lines, const MinerOpt
 
   // Renumber templates in order of first appearance.
   std::vector<std::uint32_t> renumber(clusters.size(), kNone);
+  std::unordered_map<std::string, std::uint32_t> by_text;
   result.line_template.resize(lines.size());
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (line_pattern[i] == kNone) {
@@ -811,8 +812,13 @@ BatchResult MineBatch(const std::vector<std::string_view>& lines, const MinerOpt
     }
     std::uint32_t c = pattern_cluster[line_pattern[i]];
     if (renumber[c] == kNone) {
-      renumber[c] = static_cast<std::uint32_t>(result.templates.size());
-      result.templates.push_back(store.Render(clusters[c]));
+      // Clusters that render to the same text are one template to a reader
+      // (and to Loghub's scoring), so they share one id.
+      std::string text = store.Render(clusters[c]);
+      auto [it, inserted] =
+          by_text.emplace(std::move(text), static_cast<std::uint32_t>(result.templates.size()));
+      if (inserted) result.templates.push_back(it->first);
+      renumber[c] = it->second;
     }
     result.line_template[i] = renumber[c];
   }

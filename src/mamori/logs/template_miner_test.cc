@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "mamori/logs/mine_command.h"
@@ -204,6 +205,8 @@ TEST(TemplateMiner, BinaryGarbageAndOverflow) {
   for (auto id : r.line_template) {
     EXPECT_TRUE(id == TemplateMiner::kOverflowId || id < r.templates.size());
   }
+  std::set<std::string> texts(r.templates.begin(), r.templates.end());
+  EXPECT_EQ(texts.size(), r.templates.size());  // one id per template text
 }
 
 TEST(MineCommand, PrintsCsv) {
