@@ -2,6 +2,7 @@
 // streaming and the batch miner with small limits so every bound is reached.
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -36,5 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       __builtin_trap();
     }
   }
+  // One id per template text.
+  std::set<std::string_view> texts(r.templates.begin(), r.templates.end());
+  if (texts.size() != r.templates.size()) __builtin_trap();
   return 0;
 }

@@ -245,7 +245,7 @@ int Main(int argc, char** argv) {
   auto* evaluate = logs->add_subcommand("evaluate",
                                         "Measure template mining against labelled Loghub samples "
                                         "(Group Accuracy per dataset)");
-  evaluate->add_option("--loghub", loghub_dir,
+  evaluate->add_option("loghub,--loghub", loghub_dir,
                        "Directory holding <Dataset>/<Dataset>_2k.log[_structured.csv]");
 
   // notify test

@@ -12,6 +12,9 @@ namespace mamori::logs {
 namespace {
 
 constexpr std::uint32_t kVar = 0;  // interned id of "<*>"
+// Also "<*>", for a column whose literal values batch mode found to vary: it is
+// a word the message always has, unlike an optional masked value.
+constexpr std::uint32_t kVaried = 1;
 constexpr std::uint32_t kNone = 0xFFFFFFFFu;
 constexpr char kVarByte = '\x01';
 
@@ -63,6 +66,40 @@ bool IsDomainLike(std::string_view t) {
   return dots >= 2 && t.find('/') == std::string_view::npos;
 }
 
+// Whether `value` fits `shape`, a token whose variable parts are kVarByte:
+// the literal parts in order, each variable standing for one or more bytes.
+// Bounded: one variable is matched greedily by the next literal piece's first
+// occurrence, so the cost is linear in the sizes.
+bool FitsShape(std::string_view value, std::string_view shape) {
+  std::size_t v = 0, s = 0;
+  bool after_var = false;
+  while (s < shape.size()) {
+    if (shape[s] == kVarByte) {
+      after_var = true;
+      ++s;
+      continue;
+    }
+    std::size_t e = shape.find(kVarByte, s);
+    if (e == std::string_view::npos) e = shape.size();
+    std::string_view piece = shape.substr(s, e - s);
+    if (!after_var) {
+      if (value.substr(v, piece.size()) != piece) return false;
+      v += piece.size();
+    } else if (e == shape.size()) {
+      // The last piece ends the value.
+      if (value.size() < v + 1 + piece.size() || !value.ends_with(piece)) return false;
+      v = value.size();
+    } else {
+      std::size_t at = value.find(piece, v + 1);
+      if (at == std::string_view::npos) return false;
+      v = at + piece.size();
+    }
+    after_var = false;
+    s = e;
+  }
+  return after_var ? v < value.size() : v == value.size();
+}
+
 // 64-bit hash, 8 bytes at a time (the keys are short and hashed once per line).
 std::uint64_t HashBytes(std::string_view s) {
   constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
@@ -95,6 +132,7 @@ class PatternStore {
   explicit PatternStore(std::size_t max_patterns) : max_patterns_(max_patterns) {
     names_.emplace_back("<*>");
     token_index_.emplace(names_[0], kVar);
+    names_.emplace_back("<*>");  // kVaried, never looked up by text
   }
 
   // Returns the pattern index of `key`, adding it if new; kNone when full.
@@ -309,6 +347,48 @@ std::size_t ContentStart(std::string_view line, HeaderKind kind) {
   return start;
 }
 
+std::size_t SkipColumns(std::string_view line, std::size_t columns) {
+  std::size_t start = 0;
+  ForLeadingTokens(line, [&](std::size_t k, std::string_view, std::size_t end) {
+    if (k >= columns) return false;
+    start = end;
+    return true;
+  });
+  return start;
+}
+
+std::size_t LearnNumericColumns(const std::vector<std::string_view>& lines) {
+  // A number: digits with signs and separators, no letters ("134681",
+  // "1077804742", "-1", "10:42:01.5").
+  auto numeric = [](std::string_view t) {
+    bool digit = false;
+    for (char c : t) {
+      if (c >= '0' && c <= '9') {
+        digit = true;
+      } else if (IsAlpha(c) || static_cast<unsigned char>(c) >= 0x80) {
+        return false;
+      }
+    }
+    return digit;
+  };
+  std::size_t count[kHeaderTokens] = {};
+  const std::size_t step = std::max<std::size_t>(1, lines.size() / 4096);
+  std::size_t sampled = 0;
+  for (std::size_t l = 0; l < lines.size(); l += step) {
+    ++sampled;
+    ForLeadingTokens(lines[l], [&](std::size_t k, std::string_view tok, std::size_t) {
+      count[k] += numeric(tok);
+      return true;
+    });
+  }
+  // Nearly every line: a message's own numbers are never that regular, and
+  // a few short lines (a header alone) must not hide the shape.
+  for (std::size_t k = kHeaderTokens; k > 0; --k) {
+    if (sampled >= 8 && count[k - 1] * 100 >= sampled * 98) return k;
+  }
+  return 0;
+}
+
 HeaderKind LearnHeader(const std::vector<std::string_view>& lines) {
   // The header of a file has one shape: find which separator ends it in most
   // lines; among the (nearly) equally common ones the header is the longest.
@@ -472,6 +552,8 @@ class BatchClusterer {
     for (std::uint32_t p : patterns) total += store_.count(p);
     std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, VecHash> group_index;
     std::vector<std::vector<std::uint32_t>> groups;
+    std::vector<std::vector<std::uint32_t>> keys;  // per group
+    std::vector<std::vector<std::uint32_t>> over;  // per group: positions above its root
     std::vector<std::uint64_t> f(len);
     for (std::uint32_t p : patterns) {
       const auto& t = store_.tokens(p);
@@ -494,11 +576,53 @@ class BatchClusterer {
       }
       std::vector<std::uint32_t> key(len);
       for (std::size_t i = 0; i < len; ++i) key[i] = f[i] >= root ? t[i] : kNone;
-      auto [it, inserted] = group_index.emplace(std::move(key), groups.size());
-      if (inserted) groups.emplace_back();
+      auto [it, inserted] = group_index.emplace(key, groups.size());
+      if (inserted) {
+        groups.emplace_back();
+        keys.push_back(std::move(key));
+        over.emplace_back();
+        for (std::size_t i = 0; i < len; ++i) {
+          if (f[i] > root && t[i] != kVar) over.back().push_back(static_cast<std::uint32_t>(i));
+        }
+      }
       groups[it->second].push_back(p);
     }
-    for (auto& g : groups) Split(len, g);
+    // A word more frequent than the group's root is a constant shared with
+    // other messages, or a variable's value that happens to equal such a word
+    // ("Invalid user user from <*>", where "user" is also a word of other
+    // messages of this length). When masking that one position gives the key
+    // of another group, the line belongs there; Split then judges the column.
+    std::vector<std::uint32_t> into(groups.size());
+    for (std::uint32_t g = 0; g < groups.size(); ++g) into[g] = g;
+    for (std::uint32_t g = 0; g < groups.size(); ++g) {
+      for (std::uint32_t i : over[g]) {
+        std::uint32_t saved = keys[g][i];
+        keys[g][i] = kNone;
+        auto it = group_index.find(keys[g]);
+        keys[g][i] = saved;
+        if (it == group_index.end() || it->second == g) continue;
+        if (Lines(groups[it->second]) <= Lines(groups[g])) continue;
+        into[g] = it->second;
+        break;
+      }
+    }
+    for (std::uint32_t g = 0; g < groups.size(); ++g) {
+      std::uint32_t h = g;
+      for (int hops = 0; into[h] != h && hops < 8; ++hops) h = into[h];
+      if (h != g) {
+        groups[h].insert(groups[h].end(), groups[g].begin(), groups[g].end());
+        groups[g].clear();
+      }
+    }
+    for (auto& g : groups) {
+      if (!g.empty()) Split(len, g);
+    }
+  }
+
+  std::uint64_t Lines(const std::vector<std::uint32_t>& group) const {
+    std::uint64_t n = 0;
+    for (std::uint32_t p : group) n += store_.count(p);
+    return n;
   }
 
   // Splits a group on a column that behaves like part of the template rather
@@ -520,6 +644,7 @@ class BatchClusterer {
     std::size_t best_pos = len;
     std::unordered_map<std::uint64_t, std::uint32_t> combos;
     for (std::size_t a : varying) {
+      if (SameVariable(group, a) != kNone) continue;
       bool linked = distinct[a] <= kMaxEnumValues;
       if (!linked && distinct[a] >= n) continue;
       for (std::size_t b : varying) {
@@ -549,11 +674,9 @@ class BatchClusterer {
       return;
     }
     std::vector<std::uint32_t> toks = store_.tokens(group[0]);
-    for (std::uint32_t p : group) {
-      const auto& t = store_.tokens(p);
-      for (std::size_t i = 0; i < len; ++i) {
-        if (t[i] != toks[i]) toks[i] = kVar;
-      }
+    for (std::size_t i : varying) {
+      std::uint32_t shape = SameVariable(group, i);
+      toks[i] = shape == kNone ? kVaried : shape;
     }
     std::uint32_t id = static_cast<std::uint32_t>(clusters_->size());
     clusters_->push_back(std::move(toks));
@@ -562,6 +685,33 @@ class BatchClusterer {
 
   static constexpr std::size_t kMaxEnumValues = 3;
 
+  // Whether column `a` holds one variable in every line: the value most
+  // lines hold has a masked part, and every other value has the same literal
+  // text around it ("LOCAL(0)," among "<*>,"; "chdir(pwd)" among "chdir(<*>)";
+  // "mask=ffffffff" among "mask=<*>"): those are unmasked instances of it.
+  // Returns that value's token, or kNone.
+  std::uint32_t SameVariable(const std::vector<std::uint32_t>& group, std::size_t a) const {
+    std::unordered_map<std::uint32_t, std::uint64_t> lines;
+    std::uint32_t top = kNone;
+    for (std::uint32_t p : group) {
+      std::uint32_t t = store_.tokens(p)[a];
+      std::uint64_t c = lines[t] += store_.count(p);
+      if (top == kNone || c > lines[top]) top = t;
+    }
+    if (top == kVar) {
+      for (const auto& [t, c] : lines) {
+        if (t != kVar && store_.name(t).find(kVarByte) == std::string_view::npos) return kNone;
+      }
+      return kVar;
+    }
+    std::string_view shape = store_.name(top);
+    if (shape.find(kVarByte) == std::string_view::npos) return kNone;
+    for (const auto& [t, c] : lines) {
+      if (!FitsShape(store_.name(t), shape)) return kNone;
+    }
+    return top;
+  }
+
   const PatternStore& store_;
   std::vector<std::vector<std::uint32_t>>* clusters_ = nullptr;
   std::vector<std::uint32_t> pattern_cluster_;
@@ -569,16 +719,77 @@ class BatchClusterer {
 
 }  // namespace
 
+// Units written after a number ("1.16 KB", "<1 sec"): with the number they
+// are one value, so they are optional wherever the number is.
+bool IsUnitWord(std::string_view t) {
+  std::size_t b = 0, e = t.size();
+  while (b < e && !IsAlpha(t[b])) ++b;
+  while (e > b && !IsAlpha(t[e - 1])) --e;
+  if (e - b < t.size() - 2) return false;  // at most one bracket or comma around
+  std::string_view w = t.substr(b, e - b);
+  static constexpr std::string_view kUnits[] = {
+      "B",  "KB", "MB", "GB",  "TB",   "kB",      "KiB", "MiB",  "GiB",     "TiB", "ms",
+      "us", "ns", "s",  "sec", "secs", "seconds", "min", "mins", "minutes", "h",   "hrs"};
+  for (std::string_view u : kUnits) {
+    if (u == w) return true;
+  }
+  return false;
+}
+
+// Merges templates of different lengths that differ only by optional parts
+// made of variables: "<*> bytes sent" and "<*> bytes (<*> KB) sent" are one
+// message that sometimes prints an extra value. Their skeletons (the template
+// without variables, bracketed variables and units after them) are equal.
+// Rewrites pattern_cluster to the merged clusters.
+void MergeOptionalParts(const PatternStore& store,
+                        const std::vector<std::vector<std::uint32_t>>& clusters,
+                        std::vector<std::uint32_t>* pattern_cluster) {
+  std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, VecHash> by_skeleton;
+  std::vector<std::uint32_t> target(clusters.size());
+  std::vector<std::uint32_t> skeleton;
+  bool any = false;
+  for (std::uint32_t c = 0; c < clusters.size(); ++c) {
+    skeleton.clear();
+    bool prev_var = false;
+    for (std::uint32_t t : clusters[c]) {
+      std::string_view name = store.name(t);
+      bool has_var = t == kVar || name.find(kVarByte) != std::string_view::npos;
+      bool has_word = false;
+      for (char ch : name) has_word = has_word || IsAlpha(ch) || (ch >= '0' && ch <= '9');
+      if (t == kVar || (has_var && !has_word) || (prev_var && IsUnitWord(name))) {
+        prev_var = true;
+        continue;
+      }
+      skeleton.push_back(t);
+      prev_var = has_var;
+    }
+    if (skeleton.size() < 2) {
+      target[c] = c;
+      continue;
+    }
+    auto [it, inserted] = by_skeleton.emplace(skeleton, c);
+    target[c] = it->second;
+    any = any || !inserted;
+  }
+  if (!any) return;
+  for (auto& pc : *pattern_cluster) {
+    if (pc != kNone) pc = target[pc];
+  }
+}
+
 BatchResult MineBatch(const std::vector<std::string_view>& lines, const MinerOptions& options) {
   BatchResult result;
   PatternStore store(options.max_templates);
   std::vector<std::uint32_t> line_pattern(lines.size());
   std::string key;
   const internal::HeaderKind header = internal::LearnHeader(lines);
+  const std::size_t columns =
+      header == internal::HeaderKind::kNone ? internal::LearnNumericColumns(lines) : 0;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     bool cut = false;
     std::string_view line = lines[i].substr(0, options.max_line_bytes);
-    line.remove_prefix(internal::ContentStart(line, header));
+    line.remove_prefix(columns ? internal::SkipColumns(line, columns)
+                               : internal::ContentStart(line, header));
     std::uint32_t n = internal::MaskLine(line, options, &key, &cut);
     cut = cut || lines[i].size() > options.max_line_bytes;
     if (cut) result.truncated_lines.push_back(static_cast<std::uint32_t>(i));
@@ -587,9 +798,11 @@ BatchResult MineBatch(const std::vector<std::string_view>& lines, const MinerOpt
   }
   std::vector<std::vector<std::uint32_t>> clusters;
   std::vector<std::uint32_t> pattern_cluster = BatchClusterer(store).Run(&clusters);
+  MergeOptionalParts(store, clusters, &pattern_cluster);
 
   // Renumber templates in order of first appearance.
   std::vector<std::uint32_t> renumber(clusters.size(), kNone);
+  std::unordered_map<std::string, std::uint32_t> by_text;
   result.line_template.resize(lines.size());
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (line_pattern[i] == kNone) {
@@ -599,8 +812,13 @@ BatchResult MineBatch(const std::vector<std::string_view>& lines, const MinerOpt
     }
     std::uint32_t c = pattern_cluster[line_pattern[i]];
     if (renumber[c] == kNone) {
-      renumber[c] = static_cast<std::uint32_t>(result.templates.size());
-      result.templates.push_back(store.Render(clusters[c]));
+      // Clusters that render to the same text are one template to a reader
+      // (and to Loghub's scoring), so they share one id.
+      std::string text = store.Render(clusters[c]);
+      auto [it, inserted] =
+          by_text.emplace(std::move(text), static_cast<std::uint32_t>(result.templates.size()));
+      if (inserted) result.templates.push_back(it->first);
+      renumber[c] = it->second;
     }
     result.line_template[i] = renumber[c];
   }

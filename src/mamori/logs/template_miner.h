@@ -7,12 +7,19 @@
 // Two modes share the same tokenizer and masking:
 //  - Batch (MineBatch): two passes over a whole file. It first learns what
 //    ends the file's header (a "comp[pid]:" token, a "]", a lone "-" or "|"
-//    in the first 12 tokens of most lines) and mines only what follows; then
-//    it folds lines into distinct masked token sequences ("patterns") and
-//    groups patterns of equal length by the frequency of (position, token)
-//    pairs (after Brain, Yu et al. 2023), splitting a group on a column with
-//    at most 3 values or one linked to another varying column. This is the
-//    accurate mode, used by `mamori logs mine` (GA 0.88 on Loghub).
+//    in the first 12 tokens of most lines; failing that, a run of leading
+//    columns that hold a number in nearly every line) and mines only what
+//    follows; then it folds lines into distinct masked token sequences
+//    ("patterns") and groups patterns of equal length by the frequency of
+//    (position, token) pairs (after Brain, Yu et al. 2023). A line whose only
+//    extra constant is a word more frequent than its root (a variable that
+//    equals a word of another message) joins the group that masks it. A group
+//    splits on a column with at most 3 values or one linked to another varying
+//    column, unless every value fits the masked shape most lines hold there
+//    ("LOCAL(0)," among "<*>,"). Last, templates whose lengths differ only by
+//    optional masked parts ("<*> bytes (<*> KB) sent" and "<*> bytes sent")
+//    merge. This is the accurate mode, used by `mamori logs mine` (average
+//    GA 0.96 on the 16 Loghub samples, see bench/RESULTS-logs.md).
 //  - Streaming (TemplateMiner::Add): one line at a time, for the daemon. A new
 //    pattern joins the most similar template of the same length and leading
 //    token (Drain-style) or starts a new one. Ids are stable: a template only
@@ -61,6 +68,13 @@ enum class HeaderKind : std::uint8_t {
 HeaderKind LearnHeader(const std::vector<std::string_view>& lines);
 // Offset of the content in `line` (0 when the header separator is absent).
 std::size_t ContentStart(std::string_view line, HeaderKind kind);
+// For files without a separator: how many leading whitespace-separated
+// columns form a header of fixed fields, i.e. the last of the first 12
+// positions that holds a number (an id, an epoch time, a flag) in nearly every
+// line; 0 when there is none.
+std::size_t LearnNumericColumns(const std::vector<std::string_view>& lines);
+// Offset after the first `columns` whitespace-separated tokens of `line`.
+std::size_t SkipColumns(std::string_view line, std::size_t columns);
 }  // namespace internal
 
 class TemplateMiner {
