@@ -85,5 +85,57 @@ TEST(ScenarioWordpress, DatabaseErrorPageMaintenancePageAndStaleSocket) {
       << fpm.dump();
 }
 
+// The repair: the daemon sees the socket go stale, removes it (only because
+// connecting is refused) and starts the service again, which would fail with
+// the stale file in place ("bind() ... Address already in use"); then it
+// re-checks at once and the socket is live again.
+TEST(ScenarioWordpress, DaemonRemovesTheStaleSocketAndStartsTheService) {
+  testing::TempDir dir;
+  const std::string sock = dir.path() + "/php-fpm.sock";
+  testing::NginxServer::Options opts;
+  opts.extra_config = "listen unix:" + sock + ";";
+  std::string error;
+  auto nginx = testing::NginxServer::Start(opts, &error);
+  ASSERT_TRUE(nginx) << error;
+  const std::string prefix = nginx->dir() + "/";
+  // "Start the service": nginx without `daemon off`, so it forks into the
+  // background like an init script would start PHP-FPM.
+  const std::string q = "\"";
+  const std::string config =
+      dir.Write("mamori.yaml",
+                "data_dir: ./data\n"
+                "defaults: {interval: 200ms, timeout: 150ms, failures_before_alert: 1, "
+                "successes_before_recovery: 1}\n"
+                "checks:\n"
+                "  - name: php-fpm-socket\n"
+                "    type: socket\n"
+                "    path: " +
+                    q + sock + q +
+                    "\n"
+                    "    remedy:\n"
+                    "      steps:\n"
+                    "        - remove_stale_socket: " +
+                    q + sock + q +
+                    "\n"
+                    "        - command: [/usr/sbin/nginx, -p, " +
+                    q + prefix + q + ", -c, " + q + prefix + "nginx.conf" + q + ", -e, " + q +
+                    prefix + "logs/restart.log" + q + "]\n");
+  testing::DaemonProcess daemon({"-c", config}, dir.path() + "/daemon.log");
+  ASSERT_TRUE(daemon.WaitForLog("php-fpm-socket: PENDING -> OK")) << daemon.Log();
+
+  ::kill(-std::stoi(testing::ReadFile(nginx->dir() + "/nginx.pid")), SIGKILL);
+  ASSERT_TRUE(daemon.WaitForLog("php-fpm-socket: OK -> CRITICAL")) << daemon.Log();
+  ASSERT_TRUE(daemon.WaitForLog("remedy ok: remove_stale_socket " + sock +
+                                ": stale (connection refused): removed; /usr/sbin/nginx"))
+      << daemon.Log();
+  ASSERT_TRUE(daemon.WaitForLog("php-fpm-socket: CRITICAL -> OK")) << daemon.Log();
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(), 0) << daemon.Log();
+  // The restarted server is not the fixture's child: stop it by its pid file.
+  const std::string pid = testing::ReadFile(nginx->dir() + "/nginx.pid");
+  ASSERT_FALSE(pid.empty());
+  ::kill(std::stoi(pid), SIGQUIT);
+}
+
 }  // namespace
 }  // namespace mamori

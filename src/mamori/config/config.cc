@@ -1,5 +1,7 @@
 #include "mamori/config/config.h"
 
+#include "mamori/remedy/remedy.h"
+
 #include <boost/asio/ip/address.hpp>
 
 #include <fmt/format.h>
@@ -101,6 +103,7 @@ void ReadCheck(ConfigNode& n, const CheckDefaults& defaults, const ProbeRegistry
             "a check must finish before its next run: lower timeout or raise interval");
   }
   ReadThresholds(n, c.thresholds);
+  c.remedy = remedy::ReadPlan(n);
   // A disabled check is still validated, so enabling it later holds no surprise.
   const bool enabled = n.GetBool("enabled").value_or(true);
   if (!type) {

@@ -22,6 +22,9 @@
 #include "mamori/probes/registry.h"
 
 namespace mamori {
+namespace remedy {
+struct Plan;
+}
 
 struct Thresholds {
   int failures_before_alert = 3;      // consecutive non-OK results before a hard failure
@@ -50,6 +53,7 @@ struct CheckConfig {
   Thresholds thresholds;
   config::Location where;
   std::shared_ptr<Probe> probe;
+  std::shared_ptr<const remedy::Plan> remedy;  // null: no repairs configured
 };
 
 // The daemon's HTTP server (ping API, /ip). Off unless `listen:` is set.

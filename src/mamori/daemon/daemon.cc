@@ -27,6 +27,7 @@
 #include "mamori/notify/outbox.h"
 #include "mamori/probes/heartbeat_probe.h"
 #include "mamori/probes/http_client.h"
+#include "mamori/remedy/remedy.h"
 #include "mamori/store/store.h"
 #include "mamori/util/units.h"
 #include "mamori/web/http_server.h"
@@ -48,7 +49,9 @@ struct CheckRuntime {
   // (one catch-up per missed run).
   std::shared_ptr<std::atomic<bool>> catch_up_running = std::make_shared<std::atomic<bool>>(false);
   std::optional<double> catch_up_after;
-  bool retired = false;  // removed by a reload
+  bool retired = false;        // removed by a reload
+  remedy::Guard remedy_guard;  // attempts within the plan's window
+  bool remedy_running = false;
   CheckRuntime(CheckConfig c)
       : config(std::move(c)), state(config.name, config.type, config.thresholds) {}
 };
@@ -302,8 +305,59 @@ struct Daemon::Impl {
       }
       store->RecordEvent(e);
       Notify(rt, e, o);
+      MaybeRemedy(rt, e);
     }
     rt->dirty = true;
+  }
+
+  void RecordRemedyEvent(const std::shared_ptr<CheckRuntime>& rt, std::string summary) {
+    Event e;
+    e.time = clock.Now();
+    e.check = rt->config.name;
+    e.kind = EventKind::kRemedy;
+    e.from = rt->state.snapshot().hard;
+    e.to = rt->state.snapshot().last;
+    e.summary = std::move(summary);
+    spdlog::warn("{}: {}", e.check, e.summary);
+    store->RecordEvent(e);
+  }
+
+  // A check that turned hard CRITICAL and has a `remedy:` gets it, within its
+  // rate limit, on the worker pool; then it is re-checked at once. Every run
+  // is an event before and after, so the history says what mamori touched.
+  void MaybeRemedy(const std::shared_ptr<CheckRuntime>& rt, const Event& e) {
+    const auto plan = rt->config.remedy;
+    if (!plan || e.kind != EventKind::kStateChange || e.to != CheckStatus::kCritical ||
+        rt->remedy_running)
+      return;
+    if (!rt->remedy_guard.TryAcquire(*plan, clock.Now())) {
+      RecordRemedyEvent(rt, fmt::format("remedy not run: already tried {} time(s) within {}; "
+                                        "this needs a person",
+                                        plan->max_attempts, FormatDuration(plan->window)));
+      return;
+    }
+    std::string steps;
+    for (const auto& s : plan->steps)
+      steps += (steps.empty() ? "" : ", ") +
+               (s.kind == remedy::StepKind::kCommand ? fmt::format("{}", fmt::join(s.argv, " "))
+                : s.kind == remedy::StepKind::kRemoveStaleSocket ? "remove_stale_socket " + s.path
+                                                                 : "remove_unused_files " + s.path);
+    RecordRemedyEvent(rt, "remedy starting: " + steps);
+    rt->remedy_running = true;
+    asio::post(pool, [this, rt, plan] {
+      remedy::Outcome out = remedy::Execute(*plan);
+      asio::post(io, [this, rt, out = std::move(out)] {
+        rt->remedy_running = false;
+        if (rt->retired || stopping) return;
+        RecordRemedyEvent(rt, out.Summary());
+        for (size_t i = 0; i < checks.size(); ++i) {
+          if (checks[i] != rt) continue;
+          scheduler.RunAt(i, clock.Monotonic());
+          timer.cancel();
+          ArmTimer();
+        }
+      });
+    });
   }
 
   // Hard problems and recoveries go to every channel through the durable

@@ -19,6 +19,8 @@ std::string_view EventKindName(EventKind k) {
       return "flapping_stopped";
     case EventKind::kAddressChanged:
       return "address_changed";
+    case EventKind::kRemedy:
+      return "remedy";
   }
   return "state";
 }

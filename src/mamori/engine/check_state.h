@@ -33,8 +33,14 @@ namespace mamori {
 
 // kAddressChanged: a heartbeat's pings now come from another address (the
 // home server's dynamic IP changed); `to` is the check's current status.
-enum class EventKind { kStateChange, kFlappingStarted, kFlappingStopped, kAddressChanged };
-// "state", "flapping_started", "flapping_stopped", "address_changed"
+enum class EventKind {
+  kStateChange,
+  kFlappingStarted,
+  kFlappingStopped,
+  kAddressChanged,
+  kRemedy,  // a repair about to run, or its outcome (see remedy/remedy.h)
+};
+// "state", "flapping_started", "flapping_stopped", "address_changed", "remedy"
 std::string_view EventKindName(EventKind k);
 
 struct Event {

@@ -105,7 +105,7 @@ std::string_view KindText(EventKind k) { return EventKindName(k); }
 
 std::optional<EventKind> KindFromText(std::string_view s) {
   for (EventKind k : {EventKind::kStateChange, EventKind::kFlappingStarted,
-                      EventKind::kFlappingStopped, EventKind::kAddressChanged})
+                      EventKind::kFlappingStopped, EventKind::kAddressChanged, EventKind::kRemedy})
     if (EventKindName(k) == s) return k;
   return std::nullopt;
 }

@@ -124,10 +124,15 @@ std::string FormatDuration(Duration d) {
   if (ns < 1'000'000) return fmt::format("{:.2f}ms", ns / 1e6);
   if (ns < 1'000'000'000) return fmt::format("{}ms", ns / 1'000'000);
   if (ns < 60'000'000'000) return fmt::format("{:.1f}s", ns / 1e9);
-  const int64_t s = ns / 1'000'000'000;
+  // Rounded to the smallest unit shown, so 2h 59m 59.9s reads "3h 0m".
+  const int64_t s = (ns + 500'000'000) / 1'000'000'000;
   if (s < 3600) return fmt::format("{}m {}s", s / 60, s % 60);
-  if (s < 86400) return fmt::format("{}h {}m", s / 3600, (s % 3600) / 60);
-  return fmt::format("{}d {}h", s / 86400, (s % 86400) / 3600);
+  if (s < 86400 - 30) {
+    const int64_t m = (s + 30) / 60;
+    return fmt::format("{}h {}m", m / 60, m % 60);
+  }
+  const int64_t h = (s + 1800) / 3600;
+  return fmt::format("{}d {}h", h / 24, h % 24);
 }
 
 std::string FormatBytes(uint64_t b) {

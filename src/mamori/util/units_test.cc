@@ -49,6 +49,13 @@ TEST(Units, Formatting) {
   EXPECT_EQ(FormatDuration(Duration(1500ms)), "1.5s");
   EXPECT_EQ(FormatDuration(Duration(250ms)), "250ms");
   EXPECT_EQ(FormatDuration(Duration(3h + 5min)), "3h 5m");
+  // Rounded, not truncated, to the last unit shown.
+  EXPECT_EQ(FormatDuration(Duration(3h - 2ms)), "3h 0m");
+  EXPECT_EQ(FormatDuration(Duration(2h + 29min + 29s)), "2h 29m");
+  EXPECT_EQ(FormatDuration(Duration(2h + 29min + 31s)), "2h 30m");
+  EXPECT_EQ(FormatDuration(Duration(72h - 1s)), "3d 0h");
+  EXPECT_EQ(FormatDuration(Duration(24h - 10s)), "1d 0h");
+  EXPECT_EQ(FormatDuration(Duration(10min + 400ms)), "10m 0s");
   EXPECT_EQ(FormatBytes(512), "512 B");
   EXPECT_EQ(FormatBytes(1536), "1.5 KiB");
 }

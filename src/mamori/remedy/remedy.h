@@ -1,0 +1,92 @@
+// Remedies: the safe repairs mamori may make by itself when a check goes
+// hard-failing, each one guarded so it cannot make things worse. Incidents 1
+// and 3 are why: a stale PHP-FPM socket and a stale mod_python mutex kept
+// services down after a crash until someone removed a file by hand.
+//
+// A check's `remedy:` lists steps, run in order until one fails:
+//   remove_stale_socket: PATH  removes a Unix socket only when connecting to
+//                              it is refused (nobody listens: it is stale);
+//                              a live socket is left alone.
+//   remove_unused_files: GLOB  removes matching files that no process has
+//                              open (checked through /proc/*/fd), so a lock
+//                              or mutex still in use is never touched.
+//   command: [ARGV...]         runs a program (no shell), e.g. a service
+//                              restart; exit code 0 is success.
+// and is rate-limited: at most max_attempts runs within `window` (default 3
+// per hour), so a remedy that does not help stops being tried and a human is
+// told instead. Nothing here runs unless configured.
+//
+// Execute() blocks (file system, /proc scans, child processes) and belongs on the
+// worker pool; Plan is immutable and shared; Guard is not thread-safe (one
+// per check, used from the daemon's loop). Failures are outcomes, never
+// exceptions: every step reports what it did or why it did nothing.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mamori/config/node.h"
+#include "mamori/util/clock.h"
+
+namespace mamori::remedy {
+
+enum class StepKind { kRemoveStaleSocket, kRemoveUnusedFiles, kCommand };
+
+struct Step {
+  StepKind kind = StepKind::kCommand;
+  std::string path;               // socket path or glob
+  std::vector<std::string> argv;  // for kCommand
+};
+
+struct Plan {
+  std::vector<Step> steps;
+  int max_attempts = 3;
+  Duration window = std::chrono::hours(1);
+  Duration command_timeout = std::chrono::seconds(60);
+  std::string proc_root = "/proc";  // for tests of the open-file scan
+};
+
+// Reads the optional `remedy:` mapping of a check. Null when absent or
+// invalid (errors are added to the node's diagnostics with hints).
+std::shared_ptr<const Plan> ReadPlan(config::ConfigNode& check);
+
+struct StepOutcome {
+  std::string step;  // "remove_stale_socket /run/php/fpm.sock"
+  bool ok = false;
+  std::string detail;  // what happened: "removed", "live: left alone", output
+};
+
+struct Outcome {
+  bool ok = true;
+  std::vector<StepOutcome> steps;
+  // One line: "remedy ok: removed stale socket /run/x.sock; systemctl restart
+  // php-fpm exited 0" or "remedy failed at step 2: ...".
+  std::string Summary() const;
+};
+
+Outcome Execute(const Plan& plan);
+
+// Sockets: true when connecting is refused (the file outlived its server).
+// `why` says what was found either way.
+bool SocketIsStale(const std::string& path, std::string* why);
+
+// Of `paths`, those that some process under proc_root has open. Processes
+// whose fds cannot be read (another user's, without privilege) are counted
+// as unknown: `unknown` is set so callers can refuse to guess.
+std::vector<std::string> OpenByAnyProcess(const std::vector<std::string>& paths,
+                                          const std::string& proc_root, bool* unknown);
+
+// Rate limit of one check's remedy.
+class Guard {
+ public:
+  // True when another attempt is allowed at `now`; if so it is recorded.
+  bool TryAcquire(const Plan& plan, WallTime now);
+  size_t attempts_in_window(const Plan& plan, WallTime now);
+
+ private:
+  std::deque<WallTime> attempts_;
+};
+
+}  // namespace mamori::remedy
