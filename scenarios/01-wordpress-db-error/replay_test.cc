@@ -73,7 +73,7 @@ TEST(ScenarioWordpress, DatabaseErrorPageMaintenancePageAndStaleSocket) {
   // 3. While the socket's owner lives, the socket is fine; once it dies
   // without cleaning up, mamori says the file is stale and what to do.
   EXPECT_EQ(CheckJson(config, "php-fpm-socket")["status"], "ok");
-  ::kill(-std::stoi(testing::ReadFile(nginx->dir() + "/nginx.pid")), SIGKILL);
+  nginx->Crash();
   ASSERT_TRUE(testing::Eventually(
       [&] { return CheckJson(config, "php-fpm-socket")["status"] == "critical"; },
       std::chrono::seconds(5)));
@@ -92,10 +92,8 @@ TEST(ScenarioWordpress, DatabaseErrorPageMaintenancePageAndStaleSocket) {
 TEST(ScenarioWordpress, DaemonRemovesTheStaleSocketAndStartsTheService) {
   testing::TempDir dir;
   const std::string sock = dir.path() + "/php-fpm.sock";
-  testing::NginxServer::Options opts;
-  opts.extra_config = "listen unix:" + sock + ";";
   std::string error;
-  auto nginx = testing::NginxServer::Start(opts, &error);
+  auto nginx = testing::NginxServer::StartWithUnixSocket(sock, &error);
   ASSERT_TRUE(nginx) << error;
   const std::string prefix = nginx->dir() + "/";
   // "Start the service": nginx without `daemon off`, so it forks into the
@@ -123,7 +121,7 @@ TEST(ScenarioWordpress, DaemonRemovesTheStaleSocketAndStartsTheService) {
   testing::DaemonProcess daemon({"-c", config}, dir.path() + "/daemon.log");
   ASSERT_TRUE(daemon.WaitForLog("php-fpm-socket: PENDING -> OK")) << daemon.Log();
 
-  ::kill(-std::stoi(testing::ReadFile(nginx->dir() + "/nginx.pid")), SIGKILL);
+  nginx->Crash();
   ASSERT_TRUE(daemon.WaitForLog("php-fpm-socket: OK -> CRITICAL")) << daemon.Log();
   ASSERT_TRUE(daemon.WaitForLog("remedy ok: remove_stale_socket " + sock +
                                 ": stale (connection refused): removed; /usr/sbin/nginx"))

@@ -130,6 +130,21 @@ std::unique_ptr<NginxServer> NginxServer::Start(const Options& options, std::str
   return nullptr;
 }
 
+std::unique_ptr<NginxServer> NginxServer::StartWithUnixSocket(const std::string& socket_path,
+                                                              std::string* error) {
+  Options opts;
+  opts.extra_config = "listen unix:" + socket_path + ";";
+  return Start(opts, error);
+}
+
+void NginxServer::Crash() {
+  if (pid_ <= 0) return;
+  ::kill(-pid_, SIGKILL);  // the fixture made nginx a process group leader
+  int st = 0;
+  ::waitpid(pid_, &st, 0);
+  pid_ = -1;
+}
+
 NginxServer::~NginxServer() {
   StopProcess(pid_);
   std::error_code ec;

@@ -35,7 +35,14 @@ class NginxServer {
   // Starts nginx and waits until it accepts connections. On failure returns
   // null and puts the reason (with nginx's error log) in `error`.
   static std::unique_ptr<NginxServer> Start(const Options& options, std::string* error);
+  // Also listening on the Unix socket `socket_path`: a stand-in for a
+  // service such as PHP-FPM that owns a socket file.
+  static std::unique_ptr<NginxServer> StartWithUnixSocket(const std::string& socket_path,
+                                                          std::string* error);
   ~NginxServer();
+  // SIGKILL to master and workers: a crash that leaves files (sockets, the
+  // pid file) behind. The destructor then has nothing left to stop.
+  void Crash();
 
   int port() const { return port_; }
   // "http(s)://127.0.0.1:PORT" + path.

@@ -25,10 +25,8 @@ std::string Check(const std::string& path) {
 TEST(SocketProbe, LiveThenStaleAfterTheServerIsKilled) {
   testing::TempDir dir;
   const std::string sock = dir.path() + "/fpm.sock";
-  testing::NginxServer::Options opts;
-  opts.extra_config = "listen unix:" + sock + ";";
   std::string error;
-  auto nginx = testing::NginxServer::Start(opts, &error);
+  auto nginx = testing::NginxServer::StartWithUnixSocket(sock, &error);
   ASSERT_TRUE(nginx) << error;
 
   ProbeHarness h;
@@ -38,9 +36,7 @@ TEST(SocketProbe, LiveThenStaleAfterTheServerIsKilled) {
 
   // SIGKILL to the whole group (master and worker): nginx gets no chance to
   // unlink its socket.
-  const std::string pid_text = testing::ReadFile(nginx->dir() + "/nginx.pid");
-  ASSERT_FALSE(pid_text.empty());
-  ::kill(-std::stoi(pid_text), SIGKILL);
+  nginx->Crash();
   ASSERT_TRUE(
       testing::Eventually([&] { return h.RunYaml(Check(sock)).status == CheckStatus::kCritical; },
                           std::chrono::seconds(5)));

@@ -31,10 +31,8 @@ Step Command(std::vector<std::string> argv) {
 TEST(Remedy, StaleSocketIsRemovedOnlyWhenNobodyListens) {
   testing::TempDir dir;
   const std::string sock = dir.path() + "/fpm.sock";
-  testing::NginxServer::Options opts;
-  opts.extra_config = "listen unix:" + sock + ";";
   std::string error;
-  auto nginx = testing::NginxServer::Start(opts, &error);
+  auto nginx = testing::NginxServer::StartWithUnixSocket(sock, &error);
   ASSERT_TRUE(nginx) << error;
 
   Plan plan;
@@ -44,7 +42,7 @@ TEST(Remedy, StaleSocketIsRemovedOnlyWhenNobodyListens) {
   EXPECT_EQ(live.steps.at(0).detail, "live (accepts connections): left alone");
   EXPECT_TRUE(fs::exists(sock));
 
-  ::kill(-std::stoi(testing::ReadFile(nginx->dir() + "/nginx.pid")), SIGKILL);
+  nginx->Crash();
   ASSERT_TRUE(testing::Eventually(
       [&] {
         std::string why;
