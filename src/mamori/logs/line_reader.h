@@ -65,6 +65,7 @@ class LineSplitter {
   std::string_view chunk_;
   size_t pos_ = 0;
   std::string carry_;             // partial line from earlier chunks (<= max)
+  std::string emitted_;           // the last line assembled from carry_
   bool carry_truncated_ = false;  // skipping the rest of an overlong line
   uint64_t number_ = 0;
   uint64_t truncated_ = 0;
