@@ -136,7 +136,7 @@ TEST_F(KnowledgeBaseTest, LoghubSamplesGivePlausibleMatches) {
   EXPECT_GE(ssh["ssh.failed-password"], 300u);
   EXPECT_GE(ssh["ssh.invalid-user"], 100u);
   EXPECT_GE(ssh["ssh.pam-auth-failure"], 300u);
-  EXPECT_GE(ssh["ssh.reverse-mapping-failed"], 100u);
+  EXPECT_EQ(ssh["ssh.reverse-mapping-failed"], 85u);  // grep -c "reverse mapping"
   for (const auto& [id, n] : ssh) {
     EXPECT_EQ(id.rfind("ssh.", 0), 0u) << "unexpected " << id << " x" << n << " in OpenSSH";
   }
@@ -150,8 +150,12 @@ TEST_F(KnowledgeBaseTest, LoghubSamplesGivePlausibleMatches) {
   auto syslog = CountFile(*scanner_, kLoghub + "/Linux/Linux_2k.log", &lines);
   EXPECT_GE(syslog["ssh.pam-auth-failure"], 300u);
   EXPECT_GE(syslog["kernel.boot"], 1u);
-  // No critical signature fires on any of the 16 samples except where listed:
-  // they are healthy-ish systems, so a critical match would be a false alarm.
+  // No critical signature fires on any of the 16 samples except the real
+  // critical lines listed here: anything else would be a false alarm.
+  const std::set<std::pair<std::string, std::string>> real_critical = {
+      // "sshd[1761]: error: Bind to port 22 on 0.0.0.0 failed: Address already in use."
+      {"Thunderbird", "ssh.bind-failed"},
+  };
   for (const char* name :
        {"Android", "Apache", "BGL", "HDFS", "HPC", "Hadoop", "HealthApp", "Linux", "Mac", "OpenSSH",
         "OpenStack", "Proxifier", "Spark", "Thunderbird", "Windows", "Zookeeper"}) {
@@ -159,7 +163,7 @@ TEST_F(KnowledgeBaseTest, LoghubSamplesGivePlausibleMatches) {
     for (const auto& [id, n] : c) {
       const Signature* s = scanner_->rules().Find(id);
       ASSERT_TRUE(s);
-      if (s->severity == Severity::kCritical)
+      if (s->severity == Severity::kCritical && !real_critical.count({name, id}))
         ADD_FAILURE() << name << ": critical " << id << " x" << n;
     }
   }
