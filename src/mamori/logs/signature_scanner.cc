@@ -70,10 +70,12 @@ std::vector<Field> SignatureScanner::Capture(uint32_t index, std::string_view li
     if (!re->Match(re2::StringPiece(line.data(), line.size()), 0, line.size(), re2::RE2::UNANCHORED,
                    groups.data(), n + 1))
       continue;
-    for (const auto& [name, gi] : re->NamedCapturingGroups()) {
+    for (const auto& group : re->NamedCapturingGroups()) {
+      const std::string& name = group.first;
+      int gi = group.second;
       if (gi > n || groups[gi].data() == nullptr) continue;
-      bool have =
-          std::any_of(fields.begin(), fields.end(), [&](const Field& f) { return f.name == name; });
+      bool have = std::any_of(fields.begin(), fields.end(),
+                              [&name](const Field& f) { return f.name == name; });
       if (!have) fields.push_back({name, std::string(groups[gi].data(), groups[gi].size())});
     }
   }
