@@ -16,6 +16,7 @@
 #include "mamori/heartbeat/exec.h"
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/logs/mine_command.h"
+#include "mamori/logs/scan_command.h"
 #include "mamori/notify/test_command.h"
 #include "mamori/probes/heartbeat_probe.h"
 #include "mamori/probes/http_client.h"
@@ -248,6 +249,10 @@ int Main(int argc, char** argv) {
   evaluate->add_option("loghub,--loghub", loghub_dir,
                        "Directory holding <Dataset>/<Dataset>_2k.log[_structured.csv]");
 
+  // logs scan (signature knowledge base)
+  logs::ScanOptions scan_options;
+  auto* scan = logs::AddScanSubcommand(logs, &scan_options);
+
   // notify test
   std::string notify_file, notify_channel;
   auto* notify = app.add_subcommand("notify", "Work with notification channels");
@@ -373,6 +378,7 @@ int Main(int argc, char** argv) {
   if (*status) return StatusCommand(status_file, status_data_dir, status_json);
   if (*mine) return logs::RunMineCommand(mine_files, mine_format, std::cout, std::cerr);
   if (*evaluate) return logs::RunMineEvaluate(loghub_dir, std::cout);
+  if (*scan) return logs::RunScanCommand(scan_options, std::cout, std::cerr);
   if (*types) {
     for (const auto& [name, entry] : BuiltinProbes().entries())
       std::cout << fmt::format("{:<12} {}\n", name, entry.description);

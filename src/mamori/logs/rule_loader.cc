@@ -1,0 +1,380 @@
+#include "mamori/logs/rule_loader.h"
+
+#include <hs/hs.h>
+#include <re2/re2.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <system_error>
+
+#include "mamori/config/node.h"
+
+namespace mamori::logs {
+namespace {
+
+using config::ConfigNode;
+using config::Diagnostics;
+using config::Location;
+using config::MarkLocation;
+
+const std::vector<std::string> kTopKeys = {"component", "description", "signatures"};
+const std::vector<std::string> kSignatureKeys = {
+    "id",      "severity",    "patterns", "pattern", "ignore_case", "captures",
+    "summary", "explanation", "causes",   "runbook", "examples"};
+const std::vector<std::string> kStepKeys = {"step", "command", "risk", "check"};
+
+// Unknown keys, with "did you mean" against the keys allowed at this level.
+void CheckKeys(const YAML::Node& node, const std::vector<std::string>& allowed,
+               const std::string& what, const std::string& file, Diagnostics* diag) {
+  if (!node.IsMap()) return;
+  for (const auto& kv : node) {
+    if (!kv.first.IsScalar()) continue;
+    const std::string& k = kv.first.Scalar();
+    if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
+    std::string best = config::ClosestMatch(k, allowed);
+    diag->Add(MarkLocation(kv.first.Mark(), file), fmt::format("{}: unknown key '{}'", what, k),
+              best.empty()
+                  ? fmt::format("allowed keys: {}; see docs/rules.md", fmt::join(allowed, ", "))
+                  : fmt::format("did you mean '{}'?", best));
+  }
+}
+
+bool ValidId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'))
+      return false;
+  return true;
+}
+
+// Named groups of all captures of a signature, or nullopt if one is invalid
+// (diagnosed).
+void CheckPattern(ConfigNode& n, const std::string& id, const std::string& pattern,
+                  const Location& where, bool ignore_case, Diagnostics* diag) {
+  if (pattern.size() > kMaxPatternBytes) {
+    diag->Add(where, fmt::format("signature '{}': pattern is {} bytes long", id, pattern.size()),
+              fmt::format("keep patterns under {} bytes", kMaxPatternBytes));
+    return;
+  }
+  if (pattern.find('\0') != std::string::npos) {
+    diag->Add(where, fmt::format("signature '{}': pattern contains a NUL byte", id),
+              "write \\x00 instead");
+    return;
+  }
+  unsigned flags = HS_FLAG_SINGLEMATCH | (ignore_case ? HS_FLAG_CASELESS : 0);
+  hs_expr_info_t* info = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_expression_info(pattern.c_str(), flags, &info, &err) != HS_SUCCESS) {
+    diag->Add(where,
+              fmt::format("signature '{}': Hyperscan rejects pattern '{}': {}", id, pattern,
+                          err ? err->message : "unknown error"),
+              "use PCRE syntax without backreferences, lookaround or \\Q...\\E");
+    hs_free_compile_error(err);
+    return;
+  }
+  bool empty = info->min_width == 0;
+  std::free(info);
+  if (empty) {
+    diag->Add(where,
+              fmt::format("signature '{}': pattern '{}' can match an empty string", id, pattern),
+              "make it require at least one character, e.g. a fixed word");
+  }
+  (void)n;
+}
+
+// Reads one runbook step; false if it has errors.
+bool ReadStep(ConfigNode& s, const std::string& file, Diagnostics* diag, RunbookStep* out) {
+  size_t before = diag->size();
+  CheckKeys(s.yaml(), kStepKeys, s.what(), file, diag);
+  out->step = s.GetString("step").value_or("");
+  out->command = s.GetString("command").value_or("");
+  out->check = s.GetString("check").value_or("");
+  if (out->step.empty()) s.Error("missing 'step'", "say in words what this step does");
+  auto risk = s.GetString("risk");
+  if (!risk) {
+    s.Error("missing 'risk'", "add 'risk: read-only', 'risk: reversible' or 'risk: destructive'");
+  } else if (auto r = ParseRisk(*risk)) {
+    out->risk = *r;
+  } else {
+    s.ErrorAt("risk", fmt::format("'{}' is not a risk", *risk),
+              "write read-only, reversible or destructive");
+  }
+  if (out->risk == StepRisk::kDestructive && risk) {
+    std::string text = out->step + " " + out->check;
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (text.find("snapshot") == std::string::npos && text.find("backup") == std::string::npos)
+      s.Error("a destructive step must say to take a snapshot or backup first",
+              "start the step with 'Take a snapshot or backup first, then ...'");
+  }
+  return diag->size() == before;
+}
+
+void ReadSignature(ConfigNode& n, const std::string& component, const std::string& file,
+                   const std::set<std::string>& taken, RuleSet* out, Diagnostics* diag) {
+  size_t before = diag->size();
+  Signature sig;
+  sig.component = component;
+  sig.file = file;
+  Location loc = n.location();
+  sig.line = loc.line;
+  sig.id = n.GetString("id").value_or("");
+  if (!sig.id.empty()) n.set_what(fmt::format("signature '{}'", sig.id));
+  if (sig.id.empty()) {
+    n.Error("missing 'id'", fmt::format("add 'id: {}.some-name'", component));
+  } else if (!ValidId(sig.id)) {
+    n.ErrorAt("id", fmt::format("'{}' is not a valid id", sig.id),
+              "use letters, digits, '.', '-' and '_' (at most 128)");
+  } else if (taken.count(sig.id)) {
+    n.ErrorAt("id", fmt::format("duplicate signature id '{}'", sig.id),
+              "ids must be unique across all rule files; rename one");
+  }
+  CheckKeys(n.yaml(), kSignatureKeys, n.what(), file, diag);
+
+  if (auto s = n.GetString("severity")) {
+    if (auto v = ParseSeverity(*s))
+      sig.severity = *v;
+    else
+      n.ErrorAt("severity", fmt::format("'{}' is not a severity", *s),
+                "write info, warning or critical");
+  } else {
+    n.Error("missing 'severity'", "add 'severity: info', 'warning' or 'critical'");
+  }
+  sig.ignore_case = n.GetBool("ignore_case").value_or(false);
+
+  // Patterns: "patterns" (list) or "pattern" (one).
+  const char* pkey = n.Has("patterns") ? "patterns" : "pattern";
+  n.Known("patterns");
+  n.Known("pattern");
+  if (auto p = n.GetStringList(pkey)) sig.patterns = std::move(*p);
+  if (sig.patterns.empty()) {
+    n.Error("missing 'patterns'", "add 'patterns: [\"regular expression\"]'");
+  } else if (sig.patterns.size() > 64) {
+    n.ErrorAt(pkey, "more than 64 patterns", "split the signature");
+  } else {
+    const YAML::Node pnode = n.yaml()[pkey];
+    size_t i = 0;
+    for (const auto& p : sig.patterns) {
+      Location where = n.ValueLocation(pkey);
+      if (pnode.IsSequence() && i < pnode.size()) where = MarkLocation(pnode[i].Mark(), file);
+      CheckPattern(n, sig.id, p, where, sig.ignore_case, diag);
+      ++i;
+    }
+  }
+
+  std::set<std::string> groups;
+  if (auto c = n.GetStringList("captures")) sig.captures = std::move(*c);
+  for (const auto& c : sig.captures) {
+    RE2::Options opt;
+    opt.set_log_errors(false);
+    opt.set_case_sensitive(!sig.ignore_case);
+    opt.set_max_mem(8 << 20);
+    RE2 re(c, opt);
+    if (!re.ok()) {
+      n.ErrorAt("captures", fmt::format("RE2 rejects '{}': {}", c, re.error()),
+                "use RE2 syntax with named groups such as (?P<name>[0-9]+)");
+      continue;
+    }
+    if (re.NamedCapturingGroups().empty())
+      n.ErrorAt("captures", fmt::format("'{}' has no named group", c),
+                "name what to capture: (?P<name>...)");
+    for (const auto& [name, index] : re.NamedCapturingGroups()) groups.insert(name);
+  }
+
+  sig.summary = n.GetString("summary").value_or("");
+  if (sig.summary.empty()) n.Error("missing 'summary'", "add a one-line 'summary:'");
+  // Every {placeholder} must be a named group of the captures.
+  for (size_t i = 0; i < sig.summary.size(); ++i) {
+    if (sig.summary[i] != '{') continue;
+    if (i + 1 < sig.summary.size() && sig.summary[i + 1] == '{') {
+      ++i;
+      continue;
+    }
+    size_t close = sig.summary.find('}', i);
+    if (close == std::string::npos) break;
+    std::string name = sig.summary.substr(i + 1, close - i - 1);
+    if (!groups.count(name))
+      n.ErrorAt("summary", fmt::format("'{{{}}}' is not captured", name),
+                fmt::format("add (?P<{}>...) to 'captures' or remove the placeholder", name));
+    i = close;
+  }
+
+  sig.explanation = n.GetString("explanation").value_or("");
+  if (sig.explanation.empty())
+    n.Error("missing 'explanation'", "say in plain words what the line means");
+  if (auto c = n.GetStringList("causes")) sig.causes = std::move(*c);
+  if (auto e = n.GetStringList("examples")) sig.examples = std::move(*e);
+  if (auto steps = n.GetMapList("runbook")) {
+    int i = 0;
+    for (auto& s : *steps) {
+      s.set_what(fmt::format("{}: runbook step {}", n.what(), ++i));
+      RunbookStep step;
+      if (ReadStep(s, file, diag, &step)) sig.runbook.push_back(std::move(step));
+    }
+  }
+  if (diag->size() == before) out->signatures.push_back(std::move(sig));
+}
+
+std::set<std::string> Ids(const RuleSet& rules) {
+  std::set<std::string> ids;
+  for (const auto& s : rules.signatures) ids.insert(s.id);
+  return ids;
+}
+
+}  // namespace
+
+void LoadRuleText(std::string_view text, const std::string& file, RuleSet* out, Diagnostics* diag) {
+  if (text.size() > kMaxRuleFileBytes) {
+    diag->Add({file, 0, 0}, fmt::format("rule file is {} bytes", text.size()),
+              fmt::format("split it; files are limited to {} bytes", kMaxRuleFileBytes));
+    return;
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    diag->Add(MarkLocation(e.mark, file), "YAML syntax error: " + e.msg,
+              "check indentation and quoting near this place");
+    return;
+  } catch (const YAML::Exception& e) {
+    diag->Add({file, 0, 0}, std::string("YAML error: ") + e.what());
+    return;
+  }
+  if (!root.IsDefined() || root.IsNull()) {
+    diag->Add({file, 1, 1}, "the rule file is empty",
+              "start with 'component: NAME' and a 'signatures:' list");
+    return;
+  }
+  if (!root.IsMap()) {
+    diag->Add(MarkLocation(root.Mark(), file), "the top level must be a mapping",
+              "start with 'component: NAME' and a 'signatures:' list");
+    return;
+  }
+  ConfigNode top(root, "rule file", file, diag);
+  CheckKeys(root, kTopKeys, "rule file", file, diag);
+  std::string component = top.GetString("component").value_or("");
+  top.GetString("description");
+  if (component.empty() || !ValidId(component)) {
+    top.Error("missing or invalid 'component'",
+              "add 'component: NAME' (letters, digits, '-', '_')");
+    return;
+  }
+  auto sigs = top.GetMapList("signatures");
+  if (!sigs) {
+    top.Error("missing 'signatures'", "add a 'signatures:' list");
+    return;
+  }
+  if (sigs->size() > kMaxSignaturesPerFile) {
+    top.ErrorAt("signatures", fmt::format("{} signatures", sigs->size()),
+                fmt::format("split the file; at most {} per file", kMaxSignaturesPerFile));
+    return;
+  }
+  std::set<std::string> taken = Ids(*out);
+  for (auto& s : *sigs) {
+    size_t n = out->signatures.size();
+    ReadSignature(s, component, file, taken, out, diag);
+    if (out->signatures.size() > n) taken.insert(out->signatures.back().id);
+  }
+  out->files.push_back(file);
+}
+
+void LoadRuleFile(const std::string& path, RuleSet* out, Diagnostics* diag) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    diag->Add({path, 0, 0}, "cannot read rule file: " + ec.message());
+    return;
+  }
+  if (size > kMaxRuleFileBytes) {
+    diag->Add({path, 0, 0}, fmt::format("rule file is {} bytes", size),
+              fmt::format("split it; files are limited to {} bytes", kMaxRuleFileBytes));
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (!in) {
+    diag->Add({path, 0, 0}, "cannot read rule file");
+    return;
+  }
+  LoadRuleText(ss.str(), path, out, diag);
+}
+
+void LoadRuleDirectory(const std::string& dir, RuleSet* out, Diagnostics* diag) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<std::string> files;
+  fs::directory_iterator it(dir, ec), end;
+  if (ec) {
+    diag->Add({dir, 0, 0}, "cannot read rule directory: " + ec.message(),
+              "pass an existing directory with --rules");
+    return;
+  }
+  for (; it != end; it.increment(ec)) {
+    if (ec) break;
+    const auto& p = it->path();
+    auto ext = p.extension().string();
+    if ((ext == ".yaml" || ext == ".yml") && it->is_regular_file(ec)) files.push_back(p.string());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty())
+    diag->Add({dir, 0, 0}, "no *.yaml rule files in directory", "see docs/rules.md");
+  for (const auto& f : files) LoadRuleFile(f, out, diag);
+}
+
+Result<std::string> DefaultRuleDirectory() {
+  namespace fs = std::filesystem;
+  std::vector<std::string> tried;
+  std::error_code ec;
+  if (const char* env = std::getenv("MAMORI_RULES"); env && *env) {
+    if (fs::is_directory(env, ec)) return std::string(env);
+    tried.push_back(std::string("$MAMORI_RULES=") + env);
+  }
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path share = (exe.parent_path() / ".." / "share" / "mamori" / "rules").lexically_normal();
+    if (fs::is_directory(share, ec)) return share.string();
+    tried.push_back(share.string());
+  }
+  std::string src = std::string(MAMORI_SOURCE_DIR) + "/rules";
+  if (fs::is_directory(src, ec)) return src;
+  tried.push_back(src);
+  return Error(
+      fmt::format("no rule directory found (tried {}); pass --rules DIR or set "
+                  "MAMORI_RULES",
+                  fmt::join(tried, ", ")));
+}
+
+Result<RuleSet> LoadRules(const std::vector<std::string>& dirs) {
+  std::vector<std::string> list = dirs;
+  if (list.empty()) {
+    auto d = DefaultRuleDirectory();
+    if (!d.ok()) return d.error();
+    list.push_back(*d);
+  }
+  RuleSet rules;
+  Diagnostics diag;
+  std::error_code ec;
+  for (const auto& d : list) {
+    if (std::filesystem::is_directory(d, ec))
+      LoadRuleDirectory(d, &rules, &diag);
+    else
+      LoadRuleFile(d, &rules, &diag);
+  }
+  if (!diag.empty()) {
+    // In load order (file by file), not sorted by line across files.
+    std::string msg;
+    for (const auto& d : diag.items()) msg += (msg.empty() ? "" : "\n") + d.ToString();
+    return Error(msg);
+  }
+  return rules;
+}
+
+}  // namespace mamori::logs

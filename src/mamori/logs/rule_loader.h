@@ -1,0 +1,50 @@
+// Loading the signature knowledge base from YAML files (one file per
+// component, see docs/rules.md for the format).
+//
+// Loading never stops at the first problem: every error (YAML syntax, unknown
+// key, missing field, duplicate id, a pattern Hyperscan or RE2 rejects, a
+// runbook step without a risk, ...) is added to the Diagnostics as
+// "FILE:LINE:COL: what is wrong; how to fix it", and signatures with errors
+// are left out, so the caller decides whether a partial knowledge base is
+// acceptable. Sizes are bounded (file size, signatures per file, patterns per
+// signature, pattern length) so a hostile rule file cannot exhaust memory.
+// Stateless functions; thread-safe for distinct outputs.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mamori/config/diagnostics.h"
+#include "mamori/logs/rule.h"
+#include "mamori/util/result.h"
+
+namespace mamori::logs {
+
+inline constexpr size_t kMaxRuleFileBytes = 4 << 20;
+inline constexpr size_t kMaxPatternBytes = 4096;
+inline constexpr size_t kMaxSignaturesPerFile = 2000;
+
+// Parses one rule file's text (`file` names it in messages) and appends its
+// valid signatures to `out`. Ids already present in `out` are errors.
+void LoadRuleText(std::string_view text, const std::string& file, RuleSet* out,
+                  config::Diagnostics* diag);
+// Reads and parses one file.
+void LoadRuleFile(const std::string& path, RuleSet* out, config::Diagnostics* diag);
+// Every *.yaml / *.yml file directly in `dir`, in name order. A missing or
+// unreadable directory is a diagnostic.
+void LoadRuleDirectory(const std::string& dir, RuleSet* out, config::Diagnostics* diag);
+
+// The default rule directories, first existing one wins:
+//   $MAMORI_RULES (a directory),
+//   <dir of the running binary>/../share/mamori/rules,
+//   MAMORI_SOURCE_DIR "/rules" (a build tree).
+// Returns the chosen directory, or an error listing what was tried.
+Result<std::string> DefaultRuleDirectory();
+
+// Loads `dirs` (files are accepted too) in order; an empty list means the
+// default directory. Any diagnostic makes this an error whose message is all
+// diagnostics, one per line.
+Result<RuleSet> LoadRules(const std::vector<std::string>& dirs);
+
+}  // namespace mamori::logs
