@@ -58,7 +58,7 @@ struct ArtifactVerdict {
   // Format-specific facts for --json and the store (entry counts, versions,
   // uncompressed size, dump time, ...).
   nlohmann::json details = nlohmann::json::object();
-  std::uint64_t size_bytes = 0;  // bytes on disk (sum of files for a directory)
+  std::uint64_t size_bytes = 0;       // bytes on disk (sum of files for a directory)
   std::optional<std::string> sha256;  // hex, when compute_sha256 was set
   std::optional<PgVersions> pg;       // for PostgreSQL dumps
 };
