@@ -33,6 +33,9 @@ struct VerifyOptions {
   // Upper bounds so hostile input cannot run forever or exhaust memory.
   std::uint64_t max_archive_entries = 10'000'000;
   std::uint64_t max_toc_entries = 10'000'000;
+  // A pg_dump newer than the server is how upgrades are done; when true such
+  // a dump is OK instead of CRITICAL. An older pg_dump is always CRITICAL.
+  bool allow_newer_pg_dump = false;
 };
 
 // Versions read from a PostgreSQL dump (plain header or PGDMP header).

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include "mamori/cli/default_config.h"
 #include "mamori/cli/output.h"
+#include "mamori/backup/verify_command.h"
 #include "mamori/config/config.h"
 #include "mamori/daemon/daemon.h"
 #include "mamori/engine/runner.h"
@@ -257,6 +258,12 @@ int Main(int argc, char** argv) {
   notify_test->add_option("-c,--config", notify_file, "Configuration file (YAML)")->required();
   notify_test->add_option("channel", notify_channel, "Only this channel");
 
+  // backup verify
+  auto* backup_cmd = app.add_subcommand("backup", "Verify backups");
+  backup_cmd->require_subcommand(1);
+  backup::VerifyCommandArgs backup_verify_args;
+  auto* backup_verify = backup::AddVerifyCommand(backup_cmd, &backup_verify_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -370,6 +377,7 @@ int Main(int argc, char** argv) {
     if (!config) return kExitUnknown;
     return notify::RunNotifyTest(config->notify, notify_channel, std::cout, std::cerr);
   }
+  if (*backup_verify) return backup::RunVerifyCommand(backup_verify_args, std::cout, std::cerr);
   if (*status) return StatusCommand(status_file, status_data_dir, status_json);
   if (*mine) return logs::RunMineCommand(mine_files, mine_format, std::cout, std::cerr);
   if (*evaluate) return logs::RunMineEvaluate(loghub_dir, std::cout);
