@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS artifacts (
   restore_ms INTEGER,
   restore_status TEXT,
   restore_summary TEXT NOT NULL DEFAULT '',
+  judged INTEGER NOT NULL DEFAULT 1,
   PRIMARY KEY (check_name, path, size, mtime_ns)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS artifacts_by_mtime ON artifacts (check_name, mtime_ns);
@@ -38,7 +39,7 @@ CREATE INDEX IF NOT EXISTS artifacts_by_mtime ON artifacts (check_name, mtime_ns
 
 constexpr const char* kColumns =
     "check_name, path, size, mtime_ns, first_seen_ms, last_seen_ms, gone_ms, sha256, format, "
-    "verdict, summary, restore_ms, restore_status, restore_summary";
+    "verdict, summary, restore_ms, restore_status, restore_summary, judged";
 
 ArtifactRecord ReadRow(const Statement& s) {
   ArtifactRecord r;
@@ -56,6 +57,7 @@ ArtifactRecord ReadRow(const Statement& s) {
   if (auto ms = s.ColumnOptionalInt(11)) r.restore_duration = Millis(*ms);
   if (!s.IsNull(12)) r.restore_status = ParseStatus(s.ColumnText(12));
   r.restore_summary = s.ColumnText(13);
+  r.judged = s.ColumnInt(14) != 0;
   return r;
 }
 
@@ -134,10 +136,10 @@ Result<std::optional<ArtifactRecord>> History::Find(const std::string& check,
 }
 
 Status History::Put(const ArtifactRecord& r) {
-  auto s =
-      impl_->db.Prepare(fmt::format("INSERT OR REPLACE INTO artifacts ({}) VALUES "
-                                    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                                    kColumns));
+  auto s = impl_->db.Prepare(
+      fmt::format("INSERT OR REPLACE INTO artifacts ({}) VALUES "
+                  "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                  kColumns));
   if (!s.ok()) return s.error();
   s->Bind(1, r.check)
       .Bind(2, r.key.path)
@@ -159,7 +161,7 @@ Status History::Put(const ArtifactRecord& r) {
     s->Bind(13, StatusName(*r.restore_status));
   else
     s->BindNull(13);
-  s->Bind(14, r.restore_summary);
+  s->Bind(14, r.restore_summary).Bind(15, r.judged ? 1 : 0);
   return s->Run();
 }
 

@@ -45,6 +45,10 @@ struct ArtifactRecord {
   WallTime first_seen{};
   WallTime last_seen{};
   std::optional<WallTime> gone;  // first run that no longer found it
+  // False for an artifact only seen (listed), not yet verified: older
+  // artifacts are recorded so their disappearance is noticed, and verified
+  // only when needed.
+  bool judged = true;
   std::optional<std::string> sha256;
   std::string format;                           // as the verifier named it
   CheckStatus verdict = CheckStatus::kUnknown;  // content and size of this artifact

@@ -230,6 +230,8 @@ AssertionOutcome Evaluate(const Assertion& a, const SqlTarget& scratch,
     }
   }
   out.passed = fails.empty();
+  if (out.passed && out.production)
+    return out.text = fmt::format("{} (production {})", shown, Num(*out.production)), out;
   out.text = fails.empty()
                  ? shown
                  : fmt::format("{} ({})", shown, fmt::format("{}", fmt::join(fails, "; ")));

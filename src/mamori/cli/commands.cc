@@ -10,6 +10,7 @@
 #include <algorithm>
 #include "mamori/cli/default_config.h"
 #include "mamori/cli/output.h"
+#include "mamori/backup/list_command.h"
 #include "mamori/backup/verify_command.h"
 #include "mamori/config/config.h"
 #include "mamori/daemon/daemon.h"
@@ -263,6 +264,8 @@ int Main(int argc, char** argv) {
   backup_cmd->require_subcommand(1);
   backup::VerifyCommandArgs backup_verify_args;
   auto* backup_verify = backup::AddVerifyCommand(backup_cmd, &backup_verify_args);
+  backup::ListCommandArgs backup_list_args;
+  auto* backup_list = backup::AddListCommand(backup_cmd, &backup_list_args);
 
   try {
     app.parse(argc, argv);
@@ -378,6 +381,13 @@ int Main(int argc, char** argv) {
     return notify::RunNotifyTest(config->notify, notify_channel, std::cout, std::cerr);
   }
   if (*backup_verify) return backup::RunVerifyCommand(backup_verify_args, std::cout, std::cerr);
+  if (*backup_list) {
+    auto config = LoadOrReport(backup_list_args.config_file, backup_list_args.data_dir);
+    if (!config) return kExitUnknown;
+    SystemClock clock;
+    return backup::RunBackupList(config->data_dir, backup_list_args.check, backup_list_args.json,
+                                 clock, std::cout, std::cerr);
+  }
   if (*status) return StatusCommand(status_file, status_data_dir, status_json);
   if (*mine) return logs::RunMineCommand(mine_files, mine_format, std::cout, std::cerr);
   if (*evaluate) return logs::RunMineEvaluate(loghub_dir, std::cout);

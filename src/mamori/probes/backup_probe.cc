@@ -57,8 +57,8 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 // Files beside the backups that are not backups.
 bool Ignored(const std::string& name) {
   if (name.empty() || name[0] == '.') return true;
-  for (std::string_view suf : {".tmp", ".part", ".partial", ".sha256", ".md5", ".sig", ".asc",
-                               ".lock", ".log"})
+  for (std::string_view suf :
+       {".tmp", ".part", ".partial", ".sha256", ".md5", ".sig", ".asc", ".lock", ".log"})
     if (EndsWith(name, suf)) return true;
   return name == "SHA256SUMS" || name == "MD5SUMS" || name == "SHA256SUMS.asc";
 }
@@ -226,8 +226,7 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
   for (const auto& a : all) present.insert({a.path.string(), a.size, a.mtime_ns});
   std::vector<const ArtifactRecord*> vanished;
   for (const auto& r : past)
-    if (!present.count({r.key.path, r.key.size_bytes, r.key.mtime_ns}) &&
-        !fs::exists(r.key.path))
+    if (!present.count({r.key.path, r.key.size_bytes, r.key.mtime_ns}) && !fs::exists(r.key.path))
       vanished.push_back(&r);
 
   Observation obs;
@@ -238,9 +237,10 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
                                          o_.path, settling)
                            : fmt::format("no backup in {}", o_.path);
     if (!vanished.empty())
-      obs.summary += fmt::format("; {} seen before, all gone (newest was {}, {} old)",
-                                 vanished.size(), fs::path(vanished[0]->key.path).filename().string(),
-                                 FormatDuration(AgeOf(vanished[0]->mtime(), now)));
+      obs.summary +=
+          fmt::format("; {} seen before, all gone (newest was {}, {} old)", vanished.size(),
+                      fs::path(vanished[0]->key.path).filename().string(),
+                      FormatDuration(AgeOf(vanished[0]->mtime(), now)));
     if (history) (void)history->Sync(o_.check, {}, now);
     return obs;
   }
@@ -257,23 +257,27 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
       auto f = history->Find(o_.check, a.key());
       if (f.ok() && f->has_value()) {
         rec = std::move(**f);
-        cached = true;
+        cached = rec.judged;
       }
     }
     if (!cached) {
-      rec.check = o_.check;
-      rec.key = a.key();
-      rec.first_seen = now;
+      if (!rec.judged) {
+        rec.judged = true;
+      } else {
+        rec.check = o_.check;
+        rec.key = a.key();
+        rec.first_seen = now;
+      }
       if (o_.verify) {
         mamori::backup::VerifyOptions vo;
         vo.compute_sha256 = o_.offsite.has_value();
+        vo.allow_newer_pg_dump = o_.server && o_.server->allow_newer_pg_dump;
         ArtifactVerdict verdict = mamori::backup::VerifyArtifact(a.path, vo);
         rec.format = verdict.format;
         rec.verdict = verdict.status;
         rec.summary = verdict.summary;
         rec.sha256 = verdict.sha256;
-        if (verdict.pg && !verdict.pg->pg_dump_major.empty() &&
-            !verdict.pg->server_major.empty() &&
+        if (verdict.pg && !verdict.pg->pg_dump_major.empty() && !verdict.pg->server_major.empty() &&
             verdict.pg->pg_dump_major != verdict.pg->server_major) {
           const bool newer = std::atof(verdict.pg->pg_dump_major.c_str()) >
                              std::atof(verdict.pg->server_major.c_str());
@@ -307,12 +311,12 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
   std::string size_problem;
   if (o_.min_size && newest.size < *o_.min_size) {
     size_status = CheckStatus::kCritical;
-    size_problem = fmt::format("is {} (min_size {})", FormatBytes(newest.size),
-                               FormatBytes(*o_.min_size));
+    size_problem =
+        fmt::format("is {} (min_size {})", FormatBytes(newest.size), FormatBytes(*o_.min_size));
   }
   std::vector<const ArtifactRecord*> good_before;  // newest first
   for (const auto& r : past)
-    if (r.key.mtime_ns < newest.mtime_ns && r.verdict == CheckStatus::kOk)
+    if (r.judged && r.key.mtime_ns < newest.mtime_ns && r.verdict == CheckStatus::kOk)
       good_before.push_back(&r);
   if (size_problem.empty() && !good_before.empty() && good_before[0]->key.size_bytes > 0) {
     const double prev = static_cast<double>(good_before[0]->key.size_bytes);
@@ -320,11 +324,11 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
     obs.AddMetric("size_change_percent", change);
     if (-change > o_.max_shrink_percent) {
       size_status = CheckStatus::kCritical;
-      size_problem = fmt::format("is {}, {} smaller than the previous good one ({}, {}; max_shrink {})",
-                                 FormatBytes(newest.size), Percent(-change),
-                                 fs::path(good_before[0]->key.path).filename().string(),
-                                 FormatBytes(good_before[0]->key.size_bytes),
-                                 Percent(o_.max_shrink_percent));
+      size_problem =
+          fmt::format("is {}, {} smaller than the previous good one ({}, {}, max_shrink {})",
+                      FormatBytes(newest.size), Percent(-change),
+                      fs::path(good_before[0]->key.path).filename().string(),
+                      FormatBytes(good_before[0]->key.size_bytes), Percent(o_.max_shrink_percent));
     } else if (o_.max_growth_percent) {
       std::vector<uint64_t> sizes;
       for (size_t i = 0; i < good_before.size() && i < kGrowthTrend; ++i)
@@ -334,7 +338,7 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
       const double growth = (static_cast<double>(newest.size) - median) * 100.0 / median;
       if (median > 0 && growth > *o_.max_growth_percent) {
         size_status = CheckStatus::kWarning;
-        size_problem = fmt::format("is {}, {} above the recent good ones ({}; max_growth {})",
+        size_problem = fmt::format("is {}, {} above the recent good ones ({}, max_growth {})",
                                    FormatBytes(newest.size), Percent(growth),
                                    FormatBytes(static_cast<uint64_t>(median)),
                                    Percent(*o_.max_growth_percent));
@@ -344,22 +348,29 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
   // The artifact's own verdict includes its size, so a collapsed dump is not
   // the "previous good one" next time.
   const bool cached_size_verdict = top.summary.rfind("size: ", 0) == 0;
-  if (!size_problem.empty() && !cached_size_verdict && Severity(size_status) > Severity(top.verdict)) {
+  if (!size_problem.empty() && !cached_size_verdict &&
+      Severity(size_status) > Severity(top.verdict)) {
     top.verdict = size_status;
     top.summary = "size: " + size_problem + (top.summary.empty() ? "" : "; " + top.summary);
   }
 
   if (top.verdict != CheckStatus::kOk) {
     std::string what = top.summary;
-    if (what.rfind("size: ", 0) == 0) what = what.substr(6);
-    v.Flag(top.verdict, fmt::format("newest {} {}", newest_name, what));
+    if (what.rfind("size: ", 0) == 0) {
+      // The size problem alone; the decoder's account stays in the details.
+      what = what.substr(
+          6, what.find("; ") == std::string::npos ? std::string::npos : what.find("; ") - 6);
+      v.Flag(top.verdict, fmt::format("newest {} {}", newest_name, what));
+    } else {
+      v.Flag(top.verdict, fmt::format("newest {}: {}", newest_name, what));
+    }
   }
 
   // Freshness and retention.
   if (o_.max_age && newest_age > *o_.max_age)
-    v.Flag(CheckStatus::kCritical, fmt::format("newest {} is {} old (max_age {})", newest_name,
-                                               FormatDuration(newest_age),
-                                               FormatDuration(*o_.max_age)));
+    v.Flag(CheckStatus::kCritical,
+           fmt::format("newest {} is {} old (max_age {})", newest_name, FormatDuration(newest_age),
+                       FormatDuration(*o_.max_age)));
   if (all.size() < o_.min_count) {
     std::string text = fmt::format("only {} backup{} kept (min_count {})", all.size(),
                                    all.size() == 1 ? "" : "s", o_.min_count);
@@ -380,7 +391,7 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
       if (clock.Monotonic() > deadline) break;
       auto f = history ? history->Find(o_.check, all[i].key())
                        : Result<std::optional<ArtifactRecord>>(std::optional<ArtifactRecord>());
-      const bool known = f.ok() && f->has_value();
+      const bool known = f.ok() && f->has_value() && (*f)->judged;
       if (!known && ++verified > kMaxOlderVerified) break;
       if (judge(all[i]).verdict == CheckStatus::kOk) good = &all[i];
     }
@@ -403,7 +414,8 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
     const auto& srv = *o_.server;
     auto version = mamori::backup::ServerVersion(srv.target, deadline, clock);
     if (!version.ok()) {
-      v.Flag(CheckStatus::kUnknown, "cannot ask the server its version: " + version.error().message());
+      v.Flag(CheckStatus::kUnknown,
+             "cannot ask the server its version: " + version.error().message());
     } else {
       v.details += fmt::format("server {}: {}\n", srv.target.Describe(), *version);
       if (srv.target.kind == SqlTarget::Kind::kPostgres) {
@@ -414,7 +426,8 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
           if (local.ok())
             dumpers.emplace_back(srv.pg_dump, *local);
           else
-            v.Flag(CheckStatus::kUnknown, "cannot read the pg_dump version: " + local.error().message());
+            v.Flag(CheckStatus::kUnknown,
+                   "cannot read the pg_dump version: " + local.error().message());
         }
         for (const auto& [what, ver] : dumpers) {
           const std::string major = mamori::backup::MajorVersion(ver, srv.target.kind);
@@ -456,13 +469,14 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
       if (*top.restore_status == CheckStatus::kOk)
         v.facts.push_back(top.restore_summary);
       else
-        v.Flag(*top.restore_status, top.restore_summary);
+        v.Flag(*top.restore_status, "restore test failed: " + top.restore_summary);
     }
   }
 
   // Offsite copy of the newest (or, within the grace period, the one before).
   if (o_.offsite) {
-    auto res = mamori::backup::CompareOffsite(*o_.offsite, newest.path, top.sha256, deadline, clock);
+    auto res =
+        mamori::backup::CompareOffsite(*o_.offsite, newest.path, top.sha256, deadline, clock);
     if (res.local_sha256) top.sha256 = res.local_sha256;
     if (res.status == CheckStatus::kCritical && newest_age < o_.offsite->grace && all.size() > 1) {
       ArtifactRecord& prev_rec = judge(all[1]);
@@ -470,9 +484,9 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
                                                  deadline, clock);
       if (prev.local_sha256) prev_rec.sha256 = prev.local_sha256;
       if (prev.status == CheckStatus::kOk)
-        res.summary = fmt::format("{} (newest {} is {} old, within the offsite grace {})",
-                                  prev.summary, newest_name, FormatDuration(newest_age),
-                                  FormatDuration(o_.offsite->grace));
+        res.summary =
+            fmt::format("{} (newest {} is {} old, within the offsite grace {})", prev.summary,
+                        newest_name, FormatDuration(newest_age), FormatDuration(o_.offsite->grace));
       else
         res.summary = prev.summary;
       res.status = prev.status;
@@ -485,6 +499,21 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
 
   obs.AddMetric("verify_s", std::chrono::duration<double>(clock.Monotonic() - t0).count());
   if (history) {
+    // Every artifact on disk is recorded, judged or not, so a cleanup that
+    // deletes the older ones is noticed next time.
+    for (const auto& a : all) {
+      if (judged.count(a.path.string())) continue;
+      auto f = history->Find(o_.check, a.key());
+      if (!f.ok() || f->has_value()) continue;
+      ArtifactRecord seen;
+      seen.check = o_.check;
+      seen.key = a.key();
+      seen.first_seen = seen.last_seen = now;
+      seen.judged = false;
+      seen.verdict = CheckStatus::kUnknown;
+      seen.summary = "not verified (an older artifact)";
+      if (Status s = history->Put(seen); !s.ok()) break;
+    }
     for (auto& [p, rec] : judged) {
       if (Status s = history->Put(rec); !s.ok())
         v.details += "cannot record in the backup history: " + s.error().message() + "\n";
@@ -496,9 +525,8 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
   }
 
   obs.status = v.status;
-  std::string base =
-      fmt::format("newest {} {} old, {}", newest_name, FormatDuration(newest_age),
-                  FormatBytes(newest.size));
+  std::string base = fmt::format("newest {} {} old, {}", newest_name, FormatDuration(newest_age),
+                                 FormatBytes(newest.size));
   if (top.verdict == CheckStatus::kOk)
     base += top.format.empty() ? "" : ", " + PrettyFormat(top.format) + " OK";
   std::vector<std::string> tail = v.facts;
@@ -509,8 +537,8 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
   } else {
     obs.summary = fmt::format("{}", fmt::join(v.problems, "; "));
   }
-  obs.details = fmt::format("{}: {} ({})\n", newest_name, top.summary, StatusName(top.verdict)) +
-                v.details;
+  obs.details =
+      fmt::format("{}: {} ({})\n", newest_name, top.summary, StatusName(top.verdict)) + v.details;
   return obs;
 }
 
@@ -538,8 +566,8 @@ std::optional<double> ReadGrowth(config::ConfigNode& n, std::string_view key) {
 std::optional<SqlTarget::Kind> ReadKind(config::ConfigNode& n, bool allow_command, bool* command) {
   auto t = n.GetString("type");
   if (!t) {
-    n.Error("missing 'type'", allow_command ? "type: postgres, mariadb or command"
-                                            : "type: postgres or mariadb");
+    n.Error("missing 'type'",
+            allow_command ? "type: postgres, mariadb or command" : "type: postgres or mariadb");
     return std::nullopt;
   }
   if (*t == "postgres" || *t == "postgresql") return SqlTarget::Kind::kPostgres;
@@ -555,8 +583,9 @@ std::optional<SqlTarget::Kind> ReadKind(config::ConfigNode& n, bool allow_comman
 
 bool ValidScratch(const std::string& s) {
   if (s.empty() || s.size() > 63) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
 }
 
 std::unique_ptr<Probe> Build(config::ConfigNode& node) {
@@ -588,7 +617,8 @@ std::unique_ptr<Probe> Build(config::ConfigNode& node) {
     auto t = kind ? mamori::backup::ReadSqlTarget(*s, *kind, true) : std::nullopt;
     ServerSpec spec;
     if (t) spec.target = *t;
-    spec.pg_dump = s->GetString("pg_dump").value_or(kind == SqlTarget::Kind::kPostgres ? "pg_dump" : "");
+    spec.pg_dump =
+        s->GetString("pg_dump").value_or(kind == SqlTarget::Kind::kPostgres ? "pg_dump" : "");
     if (auto a = s->GetBool("allow_newer_pg_dump")) spec.allow_newer_pg_dump = *a;
     if (kind && *kind == SqlTarget::Kind::kMariadb && s->Has("pg_dump"))
       s->ErrorAt("pg_dump", "only for PostgreSQL servers");
@@ -625,8 +655,10 @@ std::unique_ptr<Probe> Build(config::ConfigNode& node) {
       spec.kind = *kind == SqlTarget::Kind::kPostgres ? mamori::backup::RestoreSpec::Kind::kPostgres
                                                       : mamori::backup::RestoreSpec::Kind::kMariadb;
       auto t = mamori::backup::ReadSqlTarget(*r, *kind, false);
-      if (!t) ok = false;
-      else spec.target = *t;
+      if (!t)
+        ok = false;
+      else
+        spec.target = *t;
       // The server to restore into defaults to the `server:` connection
       // (another database on it), the common single-server case.
       if (t && t->dsn.empty() && t->host.empty() && t->socket.empty() && o.server &&
@@ -639,7 +671,8 @@ std::unique_ptr<Probe> Build(config::ConfigNode& node) {
         if (*kind == SqlTarget::Kind::kPostgres && !spec.target.dsn.empty())
           spec.target.database = "postgres";  // the dsn's dbname is production's
       }
-      const char* scratch_key = *kind == SqlTarget::Kind::kMariadb && r->Has("schema") ? "schema" : "database";
+      const char* scratch_key =
+          *kind == SqlTarget::Kind::kMariadb && r->Has("schema") ? "schema" : "database";
       if (*kind == SqlTarget::Kind::kMariadb) r->Known("schema");
       std::string def = "mamori_restore";
       for (char c : o.check) def.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
@@ -652,16 +685,18 @@ std::unique_ptr<Probe> Build(config::ConfigNode& node) {
       }
       const std::string own = spec.target.EffectiveDatabase();
       if (!production_db.empty() && spec.scratch == production_db) {
-        r->ErrorAt(scratch_key,
-                   fmt::format("the scratch {} '{}' is the production database (server:)",
-                               *kind == SqlTarget::Kind::kMariadb ? "schema" : "database",
-                               spec.scratch),
-                   "a restore test drops and recreates its scratch database: give it its own "
-                   "name, e.g. " + spec.scratch + "_restore_test");
+        r->ErrorAt(
+            scratch_key,
+            fmt::format("the scratch {} '{}' is the production database (server:)",
+                        *kind == SqlTarget::Kind::kMariadb ? "schema" : "database", spec.scratch),
+            "a restore test drops and recreates its scratch database: give it its own "
+            "name, e.g. " +
+                spec.scratch + "_restore_test");
         ok = false;
       } else if (!own.empty() && spec.scratch == own) {
         r->ErrorAt(scratch_key,
-                   fmt::format("the scratch database '{}' is the one the restore connects to", spec.scratch),
+                   fmt::format("the scratch database '{}' is the one the restore connects to",
+                               spec.scratch),
                    "connect to a maintenance database (dbname=postgres) and give the scratch "
                    "database its own name");
         ok = false;
@@ -681,8 +716,9 @@ std::unique_ptr<Probe> Build(config::ConfigNode& node) {
           as.max = item.GetNumber("max");
           as.within_percent_of_production = item.GetPercent("within_percent_of_production");
           if (as.within_percent_of_production && !o.server) {
-            item.ErrorAt("within_percent_of_production", "needs the production server",
-                         "add a server: block (type, dsn or host/port/user, database) to the check");
+            item.ErrorAt(
+                "within_percent_of_production", "needs the production server",
+                "add a server: block (type, dsn or host/port/user, database) to the check");
             ok = false;
           }
           if (!as.min && !as.max && !as.within_percent_of_production) {
