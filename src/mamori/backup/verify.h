@@ -33,6 +33,9 @@ struct VerifyOptions {
   // Upper bounds so hostile input cannot run forever or exhaust memory.
   std::uint64_t max_archive_entries = 10'000'000;
   std::uint64_t max_toc_entries = 10'000'000;
+  // A pg_dump newer than the server is how upgrades are done; when true such
+  // a dump is OK instead of CRITICAL. An older pg_dump is always CRITICAL.
+  bool allow_newer_pg_dump = false;
 };
 
 // Versions read from a PostgreSQL dump (plain header or PGDMP header).
@@ -58,7 +61,7 @@ struct ArtifactVerdict {
   // Format-specific facts for --json and the store (entry counts, versions,
   // uncompressed size, dump time, ...).
   nlohmann::json details = nlohmann::json::object();
-  std::uint64_t size_bytes = 0;  // bytes on disk (sum of files for a directory)
+  std::uint64_t size_bytes = 0;       // bytes on disk (sum of files for a directory)
   std::optional<std::string> sha256;  // hex, when compute_sha256 was set
   std::optional<PgVersions> pg;       // for PostgreSQL dumps
 };

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include "mamori/cli/default_config.h"
 #include "mamori/cli/output.h"
+#include "mamori/backup/list_command.h"
+#include "mamori/backup/verify_command.h"
 #include "mamori/config/config.h"
 #include "mamori/daemon/daemon.h"
 #include "mamori/engine/runner.h"
@@ -262,6 +264,14 @@ int Main(int argc, char** argv) {
   notify_test->add_option("-c,--config", notify_file, "Configuration file (YAML)")->required();
   notify_test->add_option("channel", notify_channel, "Only this channel");
 
+  // backup verify
+  auto* backup_cmd = app.add_subcommand("backup", "Verify backups");
+  backup_cmd->require_subcommand(1);
+  backup::VerifyCommandArgs backup_verify_args;
+  auto* backup_verify = backup::AddVerifyCommand(backup_cmd, &backup_verify_args);
+  backup::ListCommandArgs backup_list_args;
+  auto* backup_list = backup::AddListCommand(backup_cmd, &backup_list_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -374,6 +384,14 @@ int Main(int argc, char** argv) {
     auto config = LoadOrReport(notify_file, "");
     if (!config) return kExitUnknown;
     return notify::RunNotifyTest(config->notify, notify_channel, std::cout, std::cerr);
+  }
+  if (*backup_verify) return backup::RunVerifyCommand(backup_verify_args, std::cout, std::cerr);
+  if (*backup_list) {
+    auto config = LoadOrReport(backup_list_args.config_file, backup_list_args.data_dir);
+    if (!config) return kExitUnknown;
+    SystemClock clock;
+    return backup::RunBackupList(config->data_dir, backup_list_args.check, backup_list_args.json,
+                                 clock, std::cout, std::cerr);
   }
   if (*status) return StatusCommand(status_file, status_data_dir, status_json);
   if (*mine) return logs::RunMineCommand(mine_files, mine_format, std::cout, std::cerr);

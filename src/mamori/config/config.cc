@@ -85,12 +85,16 @@ void ReadCheck(ConfigNode& n, const CheckDefaults& defaults, const ProbeRegistry
   c.interval = defaults.interval;
   c.timeout = defaults.timeout;
   c.thresholds = defaults.thresholds;
+  const auto* typed = type ? registry.Find(*type) : nullptr;
+  if (typed && typed->default_interval > Duration(0)) c.interval = typed->default_interval;
   if (auto v = n.GetDuration("interval")) {
     if (*v < std::chrono::milliseconds(100))
       n.ErrorAt("interval", "must be at least 100ms");
     else
       c.interval = *v;
   }
+  if (typed && typed->default_timeout > Duration(0))
+    c.timeout = std::min<Duration>(typed->default_timeout, c.interval);
   if (auto v = n.GetDuration("timeout")) {
     if (*v <= Duration(0))
       n.ErrorAt("timeout", "must be positive");

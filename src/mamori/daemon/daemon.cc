@@ -588,6 +588,7 @@ struct Daemon::Impl {
     http = MakeCurlHttpClient(HttpConcurrency(options.http_concurrency));
     runner = std::make_unique<Runner>(clock, io, pool, http.get());
     runner->env().heartbeats = &heartbeats;
+    runner->env().data_dir = load.config->data_dir;
     Apply(std::move(load.config));
     // The YAML document is gone; hand its memory back (glibc keeps freed
     // heap otherwise, and a large config's parse tree is most of the peak).

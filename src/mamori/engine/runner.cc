@@ -95,6 +95,7 @@ std::vector<Observation> RunChecksOnce(const Config& config, const Clock& clock,
       std::max(2u, std::min(16u, std::thread::hardware_concurrency() * 2)));
   Runner runner(clock, io, pool, http);
   runner.env().heartbeats = heartbeats;
+  runner.env().data_dir = config.data_dir;
   std::vector<Observation> out(config.checks.size());
   for (size_t i = 0; i < config.checks.size(); ++i) {
     const auto& c = config.checks[i];

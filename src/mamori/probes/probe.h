@@ -69,6 +69,9 @@ struct ProbeEnv {
   // Pings received by the daemon (or loaded from its store by one-shot
   // commands); null where nobody can know them.
   heartbeat::HeartbeatBook* heartbeats = nullptr;
+  // The configuration's data_dir (absolute), for probes that keep their own
+  // history beside the store (backup checks); empty where there is none.
+  std::string data_dir{};
 };
 
 using ProbeDone = std::function<void(Observation)>;

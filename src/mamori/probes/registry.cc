@@ -6,9 +6,12 @@ namespace mamori {
 
 void RegisterAllProbes(ProbeRegistry& registry);  // generated: registry_list.cc
 
-void ProbeRegistry::Add(std::string type, std::string description, ProbeFactory factory, bool settled) {
+ProbeRegistry::Entry& ProbeRegistry::Add(std::string type, std::string description,
+                                         ProbeFactory factory, bool settled) {
   if (entries_.count(type)) throw std::logic_error("check type registered twice: " + type);
-  entries_[type] = Entry{type, std::move(description), std::move(factory), settled};
+  Entry& e = entries_[type];
+  e = Entry{type, std::move(description), std::move(factory), settled};
+  return e;
 }
 
 const ProbeRegistry::Entry* ProbeRegistry::Find(std::string_view type) const {

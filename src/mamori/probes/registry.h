@@ -36,8 +36,15 @@ class ProbeRegistry {
     // recovery, unless the check sets failures_before_alert /
     // successes_before_recovery itself.
     bool settled = false;
+    // Type-specific defaults for a check that sets no interval/timeout itself
+    // (zero: the configuration's defaults). The timeout never exceeds the
+    // interval. Backup checks verify and restore for minutes, hourly.
+    Duration default_interval{};
+    Duration default_timeout{};
   };
-  void Add(std::string type, std::string description, ProbeFactory factory, bool settled = false);
+  // Returns the new entry, so a type can set its default timing.
+  Entry& Add(std::string type, std::string description, ProbeFactory factory,
+             bool settled = false);
   const Entry* Find(std::string_view type) const;
   std::vector<std::string> Types() const;
   const std::map<std::string, Entry, std::less<>>& entries() const { return entries_; }
