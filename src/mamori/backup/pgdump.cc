@@ -777,7 +777,7 @@ std::string VerifyPgDirectory(const std::string& dir, const VerifyOptions& optio
   auto& d = findings->details;
   if (h.vmaj > 0) {
     d["archive_version"] = h.Version();
-    d["archive_format"] = FormatName(h.format);
+    d["archive_format"] = "directory";
     d["compression"] = CompressionName(h.compression);
     if (!h.dump_time.empty()) d["dump_time"] = h.dump_time;
     if (!h.database.empty()) d["database"] = h.database;
@@ -795,7 +795,10 @@ std::string VerifyPgDirectory(const std::string& dir, const VerifyOptions& optio
     findings->Add(problem->status, msg);
     return "";
   }
-  if (h.format != static_cast<int>(PgArchiveFormat::kDirectory)) {
+  // pg_dump 15 writes the tar format's code (3) into a directory archive's
+  // toc.dat too; both keep data file names in the TOC, so either is fine.
+  if (h.format != static_cast<int>(PgArchiveFormat::kDirectory) &&
+      h.format != static_cast<int>(PgArchiveFormat::kTar)) {
     findings->Add(CheckStatus::kCritical,
                   fmt::format("toc.dat says this is a pg_dump {} archive, not a directory archive",
                               FormatName(h.format)));
@@ -926,6 +929,17 @@ std::string VerifyPgPlain(const HeadTail& text, bool dumpall, const VerifyOption
     findings->Add(CheckStatus::kCritical,
                   fmt::format("{} incomplete: trailer '{}' missing; it ends at byte {} with '{}'",
                               kind, trailer.substr(3), text.total(), LastLine(tail)));
+    return "";
+  }
+  // Since 2025 pg_dump opens with \restrict KEY and closes with
+  // \unrestrict KEY after the trailer: the closing line is the true end.
+  const std::string restrict_key = LineValue(text.head(), "\n\\restrict ");
+  if (!restrict_key.empty() &&
+      tail.find("\\unrestrict " + restrict_key, at) == std::string_view::npos) {
+    findings->Add(CheckStatus::kCritical,
+                  fmt::format("{} incomplete: it opens with \\restrict but the closing "
+                              "'\\unrestrict' line is missing; it ends at byte {}",
+                              kind, text.total()));
     return "";
   }
   return fmt::format("{} complete, server {}, pg_dump {}, {}", kind,

@@ -99,6 +99,8 @@ class EntrySource : public Source {
   std::vector<std::uint8_t> buf_;
 };
 
+std::string FirstWord(const std::string& s) { return s.substr(0, s.find(' ')); }
+
 }  // namespace
 
 std::string VerifyTarStream(Reader& in, const VerifyOptions& options, Findings* findings,
@@ -191,9 +193,10 @@ std::string VerifyTarStream(Reader& in, const VerifyOptions& options, Findings* 
   }
   if (*is_pg_dump)
     return fmt::format(
-        "pg_dump tar archive, {} TOC entries, {} entries, {}, database {}, server {}",
+        "pg_dump tar archive, {} TOC entries, {} tar entries, {}, database {}, server {}, "
+        "pg_dump {}",
         pg_archive.toc.size(), entries, FormatBytes(total), pg_archive.header.database,
-        pg && *pg ? (*pg)->server_version : std::string("?"));
+        FirstWord(pg_archive.header.server_version), FirstWord(pg_archive.header.pg_dump_version));
   return fmt::format("tar archive, {} entries, {} of content", entries, FormatBytes(total));
 }
 
