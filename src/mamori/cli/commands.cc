@@ -17,6 +17,7 @@
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/logs/diagnose_command.h"
 #include "mamori/logs/mine_command.h"
+#include "mamori/logs/scan_command.h"
 #include "mamori/notify/test_command.h"
 #include "mamori/probes/heartbeat_probe.h"
 #include "mamori/probes/http_client.h"
@@ -249,6 +250,10 @@ int Main(int argc, char** argv) {
   evaluate->add_option("--loghub", loghub_dir,
                        "Directory holding <Dataset>/<Dataset>_2k.log[_structured.csv]");
 
+  // logs scan (signature knowledge base)
+  logs::ScanOptions scan_options;
+  auto* scan = logs::AddScanSubcommand(logs, &scan_options);
+
   // notify test
   std::string notify_file, notify_channel;
   auto* notify = app.add_subcommand("notify", "Work with notification channels");
@@ -422,6 +427,7 @@ int Main(int argc, char** argv) {
   if (*status) return StatusCommand(status_file, status_data_dir, status_json);
   if (*mine) return logs::RunMineCommand(mine_files, mine_format, std::cout, std::cerr);
   if (*evaluate) return logs::RunMineEvaluate(loghub_dir, std::cout);
+  if (*scan) return logs::RunScanCommand(scan_options, std::cout, std::cerr);
   if (*types) {
     for (const auto& [name, entry] : BuiltinProbes().entries())
       std::cout << fmt::format("{:<12} {}\n", name, entry.description);
