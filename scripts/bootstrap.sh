@@ -22,6 +22,7 @@ test_pkgs=(
   python3-aiosmtpd prometheus-alertmanager
   postgresql mariadb-server mariadb-client zstd gzip tar
   chrony faketime curl
+  systemd-journal-remote
 )
 bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine fail2ban)
 

@@ -17,6 +17,7 @@
 #include "mamori/engine/runner.h"
 #include "mamori/heartbeat/exec.h"
 #include "mamori/heartbeat/heartbeat_book.h"
+#include "mamori/logs/diagnose_command.h"
 #include "mamori/logs/mine_command.h"
 #include "mamori/logs/scan_command.h"
 #include "mamori/notify/test_command.h"
@@ -271,6 +272,37 @@ int Main(int argc, char** argv) {
   auto* backup_verify = backup::AddVerifyCommand(backup_cmd, &backup_verify_args);
   backup::ListCommandArgs backup_list_args;
   auto* backup_list = backup::AddListCommand(backup_cmd, &backup_list_args);
+  // diagnose, runbook done (logic in logs/diagnose_command.h)
+  logs::DiagnoseCommandOptions diag_opts;
+  std::string diag_file, diag_data_dir;
+  auto* diagnose = app.add_subcommand(
+      "diagnose",
+      "Read logs and say what broke: findings ranked by severity and recency, with evidence,\n"
+      "explanation and runbook. With no FILE|DIR: this machine's usual logs and the journal.");
+  diagnose->add_flag("--json", diag_opts.json, "Print JSON ({\"findings\": [...], \"novel\": [...]})");
+  diagnose->add_option("--since", diag_opts.since, "Only lines newer than this, e.g. 2h");
+  diagnose->add_option("--rules", diag_opts.rule_dirs, "Rule directory or file (repeatable)");
+  diagnose->add_flag("--context", diag_opts.context,
+                     "Print a compact incident bundle (host, failing checks, findings, steps "
+                     "tried) for a ticket");
+  diagnose->add_option("-c,--config", diag_file, "Configuration file (for data_dir)");
+  diagnose->add_option("--data-dir", diag_data_dir, "Where runbook.db and the store live");
+  diagnose->add_option("paths", diag_opts.paths, "Log files or directories");
+  auto* runbook = app.add_subcommand("runbook", "Record what was tried from a runbook");
+  runbook->require_subcommand(1);
+  logs::RunbookDoneOptions rb_opts;
+  std::string rb_file, rb_data_dir;
+  auto* rb_done = runbook->add_subcommand(
+      "done", "Record a runbook step's outcome; diagnose then marks it and offers the next");
+  rb_done->add_option("finding", rb_opts.finding, "Finding id, as diagnose prints it")->required();
+  rb_done->add_option("step", rb_opts.step, "Step number, as diagnose prints it")->required();
+  rb_done->add_option("--result", rb_opts.result, "ok or failed")
+      ->required()
+      ->check(CLI::IsMember({"ok", "failed"}));
+  rb_done->add_option("--note", rb_opts.note, "What happened, in a few words");
+  rb_done->add_option("--rules", rb_opts.rule_dirs, "Rule directory or file (repeatable)");
+  rb_done->add_option("-c,--config", rb_file, "Configuration file (for data_dir)");
+  rb_done->add_option("--data-dir", rb_data_dir, "Where runbook.db lives");
 
   try {
     app.parse(argc, argv);
@@ -392,6 +424,22 @@ int Main(int argc, char** argv) {
     SystemClock clock;
     return backup::RunBackupList(config->data_dir, backup_list_args.check, backup_list_args.json,
                                  clock, std::cout, std::cerr);
+  }
+  if (*diagnose || *rb_done) {
+    std::string& file = *diagnose ? diag_file : rb_file;
+    std::string dir = *diagnose ? diag_data_dir : rb_data_dir;
+    if (dir.empty() && !file.empty()) {
+      auto config = LoadOrReport(file, "");
+      if (!config) return kExitUnknown;
+      dir = config->data_dir;
+    }
+    if (dir.empty()) dir = DefaultDataDir();
+    if (*diagnose) {
+      diag_opts.data_dir = dir;
+      return logs::RunDiagnoseCommand(diag_opts, std::cout, std::cerr);
+    }
+    rb_opts.data_dir = dir;
+    return logs::RunRunbookDone(rb_opts, std::cout, std::cerr);
   }
   if (*status) return StatusCommand(status_file, status_data_dir, status_json);
   if (*mine) return logs::RunMineCommand(mine_files, mine_format, std::cout, std::cerr);
