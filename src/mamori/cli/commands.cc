@@ -16,6 +16,7 @@
 #include "mamori/heartbeat/exec.h"
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/logs/mine_command.h"
+#include "mamori/notify/ack_command.h"
 #include "mamori/notify/test_command.h"
 #include "mamori/probes/heartbeat_probe.h"
 #include "mamori/probes/http_client.h"
@@ -257,6 +258,10 @@ int Main(int argc, char** argv) {
   notify_test->add_option("-c,--config", notify_file, "Configuration file (YAML)")->required();
   notify_test->add_option("channel", notify_channel, "Only this channel");
 
+  // ack (notify/ack_command.h)
+  notify::AckOptions ack;
+  notify::AddAckCommand(app, ack);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -370,6 +375,7 @@ int Main(int argc, char** argv) {
     if (!config) return kExitUnknown;
     return notify::RunNotifyTest(config->notify, notify_channel, std::cout, std::cerr);
   }
+  if (*ack.command) return notify::RunAckCommand(ack, std::cout, std::cerr);
   if (*status) return StatusCommand(status_file, status_data_dir, status_json);
   if (*mine) return logs::RunMineCommand(mine_files, mine_format, std::cout, std::cerr);
   if (*evaluate) return logs::RunMineEvaluate(loghub_dir, std::cout);
