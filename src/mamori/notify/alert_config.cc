@@ -81,8 +81,8 @@ void ReadChannelPolicy(config::ConfigNode& n, ChannelPolicy& out) {
       out.min_severity = *s;
   }
   if (auto v = n.GetDuration("reminder_every")) {
-    if (*v != Duration(0) && (*v < std::chrono::minutes(1) || *v > std::chrono::hours(24 * 7)))
-      n.ErrorAt("reminder_every", "must be between 1m and 7d (or 0 for no reminders)",
+    if (*v != Duration(0) && (*v < std::chrono::seconds(1) || *v > std::chrono::hours(24 * 7)))
+      n.ErrorAt("reminder_every", "must be between 1s and 7d (or 0 for no reminders)",
                 "e.g. 4h: a reminder every 4 hours while the check still fails");
     else
       out.reminder_every = *v;

@@ -290,8 +290,8 @@ TEST_F(RouterTest, QuietHoursHoldUntilTheyEndThenSendOneGroup) {
   // The fake clock starts at 2026-01-01 00:00 UTC = 01:00 in Berlin.
   AlertConfig a;
   QuietHours q;
-  q.from_minute = 30;      // 00:30
-  q.to_minute = 2 * 60;    // 02:00 Berlin = 01:00 UTC
+  q.from_minute = 30;    // 00:30
+  q.to_minute = 2 * 60;  // 02:00 Berlin = 01:00 UTC
   q.tz = "Europe/Berlin";
   a.channels["mail"].quiet_hours = q;
   Setup({"mail", "hook"}, {C("a"), C("b"), C("c")}, a);
@@ -473,10 +473,11 @@ TEST(AlertConfigTest, KeysAreReadAndNamesChecked) {
   EXPECT_EQ(ok.config->checks[1].depends_on, std::vector<std::string>{"router"});
   EXPECT_EQ(ok.config->checks[1].notify, std::vector<std::string>{"ops-mail"});
 
-  std::string e = LoadErrors(head +
-                             "checks:\n"
-                             "  - {name: router, type: file, path: /etc/hostname, notify: [ops-mial]}\n"
-                             "  - {name: web, type: file, path: /etc/hostname, depends_on: [ruoter]}\n");
+  std::string e =
+      LoadErrors(head +
+                 "checks:\n"
+                 "  - {name: router, type: file, path: /etc/hostname, notify: [ops-mial]}\n"
+                 "  - {name: web, type: file, path: /etc/hostname, depends_on: [ruoter]}\n");
   EXPECT_NE(e.find("t.yaml:10:61: "), std::string::npos) << e;
   EXPECT_NE(e.find("no channel named 'ops-mial'"), std::string::npos) << e;
   EXPECT_NE(e.find("did you mean 'ops-mail'?"), std::string::npos) << e;
