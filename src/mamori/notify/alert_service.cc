@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS alert_state (
 
 constexpr std::string_view kApiPrefix = "/api/v1/ack";
 constexpr size_t kMaxBy = 100;
+constexpr size_t kRowsPerTick = 300;
 
 web::Response Json(int status, const nlohmann::json& j) {
   web::Response r;
@@ -99,7 +100,7 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
   std::string read_key;
 
   struct Job {
-    std::vector<Outgoing> out;
+    Decisions decisions;  // turned into notifications on the worker
     std::vector<std::pair<std::string, std::string>> rows;
   };
   std::mutex mu;  // guards everything below
@@ -173,7 +174,8 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
       }
       for (auto& job : batch) {
         size_t items = 0, sent = 0;
-        for (auto& o : job.out) {
+        const std::vector<Outgoing> out = BuildNotifications(std::move(job.decisions));
+        for (const auto& o : out) {
           items += o.notification.items.size();
           if (!ob) continue;
           if (Status s = ob->Enqueue(o.notification, o.channels); !s.ok()) {
@@ -185,7 +187,7 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
           spdlog::info("notify: {} to {}: {}", KindName(o.notification.kind),
                        fmt::join(o.channels, ", "), CapUtf8(Title(o.notification), 200));
         }
-        if (!job.out.empty() && job.out.size() > 1)
+        if (out.size() > 1)
           spdlog::info("notify: {} notification(s) with {} item(s) queued", sent, items);
         if (Status s = SaveRows(job.rows); !s.ok())
           spdlog::error("alert state not saved in {}: {}", db_path, s.error().message());
@@ -204,7 +206,7 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
   }
 
   void Push(Job job) {
-    if (job.out.empty() && job.rows.empty()) return;
+    if (job.decisions.empty() && job.rows.empty()) return;
     {
       std::lock_guard lock(mu);
       jobs.push_back(std::move(job));
@@ -215,8 +217,10 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
   void Tick() {
     if (stopped) return;
     Job job;
-    job.out = router.Tick();
-    job.rows = router.TakeDirtyRows();
+    job.decisions = router.Decide();
+    // Serialising state is the costly part of a large burst: a slice per
+    // tick keeps the event loop free (10,000 rows take a few seconds).
+    job.rows = router.TakeDirtyRows(kRowsPerTick);
     Push(std::move(job));
   }
 

@@ -14,6 +14,10 @@ namespace {
 constexpr size_t kMaxStoredDetails = 4096;  // per check, in memory and in alerts.db
 constexpr size_t kMaxAffectedNamed = 50;    // "also affected" names listed
 constexpr Duration kSweepEvery = std::chrono::seconds(1);
+// Checks reconciled per Decide() call: bounds the time one call takes on
+// the event loop (a few ms), at the cost of spreading a very large group
+// over several ticks.
+constexpr size_t kSlice = 1000;
 
 bool Passes(CheckStatus status, CheckStatus min) { return Severity(status) >= Severity(min); }
 
@@ -302,6 +306,15 @@ std::vector<AckView> AlertRouter::Acks() const {
 }
 
 void AlertRouter::Reconcile(const std::string& check, WallTime now, bool sweep, Batch& out) {
+  ReconcileState(check, now, sweep, out);
+  auto it = states_.find(check);
+  if (it != states_.end() && it->second.Trivial() && !dirty_.count(check)) {
+    states_.erase(it);
+    touched_.insert(check);  // its row goes
+  }
+}
+
+void AlertRouter::ReconcileState(const std::string& check, WallTime now, bool sweep, Batch& out) {
   auto it = states_.find(check);
   if (it == states_.end()) return;
   State& st = it->second;
@@ -310,7 +323,7 @@ void AlertRouter::Reconcile(const std::string& check, WallTime now, bool sweep, 
   const bool maint = InMaintenance(check, now);
   const auto& alerts = setup_.alerts;
   auto emit = [&](const std::string& ch, Kind kind, Item item) {
-    out[ch].push_back({kind, std::move(item)});
+    out[ch].emplace_back(kind, std::move(item));
     touched_.insert(check);
   };
 
@@ -422,17 +435,17 @@ void AlertRouter::Reconcile(const std::string& check, WallTime now, bool sweep, 
   }
 }
 
-std::vector<Outgoing> AlertRouter::Build(Batch& batch, WallTime now) const {
+std::vector<Outgoing> BuildNotifications(Decisions d) {
   std::vector<Outgoing> out;
-  for (auto& [channel, pending] : batch) {
+  for (auto& [channel, pending] : d.by_channel) {
     // Changes (problems and recoveries) together; reminders and flapping
     // notices each in their own message, so the subject says what it is.
     std::map<int, std::vector<Item>> groups;  // 0 changes, 1 reminders, 2 flapping
     bool any_firing = false;
-    for (auto& p : pending) {
-      const int g = p.kind == Kind::kReminder ? 1 : p.kind == Kind::kFlapping ? 2 : 0;
-      if (g == 0 && p.item.firing()) any_firing = true;
-      groups[g].push_back(std::move(p.item));
+    for (auto& [kind, item] : pending) {
+      const int g = kind == Kind::kReminder ? 1 : kind == Kind::kFlapping ? 2 : 0;
+      if (g == 0 && item.firing()) any_firing = true;
+      groups[g].push_back(std::move(item));
     }
     for (auto& [g, items] : groups) {
       // Problems first, worst first, then by name: the top of the list is
@@ -449,8 +462,8 @@ std::vector<Outgoing> AlertRouter::Build(Batch& batch, WallTime now) const {
         Outgoing o;
         o.notification.id = NewNotificationId();
         o.notification.kind = kind;
-        o.notification.time = now;
-        o.notification.host = setup_.host;
+        o.notification.time = d.time;
+        o.notification.host = d.host;
         const size_t end = std::min(items.size(), i + kMaxItems);
         o.notification.items.assign(std::make_move_iterator(items.begin() + i),
                                     std::make_move_iterator(items.begin() + end));
@@ -462,33 +475,41 @@ std::vector<Outgoing> AlertRouter::Build(Batch& batch, WallTime now) const {
   return out;
 }
 
-std::vector<Outgoing> AlertRouter::Tick() {
+Decisions AlertRouter::Decide() {
   const WallTime now = clock_.Now();
   quiet_now_.clear();
   for (const auto& ch : setup_.channels) {
     const auto& q = setup_.alerts.Policy(ch).quiet_hours;
     if (q) quiet_now_[ch] = q->Contains(now);
   }
-  Batch batch;
-  if (flush_at_ && now >= *flush_at_) {
-    std::set<std::string> dirty;
-    dirty.swap(dirty_);
-    flush_at_.reset();
-    for (const auto& c : dirty) Reconcile(c, now, false, batch);
+  if (flushing_.empty() && sweeping_.empty()) {
+    if (flush_at_ && now >= *flush_at_) {
+      flushing_.assign(dirty_.begin(), dirty_.end());
+      dirty_.clear();
+      flush_at_.reset();
+    } else if (now >= next_sweep_) {
+      next_sweep_ = now + kSweepEvery;
+      sweeping_.reserve(states_.size());
+      for (const auto& [name, st] : states_)
+        if (!dirty_.count(name)) sweeping_.push_back(name);
+    }
   }
-  if (now >= next_sweep_) {
-    next_sweep_ = now + kSweepEvery;
-    std::vector<std::string> names;
-    names.reserve(states_.size());
-    for (const auto& [name, st] : states_)
-      if (!dirty_.count(name)) names.push_back(name);
-    for (const auto& n : names) Reconcile(n, now, true, batch);
+  // One slice of the current round; names are taken from the back.
+  const bool sweep = flushing_.empty();
+  auto& work = sweep ? sweeping_ : flushing_;
+  for (size_t n = 0; n < kSlice && !work.empty(); ++n) {
+    std::string name = std::move(work.back());
+    work.pop_back();
+    // A check made dirty again meanwhile waits for its own group.
+    if (sweep && dirty_.count(name)) continue;
+    Reconcile(name, now, sweep, held_);
   }
-  for (const auto& name : touched_) {
-    auto it = states_.find(name);
-    if (it != states_.end() && it->second.Trivial() && !dirty_.count(name)) states_.erase(it);
-  }
-  return Build(batch, now);
+  Decisions d;
+  if (!flushing_.empty() || !sweeping_.empty()) return d;  // the round goes on
+  d.time = now;
+  d.host = setup_.host;
+  d.by_channel.swap(held_);
+  return d;
 }
 
 std::string AlertRouter::ToRow(const State& st) const {
@@ -517,14 +538,15 @@ std::string AlertRouter::ToRow(const State& st) const {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::vector<std::pair<std::string, std::string>> AlertRouter::TakeDirtyRows() {
+std::vector<std::pair<std::string, std::string>> AlertRouter::TakeDirtyRows(size_t max) {
   std::vector<std::pair<std::string, std::string>> rows;
-  rows.reserve(touched_.size());
-  for (const auto& name : touched_) {
-    auto it = states_.find(name);
-    rows.emplace_back(name, it == states_.end() ? std::string() : ToRow(it->second));
+  rows.reserve(std::min(max, touched_.size()));
+  auto name = touched_.begin();
+  for (; name != touched_.end() && rows.size() < max; ++name) {
+    auto it = states_.find(*name);
+    rows.emplace_back(*name, it == states_.end() ? std::string() : ToRow(it->second));
   }
-  touched_.clear();
+  touched_.erase(touched_.begin(), name);
   return rows;
 }
 

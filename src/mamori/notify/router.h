@@ -35,6 +35,7 @@
 // thread-safe: one owner (the daemon's event loop) calls everything.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -74,6 +75,19 @@ struct Outgoing {
   std::vector<std::string> channels;
 };
 
+// What the router decided in one Tick, per channel, before it is turned into
+// notifications (BuildNotifications may run on another thread).
+struct Decisions {
+  WallTime time{};
+  std::string host;
+  std::map<std::string, std::vector<std::pair<Kind, Item>>> by_channel;
+  bool empty() const { return by_channel.empty(); }
+};
+
+// One notification per channel and category (changes, reminders, flapping),
+// items worst first, split at kMaxItems.
+std::vector<Outgoing> BuildNotifications(Decisions d);
+
 struct AckView {
   std::string check;
   std::optional<WallTime> until;  // nullopt: until the check recovers
@@ -106,10 +120,14 @@ class AlertRouter {
   Status Unack(std::string_view check);
   std::vector<AckView> Acks() const;
 
-  // Reconciles what is due and returns what to send now.
-  std::vector<Outgoing> Tick();
-  // Rows changed since the last call: (check, JSON), JSON empty = delete.
-  std::vector<std::pair<std::string, std::string>> TakeDirtyRows();
+  // Reconciles what is due and returns what to send now. Large amounts of
+  // work (a group of 10,000 changes) are done in slices over several calls,
+  // so one call stays short; the group is returned whole by the last slice.
+  Decisions Decide();
+  std::vector<Outgoing> Tick() { return BuildNotifications(Decide()); }
+  // Rows changed since the last call (at most `max`): (check, JSON), JSON
+  // empty = delete.
+  std::vector<std::pair<std::string, std::string>> TakeDirtyRows(size_t max = SIZE_MAX);
 
   // While it returns true for a check, nothing about that check is sent
   // (the maintenance window owner sets it; default: never).
@@ -152,11 +170,7 @@ class AlertRouter {
     std::vector<std::string> ancestors;   // transitive depends_on
     std::vector<std::string> dependants;  // transitive reverse
   };
-  struct Pending {
-    Kind kind;
-    Item item;
-  };
-  using Batch = std::map<std::string, std::vector<Pending>>;  // by channel
+  using Batch = std::map<std::string, std::vector<std::pair<Kind, Item>>>;  // by channel
 
   State& StateOf(const std::string& check);
   void MarkDirty(const std::string& check, WallTime now);
@@ -165,8 +179,9 @@ class AlertRouter {
   bool BlockedByDependency(const Info& info) const;
   bool InMaintenance(const std::string& check, WallTime now) const;
   Item MakeItem(const std::string& check, const State& st, CheckStatus from, CheckStatus to) const;
+  // Reconciles one check and forgets it when nothing is left to remember.
   void Reconcile(const std::string& check, WallTime now, bool sweep, Batch& out);
-  std::vector<Outgoing> Build(Batch& batch, WallTime now) const;
+  void ReconcileState(const std::string& check, WallTime now, bool sweep, Batch& out);
   std::string ToRow(const State& st) const;
   const Info* InfoOf(const std::string& check) const;
 
@@ -175,9 +190,12 @@ class AlertRouter {
   std::unordered_map<std::string, Info> infos_;  // configured checks
   std::map<std::string, Info> channel_infos_;    // "notify:<channel>" pseudo checks
   std::unordered_map<std::string, State> states_;
-  std::set<std::string> dirty_;       // waiting for the group flush
-  std::optional<WallTime> flush_at_;  // when dirty_ is reconciled
-  std::set<std::string> touched_;     // rows to write
+  std::set<std::string> dirty_;        // waiting for the group flush
+  std::optional<WallTime> flush_at_;   // when dirty_ is reconciled
+  std::vector<std::string> flushing_;  // being reconciled, a slice per Decide()
+  std::vector<std::string> sweeping_;  // the same for the periodic sweep
+  Batch held_;                         // decided by earlier slices of this round
+  std::set<std::string> touched_;      // rows to write
   WallTime next_sweep_{};
   std::map<std::string, bool> quiet_now_;  // per channel, evaluated once per Tick
 };
