@@ -240,6 +240,7 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
     stopped = true;
     timer.cancel();
     Job last;
+    last.decisions = router.FinishRound();
     last.rows = router.TakeDirtyRows();
     Push(std::move(last));
     {

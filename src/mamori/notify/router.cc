@@ -325,6 +325,7 @@ void AlertRouter::ReconcileState(const std::string& check, WallTime now, bool sw
   auto emit = [&](const std::string& ch, Kind kind, Item item) {
     out[ch].emplace_back(kind, std::move(item));
     touched_.insert(check);
+    held_checks_.insert(check);
   };
 
   if (st.flap_notice == 1 && !maint) {
@@ -509,6 +510,13 @@ Decisions AlertRouter::Decide() {
   d.time = now;
   d.host = setup_.host;
   d.by_channel.swap(held_);
+  held_checks_.clear();
+  return d;
+}
+
+Decisions AlertRouter::FinishRound() {
+  Decisions d = Decide();
+  while (!flushing_.empty() || !sweeping_.empty()) d = Decide();
   return d;
 }
 
@@ -541,12 +549,15 @@ std::string AlertRouter::ToRow(const State& st) const {
 std::vector<std::pair<std::string, std::string>> AlertRouter::TakeDirtyRows(size_t max) {
   std::vector<std::pair<std::string, std::string>> rows;
   rows.reserve(std::min(max, touched_.size()));
-  auto name = touched_.begin();
-  for (; name != touched_.end() && rows.size() < max; ++name) {
+  for (auto name = touched_.begin(); name != touched_.end() && rows.size() < max;) {
+    if (held_checks_.count(*name)) {
+      ++name;
+      continue;
+    }
     auto it = states_.find(*name);
     rows.emplace_back(*name, it == states_.end() ? std::string() : ToRow(it->second));
+    name = touched_.erase(name);
   }
-  touched_.erase(touched_.begin(), name);
   return rows;
 }
 

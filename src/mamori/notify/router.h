@@ -125,8 +125,12 @@ class AlertRouter {
   // so one call stays short; the group is returned whole by the last slice.
   Decisions Decide();
   std::vector<Outgoing> Tick() { return BuildNotifications(Decide()); }
+  // Completes a round in progress (before stopping) and returns its decisions.
+  Decisions FinishRound();
   // Rows changed since the last call (at most `max`): (check, JSON), JSON
-  // empty = delete.
+  // empty = delete. Checks with decisions still held in an unfinished round
+  // are left for later: a row must never claim a channel was told before
+  // the notification is handed over.
   std::vector<std::pair<std::string, std::string>> TakeDirtyRows(size_t max = SIZE_MAX);
 
   // While it returns true for a check, nothing about that check is sent
@@ -195,6 +199,7 @@ class AlertRouter {
   std::vector<std::string> flushing_;  // being reconciled, a slice per Decide()
   std::vector<std::string> sweeping_;  // the same for the periodic sweep
   Batch held_;                         // decided by earlier slices of this round
+  std::set<std::string> held_checks_;  // checks with items in held_
   std::set<std::string> touched_;      // rows to write
   WallTime next_sweep_{};
   std::map<std::string, bool> quiet_now_;  // per channel, evaluated once per Tick

@@ -125,6 +125,24 @@ TEST_F(RouterTest, ManyChangesAreSplitAtTheItemLimit) {
   EXPECT_EQ(out[0].notification.items.size(), kMaxItems);
 }
 
+TEST_F(RouterTest, RowsNeverClaimATellingStillHeldInALargeRound) {
+  std::vector<CheckInfo> checks;
+  for (int i = 0; i < 2500; ++i) checks.push_back(C("c" + std::to_string(i)));
+  Setup({"mail"}, checks);
+  for (const auto& c : checks) Fail(c.name);
+  clock_.Advance(3s);
+  EXPECT_TRUE(r_.Decide().empty());  // first slice of three: held
+  auto rows = r_.TakeDirtyRows();
+  EXPECT_EQ(rows.size(), 1500u);  // not reconciled yet: saved as failing, told nobody
+  for (const auto& [name, row] : rows)
+    ASSERT_NE(row.find("\"marks\":{}"), std::string::npos) << row;
+  auto out = BuildNotifications(r_.FinishRound());
+  ASSERT_EQ(out.size(), 5u);
+  rows = r_.TakeDirtyRows();
+  ASSERT_EQ(rows.size(), 2500u);
+  for (const auto& [name, row] : rows) ASSERT_NE(row.find("\"mail\""), std::string::npos) << row;
+}
+
 TEST_F(RouterTest, RoutesByCheckListThenTagsThenEveryChannel) {
   AlertConfig a;
   a.routes.push_back({{"db"}, {"dba"}});
