@@ -20,6 +20,7 @@
 #include "mamori/logs/diagnose_command.h"
 #include "mamori/logs/mine_command.h"
 #include "mamori/logs/scan_command.h"
+#include "mamori/notify/ack_command.h"
 #include "mamori/notify/test_command.h"
 #include "mamori/probes/heartbeat_probe.h"
 #include "mamori/probes/http_client.h"
@@ -303,6 +304,9 @@ int Main(int argc, char** argv) {
   rb_done->add_option("--rules", rb_opts.rule_dirs, "Rule directory or file (repeatable)");
   rb_done->add_option("-c,--config", rb_file, "Configuration file (for data_dir)");
   rb_done->add_option("--data-dir", rb_data_dir, "Where runbook.db lives");
+  // ack (notify/ack_command.h)
+  notify::AckOptions ack;
+  notify::AddAckCommand(app, ack);
 
   try {
     app.parse(argc, argv);
@@ -441,6 +445,7 @@ int Main(int argc, char** argv) {
     rb_opts.data_dir = dir;
     return logs::RunRunbookDone(rb_opts, std::cout, std::cerr);
   }
+  if (*ack.command) return notify::RunAckCommand(ack, std::cout, std::cerr);
   if (*status) return StatusCommand(status_file, status_data_dir, status_json);
   if (*mine) return logs::RunMineCommand(mine_files, mine_format, std::cout, std::cerr);
   if (*evaluate) return logs::RunMineEvaluate(loghub_dir, std::cout);

@@ -82,6 +82,10 @@ void ReadCheck(ConfigNode& n, const CheckDefaults& defaults, const ProbeRegistry
   c.name = name.value_or("");
   c.description = n.GetString("description").value_or("");
   c.tags = n.GetStringList("tags").value_or(std::vector<std::string>{});
+  c.notify = n.GetStringList("notify").value_or(std::vector<std::string>{});
+  c.notify_at = n.ValueLocation("notify");
+  c.depends_on = n.GetStringList("depends_on").value_or(std::vector<std::string>{});
+  c.depends_on_at = n.ValueLocation("depends_on");
   c.interval = defaults.interval;
   c.timeout = defaults.timeout;
   c.thresholds = defaults.thresholds;
@@ -290,6 +294,7 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
     }
   }
   notify::ReadNotify(top, cfg->notify);
+  notify::ValidateAlertRouting(*cfg, diag);
   if (cfg->api.listen.empty()) {
     for (const auto& c : cfg->checks) {
       if (c.type != "heartbeat") continue;

@@ -54,6 +54,10 @@ struct CheckConfig {
   config::Location where;
   std::shared_ptr<Probe> probe;
   std::shared_ptr<const remedy::Plan> remedy;  // null: no repairs configured
+  // Alert routing (notify/alert_config.h): channel names (empty: by routes:,
+  // else every channel) and the checks this one needs.
+  std::vector<std::string> notify, depends_on;
+  config::Location notify_at, depends_on_at;
 };
 
 // The daemon's HTTP server (ping API, /ip). Off unless `listen:` is set.

@@ -23,6 +23,7 @@
 #include "mamori/heartbeat/exec.h"
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/heartbeat/ping_api.h"
+#include "mamori/notify/alert_service.h"
 #include "mamori/notify/notification.h"
 #include "mamori/notify/outbox.h"
 #include "mamori/probes/heartbeat_probe.h"
@@ -73,6 +74,9 @@ struct Daemon::Impl {
   heartbeat::HeartbeatBook heartbeats;  // before store: its commit callbacks write here
   std::unique_ptr<Store> store;
   std::unique_ptr<notify::Outbox> outbox;  // null without notify: channels
+  // Routing, grouping, reminders, acks (notify/alert_service.h). Created once
+  // before the HTTP server starts and kept across reloads.
+  std::unique_ptr<notify::AlertService> alerts;
   std::unique_ptr<heartbeat::PingApi> ping_api;
   // The HTTP server has its own threads, so a burst of pings never delays
   // check scheduling on `io`.
@@ -199,6 +203,8 @@ struct Daemon::Impl {
         std::max<size_t>(config->api.max_body * 4, 1 << 20);  // longer bodies are cut, not refused
     auto s = web::HttpServer::Start(api_io, config->api.listen, limits,
                                     [this](web::Request r, web::Respond respond) {
+                                      if (alerts && notify::AlertService::IsApiTarget(r.target))
+                                        return alerts->HandleApi(std::move(r), std::move(respond));
                                       ping_api->Handle(std::move(r), std::move(respond));
                                     });
     if (!s.ok()) {
@@ -360,32 +366,26 @@ struct Daemon::Impl {
     });
   }
 
-  // Hard problems and recoveries go to every channel through the durable
-  // outbox. (Routing, reminders, grouping and maintenance are not built yet.)
-  void Notify(const std::shared_ptr<CheckRuntime>& rt, const Event& e, const Observation& o) {
-    if (!outbox || e.kind != EventKind::kStateChange || !e.from)
-      return;  // PENDING -> x is not news
-    if (e.to == CheckStatus::kOk && *e.from == CheckStatus::kOk) return;
-    notify::Notification n;
-    n.id = notify::NewNotificationId();
-    n.kind = e.to == CheckStatus::kOk ? notify::Kind::kRecovery : notify::Kind::kProblem;
-    n.time = e.time;
-    n.host = notify::LocalHostName();
-    notify::Item item;
-    item.check = rt->config.name;
-    item.type = rt->config.type;
-    item.from = *e.from;
-    item.to = e.to;
-    item.summary = e.summary;
-    item.details = o.details;
-    item.since = e.time;
-    for (const auto& tag : rt->config.tags) item.labels.emplace_back("tag", tag);
-    n.items.push_back(std::move(item));
-    std::vector<std::string> names;
-    for (const auto& c : config->notify.channels) names.push_back(c->name());
-    if (names.empty()) return;
-    if (Status s = outbox->Enqueue(n, names); !s.ok())
-      spdlog::error("{}: notification not queued: {}", rt->config.name, s.error().message());
+  // The alert router decides who hears about it, and when.
+  void Notify(const std::shared_ptr<CheckRuntime>&, const Event& e, const Observation& o) {
+    if (alerts) alerts->OnEvent(e, o);
+  }
+
+  // Start (first call creates the service and hands it the restored check
+  // states) and every reload.
+  void ConfigureAlerts() {
+    if (!alerts) {
+      auto a = notify::AlertService::Start(io, clock, config->data_dir);
+      if (!a.ok()) {
+        spdlog::error("alerting is off: {}", a.error().message());
+        return;
+      }
+      alerts = std::move(a.value());
+      alerts->Configure(*config, outbox.get());
+      for (const auto& c : checks) alerts->Seed(c->state.snapshot());
+      return;
+    }
+    alerts->Configure(*config, outbox.get());
   }
 
   void StartOutbox() {
@@ -505,6 +505,8 @@ struct Daemon::Impl {
     }
     const size_t before = checks.size();
     Apply(std::move(load.config));
+    StartOutbox();
+    if (alerts) ConfigureAlerts();
     // The YAML document is gone; hand its memory back (glibc keeps freed
     // heap otherwise, and a large config's parse tree is most of the peak).
     ::malloc_trim(0);
@@ -533,6 +535,7 @@ struct Daemon::Impl {
     timer.cancel();
     housekeeping.cancel();
     StopServer();
+    if (alerts) alerts->Stop();
     SaveSnapshots();
     if (Status s = store->Flush(); !s.ok())
       spdlog::error("store flush failed: {}", s.error().message());
@@ -595,8 +598,9 @@ struct Daemon::Impl {
     ::malloc_trim(0);
     RestoreFromStore();
     LoadHeartbeats();
-    if (!StartServer()) return 71;  // EX_OSERR: cannot listen
     StartOutbox();
+    ConfigureAlerts();
+    if (!StartServer()) return 71;  // EX_OSERR: cannot listen
     spdlog::info("mamori {} running {} checks from {}, data in {}", MAMORI_VERSION, checks.size(),
                  config->file, config->data_dir);
     started = window_start = clock.Monotonic();
@@ -610,6 +614,7 @@ struct Daemon::Impl {
     pool.join();
     http.reset();
     StopServer();
+    alerts.reset();  // hands what it decided to the outbox first
     outbox.reset();  // undelivered items stay on disk for the next start
     store.reset();   // answers any ping still queued (its response is dropped: io has stopped)
     ping_api.reset();

@@ -87,7 +87,10 @@ void ReadNotify(config::ConfigNode& top, NotifyConfig& out) {
                "double up to retry_max");
   }
   auto list = top.GetMapList("notify");
-  if (!list) return;
+  if (!list) {
+    ReadAlerting(top, {}, out.alerts);
+    return;
+  }
   std::set<std::string> names;
   for (auto& n : *list) {
     auto name = n.GetString("name");
@@ -123,6 +126,7 @@ void ReadNotify(config::ConfigNode& top, NotifyConfig& out) {
       n.KnowAll();
       continue;
     }
+    ReadChannelPolicy(n, out.alerts.channels[name.value_or("")]);
     const size_t before = n.diagnostics().size();
     std::unique_ptr<Channel> ch = entry->factory(name.value_or(""), n, ctx);
     if (!ch) {
@@ -131,6 +135,9 @@ void ReadNotify(config::ConfigNode& top, NotifyConfig& out) {
     }
     if (name) out.channels.push_back(std::move(ch));
   }
+  std::vector<std::string> channel_names;
+  for (const auto& c : out.channels) channel_names.push_back(c->name());
+  ReadAlerting(top, channel_names, out.alerts);
   if (out.channels.size() > 64)
     top.ErrorAt("notify", "more than 64 channels",
                 "route to fewer channels; use lists of "

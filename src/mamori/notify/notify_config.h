@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "mamori/config/node.h"
+#include "mamori/notify/alert_config.h"
 #include "mamori/notify/channel.h"
 #include "mamori/util/clock.h"
 
@@ -29,12 +30,13 @@ struct OutboxPolicy {
 struct NotifyConfig {
   ChannelList channels;  // in config order
   OutboxPolicy outbox;
+  AlertConfig alerts;  // routing and life cycle (alert_config.h)
 
   const Channel* Find(std::string_view name) const;
   std::shared_ptr<Channel> FindShared(std::string_view name) const;
 };
 
-// Reads `notify:` and `outbox:` from the top-level mapping.
+// Reads `notify:`, `outbox:`, `routes:` and `alerting:` from the top-level mapping.
 void ReadNotify(config::ConfigNode& top, NotifyConfig& out);
 
 // This machine's host name (for e-mail HELO, Message-ID and "host").
