@@ -495,9 +495,9 @@ struct Daemon::Impl {
     std::stable_partition(n.items.begin(), n.items.end(),
                           [](const notify::Item& i) { return i.firing(); });
     spdlog::log(failing.empty() ? spdlog::level::info : spdlog::level::warn,
-                "after maintenance {}: {} still failing{}{}, {} fine", done->window.name,
-                failing.size(), failing.empty() ? "" : ": ", fmt::join(failing, ", "),
-                fine.size());
+                "after maintenance {}: {} still failing{}{}{}, {} fine", done->window.name,
+                failing.size(), failing.empty() ? "" : " (", fmt::join(failing, ", "),
+                failing.empty() ? "" : ")", fine.size());
     if (n.items.empty() || !outbox) return;
     std::vector<std::string> names;
     for (const auto& c : config->notify.channels) names.push_back(c->name());
