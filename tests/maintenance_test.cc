@@ -87,7 +87,7 @@ TEST(MaintenanceDaemon, WindowEndReRunsChecksAndMailsOneSummary) {
                          Tokyo(start) + "', end: '" + Tokyo(end) + "'}\n");
   testing::DaemonProcess d({"-c", cfg}, dir.path() + "/daemon.log");
   ASSERT_TRUE(d.WaitForLog("web: PENDING -> OK")) << d.Log();
-  ASSERT_TRUE(d.WaitForLog("maintenance test-window started")) << d.Log();
+  ASSERT_TRUE(d.WaitForLog("maintenance test-window is on")) << d.Log();
   ASSERT_LT(std::chrono::system_clock::now(), end - 1s) << "the daemon started too slowly";
   std::remove(web.c_str());
   ASSERT_TRUE(d.WaitForLog("web: OK -> CRITICAL")) << d.Log();

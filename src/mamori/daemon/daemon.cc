@@ -3,12 +3,12 @@
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <algorithm>
 #include <cmath>
 
 #include <csignal>
@@ -92,11 +92,12 @@ struct Daemon::Impl {
   // clock that jumps (a VM resumed after maintenance) is caught up quickly.
   static constexpr Duration kMaintenancePoll = std::chrono::seconds(30);
   asio::steady_timer maintenance_timer{io};
-  WallTime maintenance_seen{};              // window ends up to here are handled
+  WallTime maintenance_seen{};               // window ends up to here are handled
   std::set<std::string> maintenance_active;  // for "started" log lines
   // A window that ended: its checks were re-run at once; the summary goes out
   // when every result is in or at `timer`'s deadline.
   struct AfterMaintenance {
+    uint64_t id = 0;
     MaintenanceOccurrence window;
     std::vector<std::shared_ptr<CheckRuntime>> checks;
     std::vector<std::optional<Observation>> results;  // by position in `checks`
@@ -105,6 +106,7 @@ struct Daemon::Impl {
     Duration waited{};
   };
   std::vector<std::unique_ptr<AfterMaintenance>> after_maintenance;
+  uint64_t after_maintenance_ids = 0;
 
   // Figures for the log (and the benchmarks that read it).
   LatencyHistogram lateness_window, lateness_total;
@@ -391,7 +393,7 @@ struct Daemon::Impl {
       const auto& w = config->maintenance.windows()[occ.window];
       size_t covered = 0;
       for (const auto& c : checks) covered += w.Applies(c->config.name, c->config.tags) ? 1 : 0;
-      spdlog::warn("maintenance {} started (until {}): notifications for {} check(s) are held",
+      spdlog::warn("maintenance {} is on until {}: notifications for {} check(s) are held",
                    occ.name, notify::FormatWhen(occ.end), covered);
     }
     maintenance_active = std::move(active);
@@ -410,6 +412,7 @@ struct Daemon::Impl {
     const WallTime now = clock.Now();
     const MonoTime mono = clock.Monotonic();
     auto am = std::make_unique<AfterMaintenance>();
+    am->id = ++after_maintenance_ids;
     am->window = occ;
     Duration longest{};
     for (size_t i = 0; i < checks.size(); ++i) {
@@ -428,8 +431,8 @@ struct Daemon::Impl {
     am->waited = 2 * longest + Runner::kGrace + std::chrono::seconds(1);
     am->timer = std::make_unique<asio::steady_timer>(io);
     am->timer->expires_after(am->waited);
-    am->timer->async_wait([this, p = am.get()](const boost::system::error_code& ec) {
-      if (!ec) FinishAfterMaintenance(p);
+    am->timer->async_wait([this, id = am->id](const boost::system::error_code& ec) {
+      if (!ec) FinishAfterMaintenance(id);
     });
     after_maintenance.push_back(std::move(am));
     timer.cancel();
@@ -437,7 +440,7 @@ struct Daemon::Impl {
   }
 
   void AfterMaintenanceResult(const std::shared_ptr<CheckRuntime>& rt, const Observation& o) {
-    std::vector<AfterMaintenance*> complete;
+    std::vector<uint64_t> complete;
     for (auto& am : after_maintenance) {
       for (size_t k = 0; k < am->checks.size(); ++k) {
         if (am->checks[k] != rt || am->results[k]) continue;
@@ -454,15 +457,15 @@ struct Daemon::Impl {
       bool all = true;
       for (size_t k = 0; k < am->checks.size(); ++k)
         all = all && (am->results[k] || am->checks[k]->retired);
-      if (all) complete.push_back(am.get());
+      if (all) complete.push_back(am->id);
     }
-    for (auto* am : complete) FinishAfterMaintenance(am);
+    for (uint64_t id : complete) FinishAfterMaintenance(id);
   }
 
   // Sends the one summary of a window: still failing first, then fine.
-  void FinishAfterMaintenance(AfterMaintenance* am) {
+  void FinishAfterMaintenance(uint64_t id) {
     auto it = std::find_if(after_maintenance.begin(), after_maintenance.end(),
-                           [am](const auto& p) { return p.get() == am; });
+                           [id](const auto& p) { return p->id == id; });
     if (it == after_maintenance.end()) return;
     std::unique_ptr<AfterMaintenance> done = std::move(*it);
     after_maintenance.erase(it);
@@ -477,8 +480,8 @@ struct Daemon::Impl {
       const auto& rt = done->checks[k];
       if (rt->retired) continue;
       Observation o = done->results[k].value_or(Observation::Make(
-          CheckStatus::kUnknown, fmt::format("no result within {} after the maintenance",
-                                             FormatDuration(done->waited))));
+          CheckStatus::kUnknown,
+          fmt::format("no result within {} after the maintenance", FormatDuration(done->waited))));
       notify::Item item;
       item.check = rt->config.name;
       item.type = rt->config.type;
