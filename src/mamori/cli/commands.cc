@@ -21,6 +21,7 @@
 #include "mamori/logs/mine_command.h"
 #include "mamori/logs/scan_command.h"
 #include "mamori/notify/ack_command.h"
+#include "mamori/notify/notification.h"
 #include "mamori/notify/test_command.h"
 #include "mamori/probes/heartbeat_probe.h"
 #include "mamori/probes/http_client.h"
@@ -135,9 +136,24 @@ int StatusCommand(const std::string& file, const std::string& data_dir, bool jso
       rows.push_back(RowFromSnapshot(pending));
     }
   }
+  // Maintenance windows: checks in one are marked (the table's summary, and a
+  // "maintenance" object in the JSON).
+  std::vector<std::optional<MaintenanceOccurrence>> held;
+  for (const auto& c : config->checks)
+    held.push_back(config->maintenance.Covering(c.name, c.tags, clock.Now()));
   if (json) {
-    std::cout << Dump(ToJson(rows)) << "\n";
+    nlohmann::json j = ToJson(rows);
+    for (size_t i = 0; i < held.size() && i < j.size(); ++i)
+      if (held[i])
+        j[i]["maintenance"] = {{"window", held[i]->name},
+                               {"start", Rfc3339(held[i]->start)},
+                               {"end", Rfc3339(held[i]->end)}};
+    std::cout << Dump(j) << "\n";
   } else {
+    for (size_t i = 0; i < held.size() && i < rows.size(); ++i)
+      if (held[i])
+        rows[i].summary = fmt::format("[in maintenance {} until {}] {}", held[i]->name,
+                                      notify::FormatWhen(held[i]->end), rows[i].summary);
     std::cout << FormatTable(rows, isatty(STDOUT_FILENO));
   }
   return ExitCode(WorstStatus(rows));

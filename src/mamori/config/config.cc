@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "mamori/cli/default_config.h"
 #include "mamori/config/node.h"
 #include "mamori/util/units.h"
 #include "mamori/web/http_server.h"
@@ -240,7 +241,18 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
   if (auto checks = top.GetMapList("checks")) {
     for (auto& c : *checks) ReadCheck(c, cfg->defaults, registry, names, cfg->checks);
   } else if (!top.Has("checks")) {
-    diag.Add(top.location(), "no 'checks:' list", "add at least one check; see docs/GUIDE.md");
+    // No checks of its own (a file that only sets notify: and maintenance:):
+    // watch this machine with the auto-detected checks, as with no file at all.
+    YAML::Node auto_checks;
+    try {
+      auto_checks = YAML::Load(cli::DefaultConfigYaml(cfg->data_dir));
+    } catch (const YAML::Exception& e) {
+      diag.Add(top.location(), std::string("cannot build the auto-detected checks: ") + e.what(),
+               "add a 'checks:' list; see docs/GUIDE.md");
+    }
+    ConfigNode generated(auto_checks, "auto-detected", "<embedded default>", &diag);
+    if (auto list = generated.GetMapList("checks"))
+      for (auto& c : *list) ReadCheck(c, cfg->defaults, registry, names, cfg->checks);
   }
   // peers: outgoing heartbeats to another monitor. Each becomes an http check
   // named peer-<name>, so a peer that cannot be reached shows up (and alerts)
@@ -295,6 +307,7 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
   }
   notify::ReadNotify(top, cfg->notify);
   notify::ValidateAlertRouting(*cfg, diag);
+  ReadMaintenance(top, cfg->checks, cfg->maintenance);
   if (cfg->api.listen.empty()) {
     for (const auto& c : cfg->checks) {
       if (c.type != "heartbeat") continue;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "mamori/config/diagnostics.h"
+#include "mamori/engine/maintenance.h"
 #include "mamori/notify/notify_config.h"
 #include "mamori/probes/probe.h"
 #include "mamori/probes/registry.h"
@@ -78,6 +79,7 @@ struct Config {
   ApiConfig api;
   std::vector<CheckConfig> checks;
   notify::NotifyConfig notify;  // `notify:` channels and `outbox:` retry policy
+  MaintenanceCalendar maintenance;  // `maintenance:` windows
 
   const CheckConfig* FindCheck(std::string_view name) const;
 };

@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -11,6 +12,7 @@
 #include <cmath>
 
 #include <csignal>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -18,6 +20,7 @@
 #include "mamori/daemon/instance_lock.h"
 #include "mamori/daemon/latency_histogram.h"
 #include "mamori/engine/check_state.h"
+#include "mamori/engine/maintenance.h"
 #include "mamori/engine/runner.h"
 #include "mamori/engine/scheduler.h"
 #include "mamori/heartbeat/exec.h"
@@ -86,11 +89,33 @@ struct Daemon::Impl {
   std::string server_listen;  // what `server` is bound to
   std::unique_ptr<Config> config;
   std::vector<std::shared_ptr<CheckRuntime>> checks;  // index = scheduler slot
+  std::unordered_map<std::string, size_t> check_index;  // name -> index in `checks`
   Scheduler scheduler;
   asio::steady_timer timer{io};
   asio::steady_timer housekeeping{io};
   asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
   bool stopping = false;
+
+  // Maintenance windows (see MaintenanceTick). A window's end is noticed by
+  // this timer; the wall clock is re-read at least every kMaintenancePoll so a
+  // clock that jumps (a VM resumed after maintenance) is caught up quickly.
+  static constexpr Duration kMaintenancePoll = std::chrono::seconds(30);
+  asio::steady_timer maintenance_timer{io};
+  WallTime maintenance_seen{};               // window ends up to here are handled
+  std::set<std::string> maintenance_active;  // for "started" log lines
+  // A window that ended: its checks were re-run at once; the summary goes out
+  // when every result is in or at `timer`'s deadline.
+  struct AfterMaintenance {
+    uint64_t id = 0;
+    MaintenanceOccurrence window;
+    std::vector<std::shared_ptr<CheckRuntime>> checks;
+    std::vector<std::optional<Observation>> results;  // by position in `checks`
+    std::vector<int> stale;  // runs in flight at the end: their results predate it
+    std::unique_ptr<asio::steady_timer> timer;
+    Duration waited{};
+  };
+  std::vector<std::unique_ptr<AfterMaintenance>> after_maintenance;
+  uint64_t after_maintenance_ids = 0;
 
   // Figures for the log (and the benchmarks that read it).
   LatencyHistogram lateness_window, lateness_total;
@@ -127,6 +152,8 @@ struct Daemon::Impl {
     }
     for (auto& [name, rt] : old) rt->retired = true;
     checks = std::move(fresh);
+    check_index.clear();
+    for (size_t i = 0; i < checks.size(); ++i) check_index[checks[i]->config.name] = i;
     config = std::move(next);
     scheduler.Reset(std::move(slots), clock.Now(), clock.Monotonic());
     if (ping_api) {
@@ -313,6 +340,7 @@ struct Daemon::Impl {
       Notify(rt, e, o);
       MaybeRemedy(rt, e);
     }
+    AfterMaintenanceResult(rt, o);
     rt->dirty = true;
   }
 
@@ -381,11 +409,173 @@ struct Daemon::Impl {
         return;
       }
       alerts = std::move(a.value());
+      // The router holds everything about a check in a window (and until the
+      // window's summary is out; the summary then counts as telling).
+      alerts->set_in_maintenance([this](std::string_view name, WallTime t) {
+        if (config->maintenance.empty() && after_maintenance.empty()) return false;
+        auto it = check_index.find(std::string(name));
+        return it != check_index.end() && HeldByMaintenance(*checks[it->second], t).has_value();
+      });
       alerts->Configure(*config, outbox.get());
       for (const auto& c : checks) alerts->Seed(c->state.snapshot());
       return;
     }
     alerts->Configure(*config, outbox.get());
+  }
+
+  // ---- maintenance windows ----
+
+  // The window holding this check's notifications at `t`: one covering it, or
+  // one that ended and whose summary (which will report the check) is not out.
+  std::optional<std::string> HeldByMaintenance(const CheckRuntime& rt, WallTime t) const {
+    if (auto w = config->maintenance.Covering(rt.config.name, rt.config.tags, t)) return w->name;
+    for (const auto& am : after_maintenance)
+      for (const auto& c : am->checks)
+        if (c.get() == &rt) return am->window.name;
+    return std::nullopt;
+  }
+
+  void ArmMaintenance() {
+    maintenance_timer.cancel();
+    if (stopping || config->maintenance.empty()) return;
+    const WallTime now = clock.Now();
+    Duration wait = kMaintenancePoll;
+    if (auto next = config->maintenance.NextTransition(now))
+      wait = std::clamp<Duration>(*next - now, std::chrono::milliseconds(1), kMaintenancePoll);
+    maintenance_timer.expires_after(wait);
+    maintenance_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) MaintenanceTick();
+    });
+  }
+
+  void MaintenanceTick() {
+    const WallTime now = clock.Now();
+    std::set<std::string> active;
+    for (const auto& occ : config->maintenance.Active(now)) {
+      active.insert(occ.name);
+      if (maintenance_active.count(occ.name)) continue;
+      const auto& w = config->maintenance.windows()[occ.window];
+      size_t covered = 0;
+      for (const auto& c : checks) covered += w.Applies(c->config.name, c->config.tags) ? 1 : 0;
+      spdlog::warn("maintenance {} is on until {}: notifications for {} check(s) are held",
+                   occ.name, notify::FormatWhen(occ.end), covered);
+    }
+    maintenance_active = std::move(active);
+    if (now > maintenance_seen) {
+      for (const auto& occ : config->maintenance.EndedBetween(maintenance_seen, now))
+        BeginAfterMaintenance(occ);
+    }
+    maintenance_seen = now;  // a clock set back does not replay old ends
+    ArmMaintenance();
+  }
+
+  // A window ended: run every check it covered (and that no other window
+  // still covers) at once, then wait for their results.
+  void BeginAfterMaintenance(const MaintenanceOccurrence& occ) {
+    const auto& w = config->maintenance.windows()[occ.window];
+    const WallTime now = clock.Now();
+    const MonoTime mono = clock.Monotonic();
+    auto am = std::make_unique<AfterMaintenance>();
+    am->id = ++after_maintenance_ids;
+    am->window = occ;
+    Duration longest{};
+    for (size_t i = 0; i < checks.size(); ++i) {
+      const auto& rt = checks[i];
+      if (!w.Applies(rt->config.name, rt->config.tags)) continue;
+      if (config->maintenance.Covers(rt->config.name, rt->config.tags, now)) continue;
+      am->checks.push_back(rt);
+      am->stale.push_back(rt->in_flight ? 1 : 0);
+      longest = std::max(longest, rt->config.timeout);
+      if (!rt->in_flight) scheduler.RunAt(i, mono);  // in flight: re-run when it answers
+    }
+    am->results.resize(am->checks.size());
+    spdlog::warn("maintenance {} ended: running its {} check(s) now", occ.name, am->checks.size());
+    if (am->checks.empty()) return;
+    // A run in flight at the end finishes first, then runs again.
+    am->waited = 2 * longest + Runner::kGrace + std::chrono::seconds(1);
+    am->timer = std::make_unique<asio::steady_timer>(io);
+    am->timer->expires_after(am->waited);
+    am->timer->async_wait([this, id = am->id](const boost::system::error_code& ec) {
+      if (!ec) FinishAfterMaintenance(id);
+    });
+    after_maintenance.push_back(std::move(am));
+    timer.cancel();
+    ArmTimer();
+  }
+
+  void AfterMaintenanceResult(const std::shared_ptr<CheckRuntime>& rt, const Observation& o) {
+    std::vector<uint64_t> complete;
+    for (auto& am : after_maintenance) {
+      for (size_t k = 0; k < am->checks.size(); ++k) {
+        if (am->checks[k] != rt || am->results[k]) continue;
+        if (am->stale[k] > 0) {  // started before the window ended: run again
+          --am->stale[k];
+          for (size_t i = 0; i < checks.size(); ++i)
+            if (checks[i] == rt) scheduler.RunAt(i, clock.Monotonic());
+          timer.cancel();
+          ArmTimer();
+          continue;
+        }
+        am->results[k] = o;
+      }
+      bool all = true;
+      for (size_t k = 0; k < am->checks.size(); ++k)
+        all = all && (am->results[k] || am->checks[k]->retired);
+      if (all) complete.push_back(am->id);
+    }
+    for (uint64_t id : complete) FinishAfterMaintenance(id);
+  }
+
+  // Sends the one summary of a window: still failing first, then fine.
+  void FinishAfterMaintenance(uint64_t id) {
+    auto it = std::find_if(after_maintenance.begin(), after_maintenance.end(),
+                           [id](const auto& p) { return p->id == id; });
+    if (it == after_maintenance.end()) return;
+    std::unique_ptr<AfterMaintenance> done = std::move(*it);
+    after_maintenance.erase(it);
+    if (done->timer) done->timer->cancel();
+    notify::Notification n;
+    n.id = notify::NewNotificationId();
+    n.kind = notify::Kind::kAfterMaintenance;
+    n.time = clock.Now();
+    n.host = notify::LocalHostName();
+    std::vector<std::string> failing, fine;
+    for (size_t k = 0; k < done->checks.size(); ++k) {
+      const auto& rt = done->checks[k];
+      if (rt->retired) continue;
+      Observation o = done->results[k].value_or(Observation::Make(
+          CheckStatus::kUnknown,
+          fmt::format("no result within {} after the maintenance", FormatDuration(done->waited))));
+      notify::Item item;
+      item.check = rt->config.name;
+      item.type = rt->config.type;
+      item.from = rt->state.snapshot().hard.value_or(CheckStatus::kUnknown);
+      item.to = o.status;
+      item.summary = o.summary;
+      item.details = o.details;
+      item.since = o.time == WallTime{} ? n.time : o.time;
+      item.labels.emplace_back("maintenance", done->window.name);
+      for (const auto& tag : rt->config.tags) item.labels.emplace_back("tag", tag);
+      (item.firing() ? failing : fine).push_back(item.check);
+      n.items.push_back(std::move(item));
+    }
+    std::stable_partition(n.items.begin(), n.items.end(),
+                          [](const notify::Item& i) { return i.firing(); });
+    spdlog::log(failing.empty() ? spdlog::level::info : spdlog::level::warn,
+                "after maintenance {}: {} still failing{}{}{}, {} fine", done->window.name,
+                failing.size(), failing.empty() ? "" : " (", fmt::join(failing, ", "),
+                failing.empty() ? "" : ")", fine.size());
+    if (n.items.empty() || !outbox) return;
+    std::vector<std::string> names;
+    for (const auto& c : config->notify.channels) names.push_back(c->name());
+    if (names.empty()) return;
+    if (Status s = outbox->Enqueue(n, names); !s.ok()) {
+      spdlog::error("after maintenance {}: summary not queued: {}", done->window.name,
+                    s.error().message());
+      return;
+    }
+    if (alerts)
+      for (const auto& item : n.items) alerts->router().NoteSummarySent(item.check, names);
   }
 
   void StartOutbox() {
@@ -515,6 +705,7 @@ struct Daemon::Impl {
     spdlog::info("reloaded: {} checks (was {})", checks.size(), before);
     timer.cancel();
     ArmTimer();
+    ArmMaintenance();
   }
 
   void WaitSignal() {
@@ -533,6 +724,9 @@ struct Daemon::Impl {
   void Stop() {
     stopping = true;
     timer.cancel();
+    maintenance_timer.cancel();
+    for (auto& am : after_maintenance)
+      if (am->timer) am->timer->cancel();
     housekeeping.cancel();
     StopServer();
     if (alerts) alerts->Stop();
@@ -608,6 +802,8 @@ struct Daemon::Impl {
     next_compact = started + std::chrono::minutes(1);
     WaitSignal();
     ArmTimer();
+    maintenance_seen = clock.Now();
+    MaintenanceTick();
     Housekeeping();
     io.run();
     // Blocking probes still running finish (they honour their deadlines).

@@ -131,9 +131,71 @@ std::string Since(WallTime since, WallTime now) {
   return s;
 }
 
+// ---- after maintenance: one summary of every check a window covered ----
+// The window's name travels as the label "maintenance" of each item (labels
+// survive the outbox); items that are still failing come first.
+
+std::string MaintenanceName(const Notification& n) {
+  for (const auto& it : n.items)
+    for (const auto& [k, v] : it.labels)
+      if (k == "maintenance") return v;
+  return "";
+}
+
+std::vector<const Item*> FailingFirst(const Notification& n) {
+  std::vector<const Item*> out;
+  for (const auto& it : n.items)
+    if (it.firing()) out.push_back(&it);
+  for (const auto& it : n.items)
+    if (!it.firing()) out.push_back(&it);
+  return out;
+}
+
+std::string AfterMaintenanceTitle(const Notification& n) {
+  size_t failing = 0;
+  for (const auto& it : n.items) failing += it.firing() ? 1 : 0;
+  const std::string name = MaintenanceName(n);
+  std::string t = name.empty() ? "after maintenance: " : "after maintenance " + name + ": ";
+  if (failing == 0) return t + fmt::format("all {} fine", n.items.size());
+  t += fmt::format("{} still failing, {} fine", failing, n.items.size() - failing);
+  return t;
+}
+
+std::string AfterMaintenanceBody(const Notification& n) {
+  const std::string name = MaintenanceName(n);
+  std::string b = fmt::format(
+      "Maintenance{} is over. Every check it covered was run again right away.\n",
+      name.empty() ? "" : " " + name);
+  const auto items = FailingFirst(n);
+  size_t failing = 0;
+  for (const Item* it : items) failing += it->firing() ? 1 : 0;
+  auto line = [](const Item& it) {
+    return fmt::format("  {:<24} {:<8} {}\n", it.check, Label(it.to), it.summary);
+  };
+  if (failing > 0) {
+    b += fmt::format("\nStill failing ({}):\n", failing);
+    for (size_t i = 0; i < failing; ++i) b += line(*items[i]);
+  }
+  if (failing < items.size()) {
+    b += fmt::format("\nFine ({}):\n", items.size() - failing);
+    for (size_t i = failing; i < items.size(); ++i) b += line(*items[i]);
+  }
+  for (size_t i = 0; i < failing; ++i) {
+    const Item& it = *items[i];
+    if (it.details.empty()) continue;
+    b += fmt::format("\nDetails of {}:\n{}", it.check, it.details);
+    if (it.details.back() != '\n') b += "\n";
+  }
+  b += fmt::format("\n-- \nmamori on {}, {}\nnotification {} ({})\n",
+                   n.host.empty() ? "(unknown host)" : n.host, FormatWhen(n.time), n.id,
+                   KindName(n.kind));
+  return b;
+}
+
 }  // namespace
 
 std::string Title(const Notification& n) {
+  if (n.kind == Kind::kAfterMaintenance) return AfterMaintenanceTitle(n);
   if (n.kind == Kind::kTest && n.items.empty())
     return fmt::format("test notification from {}", n.host.empty() ? "mamori" : n.host);
   if (n.items.size() == 1) {
@@ -181,6 +243,7 @@ std::string Title(const Notification& n) {
 }
 
 std::string TextBody(const Notification& n) {
+  if (n.kind == Kind::kAfterMaintenance) return AfterMaintenanceBody(n);
   std::string b;
   if (n.kind == Kind::kTest)
     b += "This is a test notification from mamori. If you read this, the channel works.\n\n";

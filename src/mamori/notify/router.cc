@@ -230,6 +230,29 @@ void AlertRouter::OnEvent(const Event& e, const Observation& o) {
   }
 }
 
+void AlertRouter::NoteSummarySent(std::string_view check,
+                                  const std::vector<std::string>& channels) {
+  auto it = states_.find(std::string(check));
+  if (it == states_.end()) return;  // no state: not firing and nobody was told
+  const Info* info = InfoOf(it->first);
+  if (!info) return;
+  State& st = it->second;
+  const WallTime now = clock_.Now();
+  for (const auto& ch : channels) {
+    if (std::find(info->channels.begin(), info->channels.end(), ch) == info->channels.end())
+      continue;
+    if (st.firing) {
+      Mark& m = st.marks[ch];
+      if (m.first == WallTime{}) m.first = now;
+      m.status = st.status;
+      m.last = now;
+    } else {
+      st.marks.erase(ch);
+    }
+  }
+  Touch(it->first);
+}
+
 void AlertRouter::OnChannelHealth(const std::vector<ChannelHealth>& health) {
   const WallTime now = clock_.Now();
   for (const auto& h : health) {

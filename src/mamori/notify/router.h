@@ -133,6 +133,10 @@ class AlertRouter {
   // the notification is handed over.
   std::vector<std::pair<std::string, std::string>> TakeDirtyRows(size_t max = SIZE_MAX);
 
+  // An after-maintenance summary told `channels` the check's current state:
+  // they count as told, so no separate problem or recovery follows for it.
+  void NoteSummarySent(std::string_view check, const std::vector<std::string>& channels);
+
   // While it returns true for a check, nothing about that check is sent
   // (the maintenance window owner sets it; default: never).
   std::function<bool(std::string_view check, WallTime)> in_maintenance;
