@@ -395,7 +395,11 @@ struct Daemon::Impl {
   }
 
   // The alert router decides who hears about it, and when.
-  void Notify(const std::shared_ptr<CheckRuntime>&, const Event& e, const Observation& o) {
+  void Notify(const std::shared_ptr<CheckRuntime>& rt, const Event& e, const Observation& o) {
+    if (e.kind == EventKind::kStateChange && e.from && !config->notify.channels.empty())
+      if (auto window = HeldByMaintenance(*rt, e.time))
+        spdlog::info("{}: {}: suppressed: in maintenance {}", rt->config.name, Transition(e),
+                     *window);
     if (alerts) alerts->OnEvent(e, o);
   }
 
