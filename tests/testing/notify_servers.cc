@@ -215,4 +215,20 @@ std::string Alertmanager::Url() const {
   return "http://127.0.0.1:" + std::to_string(server_->port());
 }
 
+notify::Notification SampleProblem(WallTime now, const std::string& check,
+                                   const std::string& summary) {
+  notify::Notification n;
+  n.id = notify::NewNotificationId();
+  n.kind = notify::Kind::kProblem;
+  n.time = now;
+  n.host = "db1";
+  notify::Item it;
+  it.check = check;
+  it.to = CheckStatus::kCritical;
+  it.summary = summary;
+  it.since = now;
+  n.items.push_back(it);
+  return n;
+}
+
 }  // namespace mamori::testing

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "mamori/notify/notification.h"
 #include "mamori/notify/notify_config.h"
 #include "testing/cli.h"
 
@@ -98,7 +99,10 @@ class Alertmanager {
   std::unique_ptr<ServerProcess> server_;
 };
 
-// The whole file, or "" if unreadable.
+// A one-item problem notification about `check`, timed `now`, with a fresh id.
+notify::Notification SampleProblem(WallTime now, const std::string& check,
+                                   const std::string& summary);
+
 // Polls `cond` every 10 ms until it holds or `seconds` pass.
 bool WaitFor(const std::function<bool()>& cond, double seconds = 10);
 

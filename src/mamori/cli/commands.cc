@@ -21,6 +21,7 @@
 #include "mamori/logs/mine_command.h"
 #include "mamori/logs/scan_command.h"
 #include "mamori/notify/ack_command.h"
+#include "mamori/notify/log_command.h"
 #include "mamori/notify/notification.h"
 #include "mamori/notify/test_command.h"
 #include "mamori/probes/heartbeat_probe.h"
@@ -281,6 +282,16 @@ int Main(int argc, char** argv) {
       "test", "Send a test notification through each channel and print the server's answer");
   notify_test->add_option("-c,--config", notify_file, "Configuration file (YAML)")->required();
   notify_test->add_option("channel", notify_channel, "Only this channel");
+  notify::NotifyLogOptions notify_log_opts;
+  std::string notify_log_file;
+  auto* notify_log = notify->add_subcommand(
+      "log", "Delivery attempts with each receiver's answer (newest first), and what waits");
+  notify_log->add_option("-c,--config", notify_log_file, "Configuration file (for data_dir)");
+  notify_log->add_option("--data-dir", notify_log_opts.data_dir, "Where outbox.db lives");
+  notify_log->add_option("--channel", notify_log_opts.channel, "Only this channel");
+  notify_log->add_option("-n,--limit", notify_log_opts.limit, "Attempts shown (default 50)")
+      ->check(CLI::Range(1, 100000));
+  notify_log->add_flag("--json", notify_log_opts.json, "Print JSON");
 
   // backup verify
   auto* backup_cmd = app.add_subcommand("backup", "Verify backups");
@@ -436,6 +447,14 @@ int Main(int argc, char** argv) {
     auto config = LoadOrReport(notify_file, "");
     if (!config) return kExitUnknown;
     return notify::RunNotifyTest(config->notify, notify_channel, std::cout, std::cerr);
+  }
+  if (*notify_log) {
+    if (notify_log_opts.data_dir.empty()) {
+      auto config = LoadOrReport(notify_log_file, "");
+      if (!config) return kExitUnknown;
+      notify_log_opts.data_dir = config->data_dir;
+    }
+    return notify::RunNotifyLog(notify_log_opts, std::cout, std::cerr);
   }
   if (*backup_verify) return backup::RunVerifyCommand(backup_verify_args, std::cout, std::cerr);
   if (*backup_list) {

@@ -32,18 +32,7 @@ using testing::TempDir;
 using testing::WaitFor;
 
 Notification Problem(const Clock& clock, const std::string& check = "backup-db") {
-  Notification n;
-  n.id = NewNotificationId();
-  n.kind = Kind::kProblem;
-  n.time = clock.Now();
-  n.host = "db1";
-  Item it;
-  it.check = check;
-  it.to = CheckStatus::kCritical;
-  it.summary = "pg_dump wrote 12 B";
-  it.since = n.time;
-  n.items.push_back(it);
-  return n;
+  return testing::SampleProblem(clock.Now(), check, "pg_dump wrote 12 B");
 }
 
 ChannelList Mail(const std::string& url) {
