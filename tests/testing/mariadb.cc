@@ -56,6 +56,12 @@ std::string MariaDbServer::Start() {
   if (!::mkdtemp(tmpl.data())) return "mkdtemp failed";
   dir_ = tmpl;
   const std::string data = dir_ + "/data";
+  // A private tmpdir: two servers bootstrapping at once in the shared /tmp
+  // collide on their internal temporary table names ("Error on delete of
+  // '/tmp/#sql-temptable-...'").
+  const std::string tmp = dir_ + "/tmp";
+  std::error_code mk;
+  fs::create_directory(tmp, mk);
 
   ProcessOptions init;
   init.argv = {InstallDb(),
@@ -64,7 +70,8 @@ std::string MariaDbServer::Start() {
                "--user=root",
                "--auth-root-authentication-method=normal",
                "--skip-test-db",
-               "--skip-name-resolve"};
+               "--skip-name-resolve",
+               "--tmpdir=" + tmp};
   init.timeout = std::chrono::seconds(60);
   init.merge_stderr = true;
   auto ir = RunProcess(init);
@@ -84,6 +91,7 @@ std::string MariaDbServer::Start() {
                                      "--skip-name-resolve",
                                      "--pid-file=" + dir_ + "/mariadbd.pid",
                                      "--log-error=" + log,
+                                     "--tmpdir=" + tmp,
                                      "--innodb-buffer-pool-size=16M",
                                      "--innodb-flush-log-at-trx-commit=0",
                                      "--skip-log-bin"};
