@@ -8,6 +8,7 @@
 //     with both versions;
 //   - a cleanup that kept only today's dump (min_count), and a dump that
 //     collapsed in size against the history of good ones;
+//   - an offsite location that is empty;
 //   - the failure mail rejected with 550 5.7.1 (DMARC): the webhook gets the
 //     backup failure and the alarm about the mail channel, with the reply;
 //   - a restore test that restores the newest dump into a scratch database
@@ -178,6 +179,22 @@ TEST_F(ScenarioSilentBackups, DumpFromAnOlderPgDumpNamesBothVersions) {
   EXPECT_TRUE(Contains(summary, "major versions differ")) << summary;
   EXPECT_TRUE(Contains(summary, "(15)")) << summary;
 
+  // The incident's own pair: pg_dump 9.2 and a 9.6 server.
+  const std::string from = "-- Dumped from database version ";
+  const size_t fat = text.find(from);
+  ASSERT_NE(fat, std::string::npos);
+  text.replace(fat + from.size(), text.find('\n', fat) - fat - from.size(), "9.6.1");
+  const fs::path incident = backups_ / "gitlab-2017-01-31.sql";
+  WriteAll(incident, text);
+  SetAge(incident, 3h);
+  r = RunMamori({"backup", "verify", incident.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "CRITICAL " + incident.string() +
+                                  " (pg_dump-plain): pg_dump 9.2.24 dumped a 9.6.1 server: major "
+                                  "versions differ; use the pg_dump of the server's major version "
+                                  "(9.6)"))
+      << r.out;
+
   // The cause itself, before any dump is written: the pg_dump the job runs
   // against the live server. A script stands in for pg_dump 9.2 (not
   // installed); it only answers --version, which is all that is asked.
@@ -242,6 +259,27 @@ TEST_F(ScenarioSilentBackups, CleanupThatKeptOnlyTodaysDumpAndSizeCollapse) {
       << collapsed.dump();
   EXPECT_LT(collapsed["metrics"]["size_change_percent"].get<double>(), -90) << collapsed.dump();
   ASSERT_TRUE(pg_->Sql("DROP DATABASE gitlab_empty", "postgres").ok());
+}
+
+// The S3 bucket meant to hold copies of the dumps was empty, and nothing
+// said so. The listing command stands in for the bucket's (no S3 here): it
+// prints sha256sum lines for what a local directory holds.
+TEST_F(ScenarioSilentBackups, EmptyOffsiteBucketIsCritical) {
+  const fs::path dump = Dump("gitlab-1.sql", 3h);
+  const fs::path bucket = fs::path(dir_.path()) / "bucket";
+  fs::create_directories(bucket);
+  const std::string config =
+      Config("  - {name: db-offsite, type: backup, path: " + backups_.string() +
+             ", offsite: {command: [sh, -c, 'cd " + bucket.string() +
+             " && for f in *; do [ -f \"$f\" ] && sha256sum \"$f\"; done; true']}}\n");
+  auto empty = CheckJson(config, "db-offsite");
+  EXPECT_EQ(empty["status"], "critical") << empty.dump();
+  EXPECT_TRUE(Contains(Summary(empty), "offsite location is empty")) << empty.dump();
+
+  fs::copy_file(dump, bucket / "gitlab-1.sql");
+  auto copied = CheckJson(config, "db-offsite");
+  EXPECT_EQ(copied["status"], "ok") << copied.dump();
+  EXPECT_TRUE(Contains(Summary(copied), "offsite copy matches (sha256")) << copied.dump();
 }
 
 // The failure mails were rejected by DMARC and nobody saw it. The daemon
