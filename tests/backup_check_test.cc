@@ -305,6 +305,42 @@ TEST_F(BackupCheckTest, PostgresRestoreCountsRows) {
   EXPECT_TRUE(Contains(out.str(), "\"restore_status\": \"critical\"")) << out.str();
 }
 
+// A dump that decodes but does not restore is not "good": the summary names
+// the newest one that did restore, and good_age_s is its age, not the age of
+// the dump that just failed.
+TEST_F(BackupCheckTest, DumpThatFailsToRestoreIsNotTheNewestGoodOne) {
+  PgDump("shop-1.dump", 26h, "-Fp");
+  auto probe = Load("  - {name: db, type: backup, path: " + Backups() +
+                    ", restore: {type: postgres, dsn: '" + PgDsn("postgres") +
+                    "', database: shop_restore, bin_dir: " + pg_->bin_dir() + "}}\n");
+  ASSERT_TRUE(probe);
+  Observation ok = Run(*probe);
+  ASSERT_EQ(ok.status, CheckStatus::kOk) << ok.summary << "\n" << ok.details;
+
+  // Header and trailer intact, one row's tab gone: psql stops at that row.
+  fs::path p = PgDump("shop-2.dump", 2h, "-Fp");
+  std::string text;
+  {
+    std::ifstream in(p, std::ios::binary);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t row = text.find("2500\tuser 2500\n");
+  ASSERT_NE(row, std::string::npos);
+  text[row + 4] = ' ';
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
+  SetAge(p, 2h);
+  Observation bad = Run(*probe);
+  EXPECT_EQ(bad.status, CheckStatus::kCritical) << bad.summary;
+  EXPECT_TRUE(Contains(bad.summary, "restore test failed: ")) << bad.summary;
+  EXPECT_TRUE(Contains(bad.summary, "newest good one is 1d 2h old (shop-1.dump)")) << bad.summary;
+  EXPECT_NEAR(Metric(bad, "good_age_s"), 26 * 3600, 60);
+  // Remembered: the next run says the same without restoring again.
+  Observation again = Run(*probe);
+  EXPECT_EQ(again.status, CheckStatus::kCritical);
+  EXPECT_TRUE(Contains(again.summary, "newest good one is 1d 2h old (shop-1.dump)"))
+      << again.summary;
+}
+
 TEST_F(BackupCheckTest, RestoreNeverDropsADatabaseItDidNotCreate) {
   PgDump("shop-1.dump", 1h);
   ASSERT_TRUE(pg_->Sql("CREATE DATABASE precious").ok());

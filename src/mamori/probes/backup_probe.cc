@@ -141,6 +141,13 @@ std::string PrettyFormat(std::string f) {
   return f;
 }
 
+// Good enough to restore from: its content is OK and, if it was restored,
+// the restore test passed. A dump that decodes but does not restore is
+// neither the "newest good one" nor the size reference.
+bool Usable(const ArtifactRecord& r) {
+  return r.verdict == CheckStatus::kOk && r.restore_status != CheckStatus::kCritical;
+}
+
 Duration AgeOf(WallTime t, WallTime now) {
   auto d = std::chrono::duration_cast<Duration>(now - t);
   return d < Duration(0) ? Duration(0) : d;
@@ -316,8 +323,7 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
   }
   std::vector<const ArtifactRecord*> good_before;  // newest first
   for (const auto& r : past)
-    if (r.judged && r.key.mtime_ns < newest.mtime_ns && r.verdict == CheckStatus::kOk)
-      good_before.push_back(&r);
+    if (r.judged && r.key.mtime_ns < newest.mtime_ns && Usable(r)) good_before.push_back(&r);
   if (size_problem.empty() && !good_before.empty() && good_before[0]->key.size_bytes > 0) {
     const double prev = static_cast<double>(good_before[0]->key.size_bytes);
     const double change = (static_cast<double>(newest.size) - prev) * 100.0 / prev;
@@ -383,32 +389,6 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
   }
   obs.AddMetric("vanished", static_cast<double>(vanished.size()));
 
-  // The newest good one, when the newest is bad: how much would be lost.
-  if (top.verdict != CheckStatus::kOk) {
-    const Artifact* good = nullptr;
-    size_t verified = 0;
-    for (size_t i = 1; i < all.size() && !good; ++i) {
-      if (clock.Monotonic() > deadline) break;
-      auto f = history ? history->Find(o_.check, all[i].key())
-                       : Result<std::optional<ArtifactRecord>>(std::optional<ArtifactRecord>());
-      const bool known = f.ok() && f->has_value() && (*f)->judged;
-      if (!known && ++verified > kMaxOlderVerified) break;
-      if (judge(all[i]).verdict == CheckStatus::kOk) good = &all[i];
-    }
-    if (good) {
-      const Duration age = AgeOf(good->mtime(), now);
-      obs.AddMetric("good_age_s", std::chrono::duration<double>(age).count());
-      v.problems.push_back(fmt::format("newest good one is {} old ({})", FormatDuration(age),
-                                       good->path.filename().string()));
-    } else {
-      v.problems.push_back(all.size() == 1
-                               ? std::string("no older backup to fall back on")
-                               : fmt::format("no good backup among the {} kept", all.size()));
-    }
-  } else {
-    obs.AddMetric("good_age_s", std::chrono::duration<double>(newest_age).count());
-  }
-
   // Version skew against the live server.
   if (o_.server) {
     const auto& srv = *o_.server;
@@ -471,6 +451,33 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
       else
         v.Flag(*top.restore_status, "restore test failed: " + top.restore_summary);
     }
+  }
+
+  // The newest good one, when the newest is bad: how much would be lost.
+  // After the restore test, because a dump that does not restore is bad too.
+  if (!Usable(top)) {
+    const Artifact* good = nullptr;
+    size_t verified = 0;
+    for (size_t i = 1; i < all.size() && !good; ++i) {
+      if (clock.Monotonic() > deadline) break;
+      auto f = history ? history->Find(o_.check, all[i].key())
+                       : Result<std::optional<ArtifactRecord>>(std::optional<ArtifactRecord>());
+      const bool known = f.ok() && f->has_value() && (*f)->judged;
+      if (!known && ++verified > kMaxOlderVerified) break;
+      if (Usable(judge(all[i]))) good = &all[i];
+    }
+    if (good) {
+      const Duration age = AgeOf(good->mtime(), now);
+      obs.AddMetric("good_age_s", std::chrono::duration<double>(age).count());
+      v.problems.push_back(fmt::format("newest good one is {} old ({})", FormatDuration(age),
+                                       good->path.filename().string()));
+    } else {
+      v.problems.push_back(all.size() == 1
+                               ? std::string("no older backup to fall back on")
+                               : fmt::format("no good backup among the {} kept", all.size()));
+    }
+  } else {
+    obs.AddMetric("good_age_s", std::chrono::duration<double>(newest_age).count());
   }
 
   // Offsite copy of the newest (or, within the grace period, the one before).
