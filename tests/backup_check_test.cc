@@ -300,7 +300,8 @@ TEST_F(BackupCheckTest, PostgresRestoreCountsRows) {
   EXPECT_TRUE(Contains(bad.summary, "users 5000 rows (min 1000000)")) << bad.summary;
 
   std::ostringstream out, err;
-  EXPECT_EQ(backup::RunBackupList((dir_ / "data").string(), "db", true, clock_, out, err), 0);
+  // Its content is fine but it failed its restore test: as bad as the check says.
+  EXPECT_EQ(backup::RunBackupList((dir_ / "data").string(), "db", true, clock_, out, err), 2);
   EXPECT_TRUE(Contains(out.str(), "\"restore_s\"")) << out.str();
   EXPECT_TRUE(Contains(out.str(), "\"restore_status\": \"critical\"")) << out.str();
 }
@@ -339,6 +340,13 @@ TEST_F(BackupCheckTest, DumpThatFailsToRestoreIsNotTheNewestGoodOne) {
   EXPECT_EQ(again.status, CheckStatus::kCritical);
   EXPECT_TRUE(Contains(again.summary, "newest good one is 1d 2h old (shop-1.dump)"))
       << again.summary;
+  // `mamori backup list` judges it the same way.
+  std::ostringstream out, err;
+  EXPECT_EQ(backup::RunBackupList((dir_ / "data").string(), "db", false, clock_, out, err), 2)
+      << out.str() << err.str();
+  EXPECT_TRUE(Contains(out.str(), "newest shop-2.dump is CRITICAL (its restore test failed); "
+                                  "the newest good one is 1d 2h old (shop-1.dump)"))
+      << out.str();
 }
 
 TEST_F(BackupCheckTest, RestoreNeverDropsADatabaseItDidNotCreate) {

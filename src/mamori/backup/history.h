@@ -58,6 +58,16 @@ struct ArtifactRecord {
   std::string restore_summary;
 
   WallTime mtime() const;
+  // Good enough to restore from: its content is OK and, if it was restored,
+  // the restore test passed. A dump that decodes but does not restore is
+  // neither the "newest good one" nor the size reference.
+  bool usable() const {
+    return verdict == CheckStatus::kOk && restore_status != CheckStatus::kCritical;
+  }
+  // The verdict with a failed restore test counted: what this artifact is worth.
+  CheckStatus overall() const {
+    return restore_status == CheckStatus::kCritical ? CheckStatus::kCritical : verdict;
+  }
 };
 
 class History {

@@ -67,7 +67,7 @@ int RunBackupList(const std::string& data_dir, const std::string& check, bool js
   for (const auto& r : *rows) {
     if (r.gone) continue;
     if (!newest) newest = &r;
-    if (!newest_good && r.judged && r.verdict == CheckStatus::kOk) newest_good = &r;
+    if (!newest_good && r.judged && r.usable()) newest_good = &r;
   }
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
@@ -109,18 +109,19 @@ int RunBackupList(const std::string& data_dir, const std::string& check, bool js
     }
     if (!newest) {
       out << "none of these artifacts is on disk any more\n";
-    } else if (newest->verdict != CheckStatus::kOk) {
+    } else if (newest->overall() != CheckStatus::kOk) {
       if (newest_good)
-        out << fmt::format("newest {} is {}; the newest good one is {} old ({})\n",
+        out << fmt::format("newest {} is {}{}; the newest good one is {} old ({})\n",
                            std::filesystem::path(newest->key.path).filename().string(),
-                           StatusLabel(newest->verdict),
+                           StatusLabel(newest->overall()),
+                           newest->verdict == CheckStatus::kOk ? " (its restore test failed)" : "",
                            FormatDuration(Age(newest_good->mtime(), now)),
                            std::filesystem::path(newest_good->key.path).filename().string());
       else
         out << "no good artifact on disk\n";
     }
   }
-  return newest ? ExitCode(newest->verdict) : ExitCode(CheckStatus::kCritical);
+  return newest ? ExitCode(newest->overall()) : ExitCode(CheckStatus::kCritical);
 }
 
 }  // namespace mamori::backup

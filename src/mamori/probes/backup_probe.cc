@@ -141,12 +141,7 @@ std::string PrettyFormat(std::string f) {
   return f;
 }
 
-// Good enough to restore from: its content is OK and, if it was restored,
-// the restore test passed. A dump that decodes but does not restore is
-// neither the "newest good one" nor the size reference.
-bool Usable(const ArtifactRecord& r) {
-  return r.verdict == CheckStatus::kOk && r.restore_status != CheckStatus::kCritical;
-}
+bool Usable(const ArtifactRecord& r) { return r.usable(); }
 
 Duration AgeOf(WallTime t, WallTime now) {
   auto d = std::chrono::duration_cast<Duration>(now - t);
