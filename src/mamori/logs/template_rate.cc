@@ -59,25 +59,38 @@ std::optional<Burst> TemplateRate::Add(Key key, WallTime t) {
   if (e.newest_slice == kNoSlice || slice > e.newest_slice) {
     if (e.newest_slice == kNoSlice || slice - e.newest_slice >= kSlices) {
       e.slices.fill(0);
+      e.fed.fill(0);
     } else {
-      for (int64_t s = e.newest_slice + 1; s <= slice; ++s) e.slices[SliceIndex(s)] = 0;
+      for (int64_t s = e.newest_slice + 1; s <= slice; ++s) {
+        e.slices[SliceIndex(s)] = 0;
+        e.fed[SliceIndex(s)] = 0;
+      }
     }
     e.newest_slice = slice;
   }
-  uint32_t& here = e.slices[SliceIndex(e.newest_slice)];
-  if (here < std::numeric_limits<uint32_t>::max()) ++here;
-  uint64_t in_window = 0;
-  for (uint32_t n : e.slices) in_window += n;
+  const size_t here = SliceIndex(e.newest_slice);
+  if (e.slices[here] < std::numeric_limits<uint32_t>::max()) ++e.slices[here];
+  uint64_t in_window = 0, fed = 0;
+  for (int i = 0; i < kSlices; ++i) {
+    in_window += e.slices[static_cast<size_t>(i)];
+    fed += e.fed[static_cast<size_t>(i)];
+  }
 
   // "Watched for min_history" in weighted seconds (see Decay), and never less
   // than one window, so the first lines of a template are no burst.
   const double tau = Seconds(o_.time_constant);
   const double trusted_after =
       std::max(tau * (1 - std::exp(-Seconds(o_.min_history) / tau)), Seconds(o_.window)) - 1;
-  const double usual = UsualPerWindow(e.base);
+  // The usual count leaves out the current window, which is being judged.
+  RateBaseline before = e.base;
+  before.lines = std::max(0.0, before.lines - static_cast<double>(fed));
+  const double usual = UsualPerWindow(before);
   const bool burst = e.base.seconds >= trusted_after && in_window >= o_.min_lines &&
                      static_cast<double>(in_window) > o_.factor * usual;
-  if (!burst) e.base.lines += 1;
+  if (!burst) {
+    e.base.lines += 1;
+    if (e.fed[here] < std::numeric_limits<uint32_t>::max()) ++e.fed[here];
+  }
   changed_.insert(key);
   if (!burst) return std::nullopt;
   return Burst{in_window, usual};

@@ -10,7 +10,8 @@
 //
 // A line is part of a burst when its template has been watched for at least
 // min_history, the window holds at least min_lines lines and more than factor
-// times the usual count for a window of that length. Lines beyond that
+// times the usual count for a window of that length (the usual count leaves
+// the current window out). Lines beyond that
 // threshold do not feed the baseline, so a burst does not teach itself; a
 // lasting rise is still learned, because the threshold grows with the
 // baseline.
@@ -86,8 +87,9 @@ class TemplateRate {
   static constexpr int64_t kNoSlice = std::numeric_limits<int64_t>::min();
   struct Entry {
     RateBaseline base;
-    std::array<uint32_t, kSlices> slices{};
-    int64_t newest_slice = kNoSlice;  // index of slices since the epoch
+    std::array<uint32_t, kSlices> slices{};  // lines per slice
+    std::array<uint32_t, kSlices> fed{};     // of which added to the baseline
+    int64_t newest_slice = kNoSlice;         // index of slices since the epoch
   };
   // Moves the weights of `e` forward to `t` (t >= e.base.updated).
   void Decay(Entry& e, WallTime t) const;

@@ -66,7 +66,7 @@ TEST(TemplateRateTest, TheWindowSlidesAndABurstEnds) {
   Steady(r, kStart, hours(48), minutes(10), 1);
   WallTime t = kStart + hours(48);
   for (int i = 0; i < 100; ++i) r.Add(1, t);
-  EXPECT_TRUE(r.Add(1, t + minutes(5)));   // 101 lines within 10m
+  EXPECT_TRUE(r.Add(1, t + minutes(5)));    // 101 lines within 10m
   EXPECT_FALSE(r.Add(1, t + minutes(11)));  // the burst slid out
 }
 
@@ -78,7 +78,7 @@ TEST(TemplateRateTest, ALastingRiseIsLearned) {
   EXPECT_GT(Steady(r, t, hours(1), minutes(10), 40), 0);
   Steady(r, t + hours(1), hours(23), minutes(10), 40);
   EXPECT_EQ(Steady(r, t + hours(24), hours(24), minutes(10), 40), 0);
-  EXPECT_NEAR(r.UsualPerWindow(*r.Find(1)), 40 * 0.4, 40 * 0.4);
+  EXPECT_GT(r.UsualPerWindow(*r.Find(1)), 10);
 }
 
 TEST(TemplateRateTest, RestoredBaselineKeepsTheUsualRate) {
