@@ -520,9 +520,10 @@ void Register(ProbeRegistry& r) {
           if (auto v = node.GetBool("novelty")) o.novelty = *v;
           if (auto v = node.GetDuration("learn_for")) o.learn_for = *v;
           o.burst = o.novelty;
-          if (node.Has("burst") && node.yaml()["burst"].IsMap()) {
+          std::optional<config::ConfigNode> b;
+          if (node.Has("burst") && node.yaml()["burst"].IsMap()) b = node.GetMap("burst");
+          if (b) {
             o.burst = true;
-            auto b = node.GetMap("burst");
             if (auto w = b->GetDuration("window")) {
               if (*w < std::chrono::seconds(10) || *w > std::chrono::hours(24)) {
                 b->ErrorAt("window", "must be between 10s and 24h", "e.g. window: 10m");
@@ -533,7 +534,7 @@ void Register(ProbeRegistry& r) {
             }
             if (auto f = b->GetNumber("factor")) {
               if (!(*f >= 1 && *f <= 1e6)) {
-                b->ErrorAt("factor", "must be at least 1",
+                b->ErrorAt("factor", "must be at least 1 and at most 1000000",
                            "e.g. factor: 10 (ten times the usual count)");
                 ok = false;
               } else {
