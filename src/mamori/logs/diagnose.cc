@@ -372,6 +372,14 @@ std::string LogGroup(const std::string& path) {
   return s;
 }
 
+const char* kUncleanExplanation =
+    "The machine booted again without a clean shutdown being logged first: power was cut, "
+    "the kernel crashed or the host was reset. Whatever was being written at that moment "
+    "(a mailbox, a database table, a lock, mutex or pid file) may be damaged or stale, and "
+    "services that keep such files can refuse to start.";
+
+}  // namespace
+
 bool LooksLikeError(std::string_view line) {
   static constexpr std::string_view kWords[] = {
       "error",  "fail",     "fatal",    "panic", "corrupt", "denied", "refused",   "cannot",
@@ -382,14 +390,6 @@ bool LooksLikeError(std::string_view line) {
     if (lower.find(w) != std::string::npos) return true;
   return false;
 }
-
-const char* kUncleanExplanation =
-    "The machine booted again without a clean shutdown being logged first: power was cut, "
-    "the kernel crashed or the host was reset. Whatever was being written at that moment "
-    "(a mailbox, a database table, a lock, mutex or pid file) may be damaged or stale, and "
-    "services that keep such files can refuse to start.";
-
-}  // namespace
 
 std::vector<RunbookStep> DefaultUncleanShutdownRunbook() {
   return {

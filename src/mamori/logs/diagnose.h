@@ -125,6 +125,10 @@ class Diagnoser {
 // more than a day in the future. Times without a zone are local time.
 std::optional<WallTime> ParseLogTime(std::string_view line, WallTime now);
 
+// Whether a line (or a template) reads like an error report: it holds one of
+// a few words such as "error", "fail", "denied" or "timed out" (any case).
+bool LooksLikeError(std::string_view line);
+
 // `t` in local time with a strftime(3) format ("%Y-%m-%dT%H:%M:%S%z").
 std::string FormatLocalTime(WallTime t, const char* strftime_format);
 

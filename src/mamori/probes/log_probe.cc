@@ -60,6 +60,20 @@ std::string DataDirOf(const std::string& config_file) {
   }
 }
 
+// "10m", "1h", "90s": a window length as people write it.
+std::string ShortDuration(Duration d) {
+  const int64_t s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  if (s > 0 && s % 3600 == 0) return fmt::format("{}h", s / 3600);
+  if (s > 0 && s % 60 == 0) return fmt::format("{}m", s / 60);
+  return fmt::format("{}s", s);
+}
+
+std::string TimesPer(double usual, Duration window) {
+  if (usual >= 1.5) return fmt::format("~{:.0f} times per {}", usual, ShortDuration(window));
+  if (usual >= 0.5) return fmt::format("about once per {}", ShortDuration(window));
+  return fmt::format("~{:.2f} times per {}", usual, ShortDuration(window));
+}
+
 }  // namespace
 
 LogProbe::LogProbe(LogOptions o) : o_(std::move(o)) {}
@@ -84,7 +98,10 @@ Status LogProbe::Init(const Clock& clock) {
       "NULL, sample TEXT NOT NULL, first_ms INTEGER, last_ms INTEGER);"
       "CREATE INDEX IF NOT EXISTS log_templates_owner ON log_templates(owner, source);"
       "CREATE TABLE IF NOT EXISTS log_state(owner TEXT NOT NULL, key TEXT NOT NULL, "
-      "value TEXT, PRIMARY KEY(owner, key))");
+      "value TEXT, PRIMARY KEY(owner, key));"
+      "CREATE TABLE IF NOT EXISTS log_template_rates(owner TEXT NOT NULL, source TEXT NOT NULL, "
+      "sample TEXT NOT NULL, lines REAL, seconds REAL, updated_ms INTEGER, "
+      "PRIMARY KEY(owner, source, sample))");
   if (!s.ok()) return s;
   // When learning began for this check; kept across restarts.
   auto st = store_->db().Prepare("SELECT value FROM log_state WHERE owner = ?1 AND key = ?2");
@@ -108,6 +125,11 @@ Status LogProbe::Init(const Clock& clock) {
   if (!del.ok()) return del.error();
   del->Bind(1, o_.owner).Bind(2, ToUnixMillis(clock.Now() - kForgetTemplatesAfter));
   if (Status r = del->Run(); !r.ok()) return r;
+  auto del_rates =
+      store_->db().Prepare("DELETE FROM log_template_rates WHERE owner = ?1 AND updated_ms < ?2");
+  if (!del_rates.ok()) return del_rates.error();
+  del_rates->Bind(1, o_.owner).Bind(2, ToUnixMillis(clock.Now() - kForgetTemplatesAfter));
+  if (Status r = del_rates->Run(); !r.ok()) return r;
 
   if (o_.journal) {
     auto j = logs::JournalReader::OpenLocal();
@@ -135,20 +157,122 @@ LogProbe::Source& LogProbe::SourceFor(const std::string& name) {
   logs::MinerOptions mo;
   mo.max_line_bytes = 4096;
   mo.max_templates = kMaxNovelPerSource;
-  Source& src = sources_.emplace(name, Source{logs::TemplateMiner(mo), {}}).first->second;
+  logs::BurstOptions bo = o_.burst_options;
+  bo.min_history = o_.learn_for;
+  bo.forget_after = kForgetTemplatesAfter;
+  bo.max_keys = kMaxRatesPerSource;
+  Source& src =
+      sources_.emplace(name, Source{logs::TemplateMiner(mo), {}, logs::TemplateRate(bo), {}, {}})
+          .first->second;
+  if (!store_) return src;
+  // Usual rates, keyed by the sample line of their template (ids are not
+  // stable across restarts; samples are). Only the newest rows are kept.
+  std::map<std::string, logs::RateBaseline> saved;
+  if (o_.burst) {
+    auto trim = store_->db().Prepare(
+        "DELETE FROM log_template_rates WHERE owner = ?1 AND source = ?2 AND rowid NOT IN "
+        "(SELECT rowid FROM log_template_rates WHERE owner = ?1 AND source = ?2 "
+        "ORDER BY updated_ms DESC LIMIT ?3)");
+    if (trim.ok()) {
+      trim->Bind(1, o_.owner).Bind(2, name).Bind(3, static_cast<int64_t>(kMaxRatesPerSource));
+      (void)trim->Run();
+    }
+    auto st = store_->db().Prepare(
+        "SELECT sample, lines, seconds, updated_ms FROM log_template_rates "
+        "WHERE owner = ?1 AND source = ?2");
+    if (st.ok()) {
+      st->Bind(1, o_.owner).Bind(2, name);
+      for (auto row = st->Step(); row.ok() && *row; row = st->Step())
+        saved[st->ColumnText(0)] = logs::RateBaseline{st->ColumnDouble(1), st->ColumnDouble(2),
+                                                      FromUnixMillis(st->ColumnInt(3))};
+    }
+  }
   // Rebuild what was learned: replaying one sample line per template gives the
   // streaming miner the same templates (it has no serialised form).
-  if (store_) {
-    auto st = store_->db().Prepare(
-        "SELECT sample FROM log_templates WHERE owner = ?1 AND source = ?2 ORDER BY rowid LIMIT "
-        "?3");
-    if (st.ok()) {
-      st->Bind(1, o_.owner).Bind(2, name).Bind(3, static_cast<int64_t>(kMaxNovelPerSource));
-      for (auto row = st->Step(); row.ok() && *row; row = st->Step())
-        src.known.insert(src.miner.Add(st->ColumnText(0)));
+  auto st = store_->db().Prepare(
+      "SELECT sample FROM log_templates WHERE owner = ?1 AND source = ?2 ORDER BY rowid LIMIT "
+      "?3");
+  if (st.ok()) {
+    st->Bind(1, o_.owner).Bind(2, name).Bind(3, static_cast<int64_t>(kMaxNovelPerSource));
+    for (auto row = st->Step(); row.ok() && *row; row = st->Step()) {
+      std::string sample = st->ColumnText(0);
+      logs::TemplateMiner::Id id = src.miner.Add(sample);
+      src.known.insert(id);
+      if (!o_.burst || id == logs::TemplateMiner::kOverflowId) continue;
+      auto sv = saved.find(sample);
+      if (sv != saved.end() && src.rates.Restore(id, sv->second)) {
+        src.rate_samples[id] = std::move(sample);
+      } else if (!src.rate_samples.count(id) && src.rate_samples.size() < kMaxRatesPerSource &&
+                 logs::LooksLikeError(sample)) {
+        src.rate_samples[id] = std::move(sample);
+      }
     }
   }
   return src;
+}
+
+void LogProbe::CheckBurst(Source& src, std::string_view source, logs::TemplateMiner::Id id,
+                          bool is_new, std::string_view text, const std::string& evidence,
+                          WallTime t, WallTime now) {
+  // Ids are below kMaxNovelPerSource (or kOverflowId, never passed here).
+  if (id >= src.error_like.size()) src.error_like.resize(id + 1, -1);
+  int8_t& error_like = src.error_like[id];
+  if (error_like < 0) error_like = logs::LooksLikeError(src.miner.Template(id)) ? 1 : 0;
+  if (error_like == 0) return;
+  if (!src.rate_samples.count(id)) {
+    // A template is tracked from its first line, which names it in logpos.db.
+    if (!is_new || src.rate_samples.size() >= kMaxRatesPerSource) return;
+    src.rate_samples.emplace(id, std::string(text.substr(0, kMaxTemplateSample)));
+  }
+  auto burst = src.rates.Add(id, t);
+  // A burst of old lines (read from a backlog) is history, not news.
+  if (!burst || t + o_.burst_options.window < now) return;
+  // The template may have generalised since it was judged.
+  std::string tmpl = src.miner.Template(id);
+  if (!logs::LooksLikeError(tmpl)) {
+    error_like = 0;
+    return;
+  }
+  Active a;
+  a.id = fmt::format("burst:{}:{}", source, id);
+  auto existing = active_.find(a.id);
+  if (existing == active_.end() && active_.size() >= kMaxActive) return;
+  uint64_t& peak = burst_peaks_[a.id];
+  peak = std::max(peak, burst->lines);
+  a.severity = logs::Severity::kWarning;
+  a.evidence = evidence;
+  a.last = now;
+  a.count = 1;
+  a.summary = fmt::format("burst: {} lines in {} of a kind usually seen {}: {}", peak,
+                          ShortDuration(o_.burst_options.window),
+                          TimesPer(burst->usual, o_.burst_options.window), tmpl.substr(0, 200));
+  Raise(std::move(a));
+}
+
+void LogProbe::SaveRates() {
+  std::vector<std::tuple<const std::string*, const std::string*, logs::RateBaseline>> rows;
+  for (auto& [name, src] : sources_)
+    for (const auto& [id, b] : src.rates.TakeChanged())
+      if (auto s = src.rate_samples.find(id); s != src.rate_samples.end())
+        rows.emplace_back(&name, &s->second, b);
+  if (rows.empty() || !store_) return;
+  auto tx = sqlite::Transaction::Begin(store_->db());
+  auto st = store_->db().Prepare(
+      "INSERT INTO log_template_rates(owner, source, sample, lines, seconds, updated_ms) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(owner, source, sample) DO UPDATE SET "
+      "lines = excluded.lines, seconds = excluded.seconds, updated_ms = excluded.updated_ms");
+  if (!tx.ok() || !st.ok()) return;
+  for (const auto& [name, sample, b] : rows) {
+    st->Reset();
+    st->Bind(1, o_.owner)
+        .Bind(2, *name)
+        .Bind(3, *sample)
+        .Bind(4, b.lines)
+        .Bind(5, b.seconds)
+        .Bind(6, ToUnixMillis(b.updated));
+    (void)st->Run();
+  }
+  (void)tx->Commit();
 }
 
 void LogProbe::Raise(Active a) {
@@ -213,14 +337,19 @@ void LogProbe::OnLine(const Clock& clock, std::string_view source, std::string_v
     a.count = 1;
     Raise(std::move(a));
   }
-  if (!o_.novelty) return;
+  if (!o_.novelty && !o_.burst) return;
   Source& src = SourceFor(std::string(source));
   logs::TemplateMiner::Id id = src.miner.Add(text);
   if (id == logs::TemplateMiner::kOverflowId) return;
-  std::string nid = fmt::format("novel:{}:{}", source, id);
-  if (src.known.insert(id).second) {
+  const bool is_new = src.known.insert(id).second;
+  if (is_new)
     new_templates_.emplace_back(std::string(source),
                                 std::string(text.substr(0, kMaxTemplateSample)), ToUnixMillis(now));
+  if (o_.burst)
+    CheckBurst(src, source, id, is_new, text, evidence, std::min(time.value_or(now), now), now);
+  if (!o_.novelty) return;
+  std::string nid = fmt::format("novel:{}:{}", source, id);
+  if (is_new) {
     if (!learning_started_ || now - *learning_started_ < o_.learn_for) return;
     novel_counts_[nid] = 0;
   }
@@ -306,7 +435,8 @@ Observation LogProbe::Run(const Clock& clock, MonoTime deadline) {
     }
     new_templates_.clear();
   }
-  if (lines > 0 && o_.novelty && store_) {
+  SaveRates();
+  if (lines > 0 && (o_.novelty || o_.burst) && store_) {
     // Sources that spoke this run keep their templates from being forgotten.
     auto st = store_->db().Prepare("UPDATE log_templates SET last_ms = ?2 WHERE owner = ?1");
     if (st.ok()) {
@@ -320,6 +450,7 @@ Observation LogProbe::Run(const Clock& clock, MonoTime deadline) {
   for (auto it = active_.begin(); it != active_.end();) {
     if (it->second.last + o_.clear_after <= now) {
       novel_counts_.erase(it->first);
+      burst_peaks_.erase(it->first);
       it = active_.erase(it);
     } else {
       ++it;
@@ -388,6 +519,33 @@ void Register(ProbeRegistry& r) {
           if (auto rd = node.GetStringList("rules")) o.rule_dirs = *rd;
           if (auto v = node.GetBool("novelty")) o.novelty = *v;
           if (auto v = node.GetDuration("learn_for")) o.learn_for = *v;
+          o.burst = o.novelty;
+          std::optional<config::ConfigNode> b;
+          if (node.Has("burst") && node.yaml()["burst"].IsMap()) b = node.GetMap("burst");
+          if (b) {
+            o.burst = true;
+            if (auto w = b->GetDuration("window")) {
+              if (*w < std::chrono::seconds(10) || *w > std::chrono::hours(24)) {
+                b->ErrorAt("window", "must be between 10s and 24h", "e.g. window: 10m");
+                ok = false;
+              } else {
+                o.burst_options.window = *w;
+              }
+            }
+            if (auto f = b->GetNumber("factor")) {
+              if (!(*f >= 1 && *f <= 1e6)) {
+                b->ErrorAt("factor", "must be at least 1 and at most 1000000",
+                           "e.g. factor: 10 (ten times the usual count)");
+                ok = false;
+              } else {
+                o.burst_options.factor = *f;
+              }
+            }
+            if (auto m = b->GetInt("min_lines", 1, 1000000000))
+              o.burst_options.min_lines = static_cast<uint64_t>(*m);
+          } else if (auto v = node.GetBool("burst")) {
+            o.burst = *v;
+          }
           if (auto v = node.GetDuration("clear_after")) {
             if (*v <= Duration::zero()) {
               node.ErrorAt("clear_after", "must be positive", "e.g. clear_after: 1h");

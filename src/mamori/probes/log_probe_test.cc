@@ -1,5 +1,6 @@
 #include "mamori/probes/log_probe.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -117,6 +118,102 @@ TEST(LogProbeTest, NovelTemplateAfterLearningAndRememberedAcrossRestarts) {
   EXPECT_EQ(o.metrics[0].value, 2);
 }
 
+// Lines of three kinds: two that look like errors, one that does not.
+std::string Lines(const std::string& text, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += fmt::format(fmt::runtime(text), i % 200) + "\n";
+  return out;
+}
+const std::string kPoolFailed = "db pool: connection to 10.0.0.{} failed, retrying";
+const std::string kUpstream = "upstream timed out while reading header, client 10.1.1.{}";
+const std::string kServed = "request {} served from cache";
+
+// Every 10 minutes for `span`: 3 pool failures, 50 upstream time-outs and 3
+// requests; checks the run stays OK once `ok_after` has passed.
+void Steady(Probe& p, FakeClock& clock, const std::string& log, Duration span,
+            Duration ok_after = Duration::max()) {
+  for (Duration d{}; d < span; d += std::chrono::minutes(10)) {
+    clock.Advance(std::chrono::minutes(10));
+    Append(log, Lines(kPoolFailed, 3) + Lines(kUpstream, 50) + Lines(kServed, 3));
+    Observation o = RunAt(p, clock);
+    if (d >= ok_after) {
+      EXPECT_EQ(o.status, CheckStatus::kOk) << o.summary;
+    }
+  }
+}
+
+TEST(LogProbeTest, ErrorBurstFarAboveItsUsualRateWarnsWithTheNumbers) {
+  testing::TempDir dir;
+  std::string log = dir.Write("app.log", "");
+  testing::ProbeHarness h;
+  std::string errors;
+  auto p = h.Build(Yaml(dir, ", learn_for: 6h, burst: {window: 10m, factor: 10, min_lines: 20}"),
+                   &errors);
+  ASSERT_TRUE(p) << errors;
+  FakeClock clock;
+  RunAt(*p, clock);
+  // Steady rates, low and high (50 per 10m is over min_lines but usual): no
+  // finding, during and after learning.
+  Steady(*p, clock, log, std::chrono::hours(8), Duration::zero());
+
+  clock.Advance(std::chrono::minutes(10));
+  Append(log, Lines(kPoolFailed, 470));
+  Observation o = RunAt(*p, clock);
+  EXPECT_EQ(o.status, CheckStatus::kWarning) << o.summary;
+  EXPECT_NE(o.summary.find("burst: 470 lines in 10m of a kind usually seen ~3 times per 10m: "
+                           "db pool: connection to"),
+            std::string::npos)
+      << o.summary;
+  EXPECT_EQ(o.summary.find("upstream"), std::string::npos) << o.summary;
+
+  // It clears like any finding: an hour after its last burst line.
+  Steady(*p, clock, log, std::chrono::minutes(50));
+  EXPECT_EQ(RunAt(*p, clock).status, CheckStatus::kWarning);
+  Steady(*p, clock, log, std::chrono::minutes(20), std::chrono::minutes(10));
+
+  // A burst of lines that do not look like errors is no finding.
+  clock.Advance(std::chrono::minutes(10));
+  Append(log, Lines(kServed, 470));
+  o = RunAt(*p, clock);
+  EXPECT_EQ(o.status, CheckStatus::kOk) << o.summary;
+}
+
+TEST(LogProbeTest, BurstBaselineSurvivesARestartAndCanBeTurnedOff) {
+  testing::TempDir dir;
+  std::string log = dir.Write("app.log", "");
+  testing::ProbeHarness h;
+  FakeClock clock;
+  const std::string yaml = Yaml(dir, ", learn_for: 6h");  // default burst settings
+  {
+    auto p = h.Build(yaml);
+    ASSERT_TRUE(p);
+    RunAt(*p, clock);
+    Steady(*p, clock, log, std::chrono::hours(8));
+  }
+  // A new probe has only logpos.db to tell it what is usual.
+  auto p = h.Build(yaml);
+  ASSERT_TRUE(p);
+  clock.Advance(std::chrono::minutes(10));
+  Append(log, Lines(kPoolFailed, 100));
+  Observation o = RunAt(*p, clock);
+  EXPECT_EQ(o.status, CheckStatus::kWarning) << o.summary;
+  EXPECT_NE(o.summary.find("burst: 100 lines in 10m of a kind usually seen ~3 times per 10m"),
+            std::string::npos)
+      << o.summary;
+
+  // burst: false keeps novelty but never reports a burst.
+  testing::TempDir dir2;
+  std::string log2 = dir2.Write("app.log", "");
+  auto q = h.Build(Yaml(dir2, ", learn_for: 6h, burst: false"));
+  ASSERT_TRUE(q);
+  RunAt(*q, clock);
+  Steady(*q, clock, log2, std::chrono::hours(8));
+  clock.Advance(std::chrono::minutes(10));
+  Append(log2, Lines(kPoolFailed, 470));
+  o = RunAt(*q, clock);
+  EXPECT_EQ(o.status, CheckStatus::kOk) << o.summary;
+}
+
 TEST(LogProbeTest, ConfigErrorsAreLocated) {
   testing::ProbeHarness h;
   std::string errors;
@@ -126,6 +223,12 @@ TEST(LogProbeTest, ConfigErrorsAreLocated) {
   EXPECT_NE(errors.find("not end or beginning"), std::string::npos) << errors;
   EXPECT_FALSE(h.Build("{name: x, type: log, files: [a], rates: [{max: 3}]}", &errors));
   EXPECT_NE(errors.find("signature"), std::string::npos) << errors;
+  EXPECT_FALSE(h.Build("{name: x, type: log, files: [a], burst: {window: 1s}}", &errors));
+  EXPECT_NE(errors.find("between 10s and 24h"), std::string::npos) << errors;
+  EXPECT_FALSE(h.Build("{name: x, type: log, files: [a], burst: {factor: 0.5}}", &errors));
+  EXPECT_NE(errors.find("at least 1"), std::string::npos) << errors;
+  EXPECT_FALSE(h.Build("{name: x, type: log, files: [a], burst: {windw: 5m}}", &errors));
+  EXPECT_NE(errors.find("windw"), std::string::npos) << errors;
 }
 
 TEST(LogProbeTest, JournalOnlyOnAMachineWithoutOneIsUnknownWithTheReason) {
