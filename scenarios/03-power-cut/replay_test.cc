@@ -208,12 +208,13 @@ TEST(ScenarioPowerCut, DiagnoseNamesTheUncleanShutdownTheMailboxAndTheMutex) {
   EXPECT_EQ((*mutex)["next_step"], 3) << mutex->dump(2);
 }
 
-// A process holding `file` open on its stdin (`sh -c 'exec sleep 60 <FILE'`):
-// a live Apache's mutex. Killed on destruction.
+// A process that creates `file` and holds it open on its stdout
+// (`sh -c 'exec sleep 60 >>FILE'`): a live Apache's mutex, never unused for
+// an instant. Killed on destruction.
 class Holder {
  public:
   explicit Holder(const std::string& file) {
-    const std::string cmd = "exec sleep 60 < '" + file + "'";
+    const std::string cmd = "exec sleep 60 >> '" + file + "'";
     const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
     if (::posix_spawn(&pid_, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
       pid_ = -1;
@@ -227,7 +228,7 @@ class Holder {
   bool Holds(const std::string& file) const {
     std::error_code ec;
     const auto target =
-        std::filesystem::read_symlink("/proc/" + std::to_string(pid_) + "/fd/0", ec);
+        std::filesystem::read_symlink("/proc/" + std::to_string(pid_) + "/fd/1", ec);
     return !ec && target == file;
   }
   bool Alive() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
@@ -270,7 +271,7 @@ TEST(ScenarioPowerCut, DaemonRemovesTheStaleMutexButNotOneInUse) {
   EXPECT_FALSE(std::filesystem::exists(stale));
 
   // A mutex file in use by a live process.
-  const std::string live = dir.Write("tmp/mpmtx8123", "");
+  const std::string live = dir.path() + "/tmp/mpmtx8123";
   Holder holder(live);
   ASSERT_TRUE(testing::Eventually([&] { return holder.Holds(live); }, 5000ms));
   ASSERT_TRUE(daemon.WaitForLog("apache-stale-mutex: OK -> CRITICAL")) << daemon.Log();
