@@ -471,12 +471,18 @@ struct Diagnoser::Impl {
   }
 
   void Mention(std::string what, const Evidence& ev) {
-    // Consecutive mentions of the same thing within a minute are one.
+    // Consecutive mentions of the same thing within a minute are one, shown
+    // by its latest line (the end of a session is when a mailbox is written).
     if (!events.empty()) {
-      const Event& last = events.back();
+      Event& last = events.back();
       if (last.kind == EventKind::kMention && last.what == what && last.source == source &&
-          (!ev.time || !last.time || *ev.time - *last.time < std::chrono::minutes(1)))
+          (!ev.time || !last.time || *ev.time - *last.time < std::chrono::minutes(1))) {
+        if (ev.time && last.time && *ev.time >= *last.time) {
+          last.time = ev.time;
+          last.evidence = ev;
+        }
         return;
+      }
     }
     Push(Event{EventKind::kMention, ev.time, seq, source, std::move(what), ev, std::nullopt});
   }
@@ -647,8 +653,18 @@ DiagnoseReport Diagnoser::Finish() {
           }
           if (same || e->kind == EventKind::kWeakBoot) break;
           episode = e;
-          if (!clean && e->before) {
-            const Evidence& before = *e->before;
+          // The last line written before the boot is the latest of its own
+          // log's and of the lines the other logs mention on the timeline
+          // (a mail log often outlives a quiet syslog).
+          std::optional<Evidence> latest = e->before;
+          for (auto it = recent_mentions.rbegin(); e->time && it != recent_mentions.rend(); ++it) {
+            const Evidence& ev = (*it)->evidence;
+            if (!ev.time || *ev.time >= *e->time) continue;
+            if (!latest || (latest->time && *ev.time > *latest->time)) latest = ev;
+            break;
+          }
+          if (!clean && latest) {
+            const Evidence& before = *latest;
             bool in_range = !m.options.since || !e->time || *e->time >= *m.options.since;
             if (in_range) {
               ++unclean.count;

@@ -94,6 +94,13 @@ TEST_F(DiagnoserTest, BootWithoutShutdownAcrossFilesNamesTheSuspect) {
   ASSERT_FALSE(u->suspects.empty());
   EXPECT_EQ(u->suspects[0].what, "mailbox of alice (last POP session, qpopper)");
   EXPECT_EQ(u->suspects[0].evidence.file, "/var/log/maillog");
+  EXPECT_EQ(u->suspects[0].evidence.line, 2u);  // the session's end: the mailbox written back
+  // The machine was up until 15:19:41 (the mail log), not 15:00:00 (the
+  // last line of the log holding the boot banner).
+  EXPECT_NE(u->summary.find("after the last line at 15:19:41"), std::string::npos) << u->summary;
+  bool last = false;
+  for (const auto& ev : u->evidence) last = last || (ev.file == "/var/log/maillog" && ev.line == 2);
+  EXPECT_TRUE(last) << u->summary;
 }
 
 TEST_F(DiagnoserTest, CleanShutdownsAndRepeatedBannersAreNotUnclean) {
