@@ -428,6 +428,10 @@ struct Diagnoser::Impl {
   uint32_t source = 0;
   std::optional<WallTime> source_time;
   std::unordered_map<std::string, std::optional<Evidence>> last_line_by_group;
+  // The last line of each group written in an earlier second than the line
+  // after it: a boot's own first lines (syslogd restarting, klogd starting)
+  // share the banner's second and are not "the last line before the boot".
+  std::unordered_map<std::string, std::optional<Evidence>> last_earlier_by_group;
   std::string group;
 
   TemplateMiner miner;
@@ -539,12 +543,22 @@ void Diagnoser::AddLine(uint64_t number, std::string_view text, std::optional<Wa
     if (!RE2::PartialMatch(text, *mk.re)) continue;
     Event e{mk.kind,     time, m.seq, m.source, "", MakeEvidence(file, number, text, time),
             std::nullopt};
-    if (mk.kind != EventKind::kShutdown) e.before = m.last_line_by_group[m.group];
+    if (mk.kind != EventKind::kShutdown) {
+      const auto& last = m.last_line_by_group[m.group];
+      const auto& earlier = m.last_earlier_by_group[m.group];
+      e.before = last;
+      if (time && last && last->time && *last->time >= *time && earlier) e.before = earlier;
+    }
     m.Push(std::move(e));
     marker = mk.kind != EventKind::kShutdown;
     break;
   }
-  if (!marker) m.last_line_by_group[m.group] = MakeEvidence(file, number, text, time);
+  if (!marker) {
+    auto& last = m.last_line_by_group[m.group];
+    if (last && last->time && time && *last->time < *time)
+      m.last_earlier_by_group[m.group] = last;
+    last = MakeEvidence(file, number, text, time);
+  }
   for (const auto& mr : m.mentions) {
     if (text.find(mr.needle) == std::string_view::npos) continue;
     std::string v;

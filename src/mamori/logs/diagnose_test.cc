@@ -103,6 +103,22 @@ TEST_F(DiagnoserTest, BootWithoutShutdownAcrossFilesNamesTheSuspect) {
   EXPECT_TRUE(last) << u->summary;
 }
 
+TEST_F(DiagnoserTest, TheBootsOwnFirstLinesAreNotTheLastLineBeforeIt) {
+  // The shape of a sysklogd boot (Loghub's Linux sample): syslogd and klogd
+  // start in the banner's second, before the banner itself.
+  auto r = Run({{"/var/log/messages",
+                 {"Jul 27 10:59:53 combo ftpd[31985]: connection from 218.38.58.3 ()",
+                  "Jul 27 14:41:57 combo syslogd 1.4.1: restart.",
+                  "Jul 27 14:41:57 combo kernel: klogd 1.4.1, log source = /proc/kmsg started.",
+                  "Jul 27 14:41:57 combo kernel: Linux version 2.6.5-1.358 (bhcompile@x) (gcc)"}}});
+  const Finding* u = Find(r, kUncleanShutdownId);
+  ASSERT_NE(u, nullptr);
+  EXPECT_NE(u->summary.find("after the last line at 10:59:53"), std::string::npos) << u->summary;
+  bool ftpd = false;
+  for (const auto& ev : u->evidence) ftpd = ftpd || ev.line == 1;
+  EXPECT_TRUE(ftpd) << u->summary;
+}
+
 TEST_F(DiagnoserTest, CleanShutdownsAndRepeatedBannersAreNotUnclean) {
   auto r = Run({{"/var/log/syslog",
                  {"Nov 21 10:00:00 web CRON[1]: (root) CMD (true)",
