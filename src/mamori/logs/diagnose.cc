@@ -555,8 +555,7 @@ void Diagnoser::AddLine(uint64_t number, std::string_view text, std::optional<Wa
   }
   if (!marker) {
     auto& last = m.last_line_by_group[m.group];
-    if (last && last->time && time && *last->time < *time)
-      m.last_earlier_by_group[m.group] = last;
+    if (last && last->time && time && *last->time < *time) m.last_earlier_by_group[m.group] = last;
     last = MakeEvidence(file, number, text, time);
   }
   for (const auto& mr : m.mentions) {
