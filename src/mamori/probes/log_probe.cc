@@ -387,7 +387,10 @@ Observation LogProbe::Run(const Clock& clock, MonoTime deadline) {
     }
   }
   uint64_t lines = 0, files_present = 0;
-  for (auto& [path, f] : followers_) {
+  for (auto& entry : followers_) {
+    // Not a structured binding: clang 14 cannot capture those in a lambda.
+    const std::string& path = entry.first;
+    auto& f = entry.second;
     if (clock.Monotonic() >= deadline) break;
     auto r = f->Poll([&](const logs::FollowedLine& l) {
       ++lines;
