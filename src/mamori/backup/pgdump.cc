@@ -57,7 +57,10 @@ class ArchiveIn {
     for (int i = 0; i < int_size_; ++i) {
       std::uint8_t b;
       if (!Byte(&b)) return false;
-      if (i >= 4 && b != 0) return Corrupt("integer out of range");
+      if (i >= 4) {  // higher bytes must be zero (and shifting by 64+ is undefined)
+        if (b != 0) return Corrupt("integer out of range");
+        continue;
+      }
       r |= std::uint64_t(b) << (8 * i);
     }
     *v = sign ? -static_cast<std::int64_t>(r) : static_cast<std::int64_t>(r);
