@@ -12,11 +12,13 @@
 #include <fmt/format.h>
 
 #include "mamori/backup/gzip_reader.h"
+#include "mamori/backup/pgdump_internal.h"
 #include "mamori/backup/zstd_reader.h"
 #include "mamori/util/units.h"
 
 namespace mamori::backup {
-namespace fs = std::filesystem;
+using pgdump_internal::FirstWord;
+using pgdump_internal::Plural;
 namespace {
 
 constexpr int Vers(int a, int b, int c) { return (a * 256 + b) * 256 + c; }
@@ -136,11 +138,6 @@ class ArchiveIn {
   int off_size_ = 8;
   std::optional<Problem> problem_;
 };
-
-std::string FirstWord(std::string_view s) {
-  const auto sp = s.find(' ');
-  return std::string(sp == std::string_view::npos ? s : s.substr(0, sp));
-}
 
 bool ReadHeaderImpl(ArchiveIn& a, PgdmpHeader* h) {
   Reader& in = a.reader();
@@ -312,10 +309,6 @@ class BlockDecoder {
   std::vector<std::uint8_t> out_;
   std::uint64_t out_bytes_ = 0;
 };
-
-std::string Plural(std::uint64_t n, std::string_view one, std::string_view many) {
-  return fmt::format("{} {}", n, n == 1 ? one : many);
-}
 
 }  // namespace
 
@@ -604,68 +597,13 @@ void VerifyCustomData(Reader& in, const PgdmpArchive& archive, Findings* finding
   }
 }
 
-std::string PgMajor(std::string_view v) {
-  std::size_t i = 0;
-  auto number = [&]() -> std::string {
-    std::string n;
-    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) n += v[i++];
-    return n;
-  };
-  while (i < v.size() && v[i] == ' ') ++i;
-  std::string first = number();
-  if (first.empty()) return "";
-  if (std::stoi(first.substr(0, 6)) >= 10) return first;
-  if (i < v.size() && v[i] == '.') {
-    ++i;
-    std::string second = number();
-    if (!second.empty()) return first + "." + second;
-  }
-  return first;
-}
-
-PgVersions MakePgVersions(std::string server, std::string pg_dump) {
-  PgVersions v;
-  v.server_version = std::move(server);
-  v.pg_dump_version = std::move(pg_dump);
-  v.server_major = PgMajor(v.server_version);
-  v.pg_dump_major = PgMajor(v.pg_dump_version);
-  return v;
-}
-
-void CheckPgSkew(const PgVersions& v, const VerifyOptions& options, Findings* findings) {
-  if (v.server_major.empty() || v.pg_dump_major.empty() || v.server_major == v.pg_dump_major)
-    return;
-  auto as_number = [](const std::string& m) {
-    const auto dot = m.find('.');
-    return dot == std::string::npos
-               ? std::stod(m) * 100
-               : std::stod(m.substr(0, dot)) * 100 + std::stod(m.substr(dot + 1));
-  };
-  const bool newer = as_number(v.pg_dump_major) > as_number(v.server_major);
-  if (newer && options.allow_newer_pg_dump) {
-    findings->details["pg_dump_newer_than_server"] = true;
-    return;
-  }
-  std::string msg = fmt::format(
-      "pg_dump {} dumped a {} server: major versions differ; use the pg_dump of the server's "
-      "major version ({})",
-      FirstWord(v.pg_dump_version), FirstWord(v.server_version), v.server_major);
-  if (newer)
-    msg += " (a newer pg_dump is normal when upgrading: allow it with --allow-newer-pg-dump)";
-  findings->Add(CheckStatus::kCritical, msg);
-}
-
-std::string VerifyPgdmpStream(Reader& in, const VerifyOptions& options, Findings* findings,
-                              std::optional<PgVersions>* pg) {
-  PgdmpArchive ar;
-  auto problem = ReadPgdmpToc(in, &ar, options.max_toc_entries);
-  const PgdmpHeader& h = ar.header;
+void RecordPgdmpHeader(const PgdmpHeader& h, std::string_view format_name,
+                       const VerifyOptions& options, Findings* findings,
+                       std::optional<PgVersions>* pg) {
   if (h.vmaj > 0) {
     auto& d = findings->details;
     d["archive_version"] = h.Version();
-    d["int_size"] = h.int_size;
-    d["offset_size"] = h.off_size;
-    d["archive_format"] = FormatName(h.format);
+    d["archive_format"] = format_name;
     d["compression"] = CompressionName(h.compression);
     if (!h.dump_time.empty()) d["dump_time"] = h.dump_time;
     if (!h.database.empty()) d["database"] = h.database;
@@ -675,6 +613,18 @@ std::string VerifyPgdmpStream(Reader& in, const VerifyOptions& options, Findings
   if (!h.server_version.empty() || !h.pg_dump_version.empty()) {
     *pg = MakePgVersions(h.server_version, h.pg_dump_version);
     CheckPgSkew(**pg, options, findings);
+  }
+}
+
+std::string VerifyPgdmpStream(Reader& in, const VerifyOptions& options, Findings* findings,
+                              std::optional<PgVersions>* pg) {
+  PgdmpArchive ar;
+  auto problem = ReadPgdmpToc(in, &ar, options.max_toc_entries);
+  const PgdmpHeader& h = ar.header;
+  RecordPgdmpHeader(h, FormatName(h.format), options, findings, pg);
+  if (h.vmaj > 0) {
+    findings->details["int_size"] = h.int_size;
+    findings->details["offset_size"] = h.off_size;
   }
   if (problem) {
     // The archive kind is known once the header parsed; say so.
@@ -703,251 +653,6 @@ std::string VerifyPgdmpStream(Reader& in, const VerifyOptions& options, Findings
       FirstWord(h.pg_dump_version));
   if (!h.dump_time.empty()) summary += ", dumped " + h.dump_time;
   return summary;
-}
-
-namespace {
-
-// Verifies one data file of a directory archive by streaming it through its
-// decoder (chosen by content: a .dat may be gzip or zstd).
-void VerifyDataFile(const fs::path& file, const std::string& what, Findings* findings,
-                    std::uint64_t* size_bytes, std::uint64_t* data_bytes) {
-  FileSource src(file.string(), false);
-  Reader r(src);
-  Bytes head = r.Peek(4);
-  std::optional<Problem> p;
-  std::vector<Problem> warnings;
-  if (head.size() >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
-    GzipSource g(r);
-    Reader inner(g);
-    *data_bytes += inner.Drain();
-    p = g.problem();
-    warnings = g.warnings();
-  } else if (head.size() >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f &&
-             head[3] == 0xfd) {
-    ZstdSource z(r);
-    Reader inner(z);
-    *data_bytes += inner.Drain();
-    p = z.problem();
-    warnings = z.warnings();
-  } else {
-    *data_bytes += r.Drain();
-  }
-  *size_bytes += src.bytes_read();
-  if (!p) p = src.problem();
-  if (p)
-    findings->Add(p->status,
-                  fmt::format("{} ({}): {}", file.filename().string(), what, p->message));
-  for (const auto& w : warnings)
-    findings->Add(w.status, fmt::format("{} ({}): {}", file.filename().string(), what, w.message));
-}
-
-// The data file as pg_restore would open it: as named, or with the suffix
-// of the compression used.
-std::optional<fs::path> FindDataFile(const fs::path& dir, const std::string& name) {
-  for (const char* suffix : {"", ".gz", ".zst", ".lz4"}) {
-    std::error_code ec;
-    fs::path p = dir / (name + suffix);
-    if (fs::is_regular_file(p, ec)) return p;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-std::string VerifyPgDirectory(const std::string& dir, const VerifyOptions& options,
-                              Findings* findings, std::optional<PgVersions>* pg,
-                              std::uint64_t* size_bytes) {
-  const fs::path root(dir);
-  const fs::path toc_path = root / "toc.dat";
-  std::error_code ec;
-  if (!fs::is_regular_file(toc_path, ec)) {
-    findings->Add(CheckStatus::kCritical,
-                  "directory without toc.dat: not a pg_dump directory archive (or its toc.dat "
-                  "is missing)");
-    return "";
-  }
-  FileSource src(toc_path.string(), false);
-  Reader r(src);
-  PgdmpArchive ar;
-  auto problem = ReadPgdmpToc(r, &ar, options.max_toc_entries);
-  r.Drain();
-  *size_bytes += src.bytes_read();
-  if (src.problem()) {
-    findings->Add(*src.problem());
-    return "";
-  }
-  const PgdmpHeader& h = ar.header;
-  auto& d = findings->details;
-  if (h.vmaj > 0) {
-    d["archive_version"] = h.Version();
-    d["archive_format"] = "directory";
-    d["compression"] = CompressionName(h.compression);
-    if (!h.dump_time.empty()) d["dump_time"] = h.dump_time;
-    if (!h.database.empty()) d["database"] = h.database;
-    if (!h.server_version.empty()) d["server_version"] = h.server_version;
-    if (!h.pg_dump_version.empty()) d["pg_dump_version"] = h.pg_dump_version;
-  }
-  if (!h.server_version.empty() || !h.pg_dump_version.empty()) {
-    *pg = MakePgVersions(h.server_version, h.pg_dump_version);
-    CheckPgSkew(**pg, options, findings);
-  }
-  if (problem) {
-    std::string msg = problem->message;
-    if (msg.rfind("pg_dump archive", 0) == 0)
-      msg.replace(0, 15, "pg_dump directory archive toc.dat");
-    findings->Add(problem->status, msg);
-    return "";
-  }
-  // pg_dump 15 writes the tar format's code (3) into a directory archive's
-  // toc.dat too; both keep data file names in the TOC, so either is fine.
-  if (h.format != static_cast<int>(PgArchiveFormat::kDirectory) &&
-      h.format != static_cast<int>(PgArchiveFormat::kTar)) {
-    findings->Add(CheckStatus::kCritical,
-                  fmt::format("toc.dat says this is a pg_dump {} archive, not a directory archive",
-                              FormatName(h.format)));
-    return "";
-  }
-  d["toc_entries"] = ar.toc.size();
-  std::uint64_t files = 0, data_bytes = 0, missing = 0;
-  for (const auto& te : ar.toc) {
-    if (te.filename.empty()) continue;
-    if (te.filename.find('/') != std::string::npos) {
-      findings->Add(CheckStatus::kCritical,
-                    fmt::format("pg_dump directory archive corrupt: {} names data file '{}' "
-                                "outside the directory",
-                                te.Describe(), Excerpt(te.filename)));
-      continue;
-    }
-    auto file = FindDataFile(root, te.filename);
-    if (!file) {
-      if (++missing <= 3)
-        findings->Add(CheckStatus::kCritical,
-                      fmt::format("pg_dump directory archive incomplete: data file {} for {} is "
-                                  "missing",
-                                  te.filename, te.Describe()));
-      continue;
-    }
-    ++files;
-    VerifyDataFile(*file, te.Describe(), findings, size_bytes, &data_bytes);
-    // Large objects: a blobs TOC lists "oid file" per object.
-    if (te.filename.rfind("blobs", 0) == 0 && te.filename.ends_with(".toc")) {
-      std::ifstream in(*file);
-      std::string line;
-      std::uint64_t n = 0;
-      while (std::getline(in, line) && n < options.max_toc_entries) {
-        ++n;
-        const auto sp = line.find(' ');
-        if (sp == std::string::npos) continue;
-        const std::string name = line.substr(sp + 1);
-        if (name.empty() || name.find('/') != std::string::npos) continue;
-        auto blob = FindDataFile(root, name);
-        if (!blob) {
-          if (++missing <= 3)
-            findings->Add(CheckStatus::kCritical,
-                          fmt::format("pg_dump directory archive incomplete: large object file {} "
-                                      "listed in {} is missing",
-                                      name, te.filename));
-          continue;
-        }
-        ++files;
-        VerifyDataFile(*blob, "large object " + line.substr(0, sp), findings, size_bytes,
-                       &data_bytes);
-      }
-    }
-  }
-  if (missing > 3)
-    findings->Add(
-        CheckStatus::kCritical,
-        fmt::format("pg_dump directory archive incomplete: {} data files missing in all", missing));
-  d["data_files"] = files;
-  d["data_bytes"] = data_bytes;
-  std::string summary = fmt::format(
-      "pg_dump directory archive, {}, {} ({} of data), database {}, server {}, pg_dump {}",
-      Plural(ar.toc.size(), "TOC entry", "TOC entries"), Plural(files, "data file", "data files"),
-      FormatBytes(data_bytes), h.database.empty() ? "?" : h.database, FirstWord(h.server_version),
-      FirstWord(h.pg_dump_version));
-  if (!h.dump_time.empty()) summary += ", dumped " + h.dump_time;
-  return summary;
-}
-
-namespace {
-
-// The value after `key` up to the end of its line, from the head of a dump.
-std::string LineValue(std::string_view text, std::string_view key) {
-  const auto at = text.find(key);
-  if (at == std::string_view::npos) return "";
-  auto rest = text.substr(at + key.size());
-  const auto nl = rest.find('\n');
-  std::string v(rest.substr(0, nl));
-  while (!v.empty() && (v.back() == '\r' || v.back() == ' ')) v.pop_back();
-  return v;
-}
-
-// After the trailer line only blank lines, "--" and \unrestrict may follow.
-bool OnlyTrailerAfter(std::string_view rest) {
-  while (!rest.empty()) {
-    const auto nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl);
-    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
-    if (line.empty() || line == "--" || line.rfind("\\unrestrict ", 0) == 0) continue;
-    return false;
-  }
-  return true;
-}
-
-std::string LastLine(std::string_view tail) {
-  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r' || tail.back() == ' '))
-    tail.remove_suffix(1);
-  const auto nl = tail.rfind('\n');
-  return Excerpt(nl == std::string_view::npos ? tail : tail.substr(nl + 1), 80);
-}
-
-}  // namespace
-
-std::string VerifyPgPlain(const HeadTail& text, bool dumpall, const VerifyOptions& options,
-                          Findings* findings, std::optional<PgVersions>* pg) {
-  const std::string server = LineValue(text.head(), "-- Dumped from database version ");
-  std::string dumper = LineValue(text.head(), "-- Dumped by pg_dump version ");
-  if (dumper.empty()) dumper = LineValue(text.head(), "-- Dumped by pg_dumpall version ");
-  auto& d = findings->details;
-  d["uncompressed_bytes"] = text.total();
-  if (!server.empty()) d["server_version"] = server;
-  if (!dumper.empty()) d["pg_dump_version"] = dumper;
-  const std::string_view kind = dumpall ? "pg_dumpall plain SQL dump" : "pg_dump plain SQL dump";
-  if (server.empty() || dumper.empty()) {
-    findings->Add(CheckStatus::kWarning,
-                  fmt::format("{}: header lines 'Dumped from database version' and 'Dumped by "
-                              "pg_dump version' not found in its first {} bytes",
-                              kind, text.head().size()));
-  } else {
-    *pg = MakePgVersions(server, dumper);
-    CheckPgSkew(**pg, options, findings);
-  }
-  const std::string_view trailer = dumpall ? "-- PostgreSQL database cluster dump complete"
-                                           : "-- PostgreSQL database dump complete";
-  const std::string_view tail = text.tail();
-  const auto at = tail.rfind(trailer);
-  if (at == std::string_view::npos || !OnlyTrailerAfter(tail.substr(at + trailer.size()))) {
-    findings->Add(CheckStatus::kCritical,
-                  fmt::format("{} incomplete: trailer '{}' missing; it ends at byte {} with '{}'",
-                              kind, trailer.substr(3), text.total(), LastLine(tail)));
-    return "";
-  }
-  // Since 2025 pg_dump opens with \restrict KEY and closes with
-  // \unrestrict KEY after the trailer: the closing line is the true end.
-  const std::string restrict_key = LineValue(text.head(), "\n\\restrict ");
-  if (!restrict_key.empty() &&
-      tail.find("\\unrestrict " + restrict_key, at) == std::string_view::npos) {
-    findings->Add(CheckStatus::kCritical,
-                  fmt::format("{} incomplete: it opens with \\restrict but the closing "
-                              "'\\unrestrict' line is missing; it ends at byte {}",
-                              kind, text.total()));
-    return "";
-  }
-  return fmt::format("{} complete, server {}, pg_dump {}, {}", kind,
-                     server.empty() ? "?" : FirstWord(server),
-                     dumper.empty() ? "?" : FirstWord(dumper), FormatBytes(text.total()));
 }
 
 }  // namespace mamori::backup
