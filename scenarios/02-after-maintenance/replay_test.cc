@@ -31,41 +31,12 @@ namespace mamori {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Mail;
+using testing::ParseMail;
+using testing::Tokyo;
 using testing::RunMamori;
 
 constexpr char kBackupUuid[] = "1b4e28ba-2fa1-41d2-883f-0016d3cca427";
-
-// RFC 3339 in Tokyo time (+09:00), as the hosting company announced it.
-std::string Tokyo(WallTime t) {
-  return date::format("%FT%T", date::floor<std::chrono::milliseconds>(t + 9h)) + "+09:00";
-}
-
-struct Mail {
-  std::string subject, kind, body;
-};
-
-// Headers up to the blank line (unfolded), then the body (7bit here).
-Mail ParseMail(const std::string& raw) {
-  Mail m;
-  const size_t split = raw.find("\r\n\r\n");
-  const std::string head = raw.substr(0, split);
-  m.body = split == std::string::npos ? "" : raw.substr(split + 4);
-  size_t pos = 0;
-  while (pos < head.size()) {
-    size_t eol = head.find("\r\n", pos);
-    if (eol == std::string::npos) eol = head.size();
-    std::string line = head.substr(pos, eol - pos);
-    while (eol + 2 < head.size() && (head[eol + 2] == ' ' || head[eol + 2] == '\t')) {
-      const size_t next = std::min(head.find("\r\n", eol + 2), head.size());
-      line += head.substr(eol + 2, next - eol - 2);
-      eol = next;
-    }
-    if (line.rfind("Subject: ", 0) == 0) m.subject = line.substr(9);
-    if (line.rfind("X-Mamori-Kind: ", 0) == 0) m.kind = line.substr(15);
-    pos = eol + 2;
-  }
-  return m;
-}
 
 // The first line of `body` that starts with `prefix` ("" when there is none).
 std::string LineStarting(const std::string& body, const std::string& prefix) {

@@ -1,5 +1,9 @@
 #include "testing/notify_servers.h"
 
+#include <date/date.h>
+
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -229,6 +233,33 @@ notify::Notification SampleProblem(WallTime now, const std::string& check,
   it.since = now;
   n.items.push_back(it);
   return n;
+}
+
+Mail ParseMail(const std::string& raw) {
+  Mail m;
+  const size_t split = raw.find("\r\n\r\n");
+  const std::string head = raw.substr(0, split);
+  m.body = split == std::string::npos ? "" : raw.substr(split + 4);
+  size_t pos = 0;
+  while (pos < head.size()) {
+    size_t eol = head.find("\r\n", pos);
+    if (eol == std::string::npos) eol = head.size();
+    std::string line = head.substr(pos, eol - pos);
+    while (eol + 2 < head.size() && (head[eol + 2] == ' ' || head[eol + 2] == '\t')) {
+      const size_t next = std::min(head.find("\r\n", eol + 2), head.size());
+      line += head.substr(eol + 2, next - eol - 2);
+      eol = next;
+    }
+    if (line.rfind("Subject: ", 0) == 0) m.subject = line.substr(9);
+    if (line.rfind("X-Mamori-Kind: ", 0) == 0) m.kind = line.substr(15);
+    pos = eol + 2;
+  }
+  return m;
+}
+
+std::string Tokyo(WallTime t) {
+  using namespace std::chrono_literals;
+  return date::format("%FT%T", date::floor<std::chrono::milliseconds>(t + 9h)) + "+09:00";
 }
 
 }  // namespace mamori::testing

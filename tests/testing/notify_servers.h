@@ -99,6 +99,16 @@ class Alertmanager {
   std::unique_ptr<ServerProcess> server_;
 };
 
+// A received e-mail: Subject and X-Mamori-Kind headers (unfolded) and the
+// body (7bit, as mamori sends plain text here).
+struct Mail {
+  std::string subject, kind, body;
+};
+Mail ParseMail(const std::string& raw);
+
+// RFC 3339 in Tokyo time (+09:00), as a hosting company announces a window.
+std::string Tokyo(WallTime t);
+
 // A one-item problem notification about `check`, timed `now`, with a fresh id.
 notify::Notification SampleProblem(WallTime now, const std::string& check,
                                    const std::string& summary);
