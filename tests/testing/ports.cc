@@ -52,12 +52,13 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-void StopProcess(pid_t& pid) {
+void StopProcess(pid_t& pid, int sig, std::chrono::milliseconds grace, bool group) {
   if (pid <= 0) return;
-  ::kill(-pid, SIGTERM);  // fails harmlessly when it leads no group
-  ::kill(pid, SIGTERM);
+  if (group) ::kill(-pid, sig);  // fails harmlessly when it leads no group
+  ::kill(pid, sig);
   int st = 0;
-  for (int i = 0; i < 300; ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
     if (::waitpid(pid, &st, WNOHANG) == pid) {
       pid = -1;
       return;

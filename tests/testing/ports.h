@@ -3,8 +3,10 @@
 // and reading a log file into an error message. Stateless; thread-safe.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 
 namespace mamori::testing {
@@ -13,9 +15,12 @@ namespace mamori::testing {
 int PickFreePort();
 // True when something accepts TCP connections on 127.0.0.1:port.
 bool AcceptsOnLoopback(int port);
-// Stops a server the test started: SIGTERM to it and its process group,
-// up to 3 s for it to exit, then SIGKILL; reaps it and sets `pid` to -1.
-void StopProcess(pid_t& pid);
+// Stops a server the test started: `sig` to it (and its process group when
+// `group`), up to `grace` for it to exit, then SIGKILL to the group; reaps it
+// and sets `pid` to -1. Database servers get their orderly-shutdown signal
+// on the main process only (it stops its own children).
+void StopProcess(pid_t& pid, int sig = SIGTERM,
+                 std::chrono::milliseconds grace = std::chrono::seconds(3), bool group = true);
 // The whole file, or "" if it cannot be read.
 std::string ReadFile(const std::string& path);
 

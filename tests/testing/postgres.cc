@@ -113,22 +113,8 @@ std::string PostgresServer::Start() {
 }
 
 PostgresServer::~PostgresServer() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGINT);  // fast shutdown: abort sessions, checkpoint, exit
-    int st;
-    bool reaped = false;
-    for (int i = 0; i < 1000 && !reaped; ++i) {
-      if (::waitpid(pid_, &st, WNOHANG) == pid_)
-        reaped = true;
-      else
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!reaped) {
-      ::kill(-pid_, SIGKILL);
-      ::waitpid(pid_, &st, 0);
-    }
-    pid_ = -1;
-  }
+  StopProcess(pid_, SIGINT, std::chrono::seconds(10),
+              /*group=*/false);  // fast shutdown: abort sessions, checkpoint, exit
   std::error_code ec;
   if (!dir_.empty()) fs::remove_all(dir_, ec);
 }
