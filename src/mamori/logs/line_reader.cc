@@ -165,18 +165,23 @@ ssize_t ReadFull(int fd, char* buf, size_t want) {
 }
 }  // namespace
 
+ssize_t LineReader::ReadBlock(std::string* buf) {
+  buf->resize(options_.block_bytes);
+  ssize_t n = ReadFull(fd_, buf->data(), buf->size());
+  if (n < 0) {
+    status_ = Error(path_ + ": " + std::strerror(errno));
+    return -1;
+  }
+  buf->resize(n);
+  bytes_read_ += n;
+  return n;
+}
+
 bool LineReader::Fill() {
   if (eof_ || !status_.ok()) return false;
   if (!started_) {
     started_ = true;
-    raw_.resize(options_.block_bytes);
-    ssize_t n = ReadFull(fd_, raw_.data(), raw_.size());
-    if (n < 0) {
-      status_ = Error(path_ + ": " + std::strerror(errno));
-      return false;
-    }
-    raw_.resize(n);
-    bytes_read_ += n;
+    if (ReadBlock(&raw_) < 0) return false;
     if (raw_.size() >= 2 && static_cast<unsigned char>(raw_[0]) == 0x1f &&
         static_cast<unsigned char>(raw_[1]) == 0x8b) {
       gzip_ = std::make_unique<Gzip>();
@@ -192,14 +197,8 @@ bool LineReader::Fill() {
       return !block_.empty();
     }
   } else if (!gzip_) {
-    block_.resize(options_.block_bytes);
-    ssize_t n = ReadFull(fd_, block_.data(), block_.size());
-    if (n < 0) {
-      status_ = Error(path_ + ": " + std::strerror(errno));
-      return false;
-    }
-    block_.resize(n);
-    bytes_read_ += n;
+    const ssize_t n = ReadBlock(&block_);
+    if (n < 0) return false;
     if (n == 0) eof_ = true;
     return n > 0;
   }
@@ -210,14 +209,8 @@ bool LineReader::Fill() {
   zs.avail_out = static_cast<uInt>(block_.size());
   while (zs.avail_out > 0) {
     if (zs.avail_in == 0) {
-      raw_.resize(options_.block_bytes);
-      ssize_t n = ReadFull(fd_, raw_.data(), raw_.size());
-      if (n < 0) {
-        status_ = Error(path_ + ": " + std::strerror(errno));
-        return false;
-      }
-      raw_.resize(n);
-      bytes_read_ += n;
+      const ssize_t n = ReadBlock(&raw_);
+      if (n < 0) return false;
       if (n == 0) {
         if (!gzip_->ended) status_ = Error(path_ + ": gzip data is truncated");
         eof_ = true;

@@ -16,6 +16,8 @@
 // reported by LineReader::status() after Next() returns false.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -100,6 +102,8 @@ class LineReader {
   // Reads and (if needed) inflates the next block into block_; false at EOF
   // or on error.
   bool Fill();
+  // Reads up to block_bytes of the file into `buf`; -1 (status_ set) on error.
+  ssize_t ReadBlock(std::string* buf);
 
   std::string path_;
   int fd_ = -1;
