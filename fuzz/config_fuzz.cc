@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "mamori/config/config.h"
+#include "mamori/daemon/config_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

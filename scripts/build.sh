@@ -7,6 +7,8 @@ dir=${1:-build}
 shift || true
 gen=()
 command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
+# A compiler cache, where one is installed, makes rebuilds of other trees cheap.
+command -v ccache >/dev/null 2>&1 && gen+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 if [[ ! -f "$dir/CMakeCache.txt" ]]; then
   cmake -S . -B "$dir" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release "$@" >"$dir.configure.log" 2>&1 \
     || { cat "$dir.configure.log"; exit 1; }

@@ -218,6 +218,43 @@ TEST(Alerts, AckFromTheCommandLineStopsReminders) {
   EXPECT_NE(gone.err.find("cannot reach the daemon"), std::string::npos) << gone.err;
 }
 
+// Each alert carries its evidence: the check's last observations (newest
+// first) and when the state before it began, in the webhook JSON and the mail.
+TEST(Alerts, AlertsCarryTheLastObservationsAndThePreviousSince) {
+  std::string error;
+  auto hook = testing::WebhookSink::Start(&error);
+  ASSERT_TRUE(hook) << error;
+  testing::TempDir dir;
+  const std::string flag = dir.Write("flag", "x");
+  const std::string cfg =
+      dir.Write("mamori.yaml", std::string(kFast) +
+                                   "alerting: {group_wait: 200ms}\n"
+                                   "notify:\n  - {name: hook, type: webhook, url: '" +
+                                   hook->Url() + "'}\n" + "checks:\n" + FileCheck("backup", flag));
+  testing::DaemonProcess d({"-c", cfg}, dir.path() + "/daemon.log");
+  ASSERT_TRUE(d.WaitForLog("backup: PENDING -> OK")) << d.Log();
+  std::remove(flag.c_str());
+  nlohmann::json item;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        for (const auto& r : hook->Requests()) {
+          auto req = nlohmann::json::parse(r, nullptr, false);
+          if (!req.is_object()) continue;
+          auto body = nlohmann::json::parse(req.value("body", ""), nullptr, false);
+          if (!body.is_object() || !body.contains("items")) continue;
+          for (const auto& it : body["items"])
+            if (it.value("to", "") == "critical") item = it;
+        }
+        return item.is_object();
+      },
+      10))
+      << d.Log();
+  ASSERT_TRUE(item.contains("observations")) << item.dump();
+  ASSERT_GE(item["observations"].size(), 2u) << item.dump();  // the failures that made it hard
+  EXPECT_EQ(item["observations"][0].value("status", ""), "critical") << item.dump();
+  EXPECT_TRUE(item.contains("previous_since")) << item.dump();  // OK since the first run
+}
+
 TEST(Alerts, KilledBeforeTheGroupWasSentStillAlertsOnceAfterRestart) {
   std::string error;
   auto smtp = testing::SmtpSink::Start(&error);

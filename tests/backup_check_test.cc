@@ -12,11 +12,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "mamori/backup/backup_probe.h"
 #include "mamori/backup/history.h"
 #include "mamori/backup/list_command.h"
 #include "mamori/backup/offsite.h"
-#include "mamori/config/config.h"
-#include "mamori/probes/backup_probe.h"
+#include "mamori/daemon/config_file.h"
 #include "testing/mariadb.h"
 #include "testing/postgres.h"
 
@@ -344,8 +344,9 @@ TEST_F(BackupCheckTest, DumpThatFailsToRestoreIsNotTheNewestGoodOne) {
   std::ostringstream out, err;
   EXPECT_EQ(backup::RunBackupList((dir_ / "data").string(), "db", false, clock_, out, err), 2)
       << out.str() << err.str();
-  EXPECT_TRUE(Contains(out.str(), "newest shop-2.dump is CRITICAL (its restore test failed); "
-                                  "the newest good one is 1d 2h old (shop-1.dump)"))
+  EXPECT_TRUE(Contains(out.str(),
+                       "newest shop-2.dump is CRITICAL (its restore test failed); "
+                       "the newest good one is 1d 2h old (shop-1.dump)"))
       << out.str();
 }
 

@@ -1,8 +1,13 @@
 // End-to-end tests of `mamori run` and `mamori status`: the real binary, a real
 // data directory, real signals.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -121,6 +126,61 @@ TEST(Daemon, RunsChecksRecordsHardChangesReloadsAndPersists) {
     d.Signal(SIGINT);
     EXPECT_EQ(d.Wait(), 0) << d.Log();
   }
+}
+
+// Every path comes from one resolved place: with --data-dir, the log check
+// keeps its positions (logpos.db) there, not in the config file's data_dir.
+TEST(Daemon, DataDirOverrideHoldsTheLogPositionsToo) {
+  TempDir dir;
+  dir.Write("app.log", "started\n");
+  const std::string cfg = dir.Write("mamori.yaml",
+                                    "data_dir: ./config-data\n"
+                                    "checks:\n"
+                                    "  - {name: app-log, type: log, interval: 200ms, files: ['" +
+                                        dir.path() + "/app.log']}\n");
+  const std::string override_dir = dir.path() + "/override";
+  DaemonProcess d({"-c", cfg, "--data-dir", override_dir}, dir.path() + "/daemon.log");
+  ASSERT_TRUE(d.WaitForLog("running 1 checks")) << d.Log();
+  ASSERT_TRUE(Eventually([&] { return std::filesystem::exists(override_dir + "/logpos.db"); }, 10s))
+      << d.Log();
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/config-data/logpos.db"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/config-data"));
+}
+
+// A probe that overruns its timeout is reported UNKNOWN at the deadline but
+// stays in flight until it really returns: its next slots are skipped (and
+// counted), never started beside the hung run. The log check opening a FIFO
+// with no writer blocks in open(2), which makes such a probe.
+TEST(Daemon, AProbeThatOverrunsIsNeverStartedTwice) {
+  TempDir dir;
+  const std::string fifo = dir.path() + "/stuck.log";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string cfg =
+      dir.Write("mamori.yaml",
+                "data_dir: ./data\n"
+                "checks:\n"
+                "  - {name: stuck, type: log, interval: 200ms, timeout: 100ms, files: ['" +
+                    fifo + "']}\n");
+  DaemonProcess d({"-c", cfg, "--stats-interval", "1s"}, dir.path() + "/daemon.log");
+  ASSERT_TRUE(d.WaitForLog("running 1 checks")) << d.Log();
+  // Slots keep coming every 200 ms while a run hangs: each is skipped. The
+  // first run returns (the follower starts at the end without reading), the
+  // next one hangs; its timeout result at +1.1 s must not free the slot for
+  // another run, so every stats window after the first shows 0 runs.
+  auto runs_per_window = [&] {
+    const std::string log = d.Log();
+    std::vector<int> runs;
+    const std::string key = "stats: 1 checks, ";
+    for (size_t at = log.find(key); at != std::string::npos; at = log.find(key, at + 1))
+      runs.push_back(std::atoi(log.c_str() + at + key.size()));
+    return runs;
+  };
+  ASSERT_TRUE(Eventually([&] { return runs_per_window().size() >= 5; }, 15s)) << d.Log();
+  const std::vector<int> runs = runs_per_window();
+  for (size_t i = 1; i < runs.size(); ++i) EXPECT_EQ(runs[i], 0) << "window " << i << d.Log();
+  // Release the hung open(2) so the worker thread returns.
+  int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+  if (w >= 0) ::close(w);
 }
 
 TEST(Daemon, RefusesToStartOnAnInvalidConfig) {

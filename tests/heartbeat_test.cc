@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "mamori/probes/http_client.h"
+#include "mamori/net/http_client.h"
 #include "mamori/store/store.h"
 #include "testing/cli.h"
 #include "testing/nginx.h"
@@ -183,6 +183,30 @@ TEST_F(HeartbeatDaemon, LateHeartbeatBecomesCritical) {
       StatusOf(config_, "every-second")["summary"].get<std::string>().find("late: last success"),
       std::string::npos);
   EXPECT_TRUE(daemon_->WaitForLog("every-second: OK -> CRITICAL")) << daemon_->Log();
+}
+
+// Lateness is judged at the deadline, not at the check's next run: with
+// interval 60s, period 3s and grace 2s, the check turns CRITICAL within a
+// second of period + grace after the last success.
+TEST_F(HeartbeatDaemon, LateIsJudgedAtTheDeadlineWhateverTheInterval) {
+  Start(
+      "  - {name: slow-check, type: heartbeat, slug: slow-check, period: 3s, grace: 2s, "
+      "interval: 60s}\n",
+      "api: {ping_key: test-key-123}\n");
+  ASSERT_EQ(Fetch(*http_, Url("/ping/test-key-123/slow-check")).status, 200);
+  const auto pinged = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto s = StatusOf(config_, "slow-check");
+        return s.is_object() && s["status"] == "ok";
+      },
+      3000ms));
+  ASSERT_TRUE(daemon_->WaitForLog("slow-check: OK -> CRITICAL", 15s)) << daemon_->Log();
+  const auto took = std::chrono::steady_clock::now() - pinged;
+  EXPECT_LT(took, 6500ms) << "turned critical "
+                          << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                          << " ms after the ping (deadline 5000 ms)";
+  EXPECT_GE(took, 5000ms);
 }
 
 TEST_F(HeartbeatDaemon, BodiesAreCutAtTheLimitAndRateLimitApplies) {

@@ -7,7 +7,7 @@
 #include <future>
 #include <thread>
 
-#include "mamori/config/config.h"
+#include "mamori/daemon/config_file.h"
 
 namespace mamori::testing {
 
@@ -46,7 +46,7 @@ std::shared_ptr<Probe> ProbeHarness::Build(const std::string& yaml, std::string*
 }
 
 Observation ProbeHarness::Run(Probe& probe, Duration timeout) {
-  ProbeEnv env{clock_, impl_->io, impl_->pool, impl_->http, nullptr};
+  ProbeEnv env{clock_, impl_->io, impl_->pool, impl_->http};
   auto promise = std::make_shared<std::promise<Observation>>();
   auto future = promise->get_future();
   probe.Start(env, clock_.Monotonic() + timeout,

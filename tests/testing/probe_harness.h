@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "mamori/check/probe.h"
 #include "mamori/config/diagnostics.h"
-#include "mamori/probes/probe.h"
 #include "mamori/util/clock.h"
 
 namespace mamori::testing {

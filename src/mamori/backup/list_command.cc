@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mamori/backup/history.h"
-#include "mamori/util/state.h"
+#include "mamori/core/status.h"
 #include "mamori/util/units.h"
 
 namespace mamori::backup {

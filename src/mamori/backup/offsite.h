@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "mamori/core/status.h"
 #include "mamori/util/clock.h"
 #include "mamori/util/result.h"
-#include "mamori/util/state.h"
 
 namespace mamori::backup {
 

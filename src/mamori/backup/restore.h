@@ -28,8 +28,8 @@
 #include <vector>
 
 #include "mamori/backup/sql_client.h"
+#include "mamori/core/status.h"
 #include "mamori/util/clock.h"
-#include "mamori/util/state.h"
 
 namespace mamori::backup {
 

@@ -24,7 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mamori/util/state.h"
+#include "mamori/core/status.h"
 
 namespace mamori::backup {
 

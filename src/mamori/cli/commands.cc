@@ -3,29 +3,30 @@
 #include <fmt/format.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <cstdio>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
 #include <algorithm>
-#include "mamori/cli/default_config.h"
-#include "mamori/cli/output.h"
 #include "mamori/backup/list_command.h"
 #include "mamori/backup/verify_command.h"
-#include "mamori/config/config.h"
+#include "mamori/cli/ack_command.h"
+#include "mamori/cli/output.h"
+#include "mamori/daemon/config_file.h"
 #include "mamori/daemon/daemon.h"
+#include "mamori/daemon/default_config.h"
 #include "mamori/engine/runner.h"
 #include "mamori/heartbeat/exec.h"
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/logs/diagnose_command.h"
 #include "mamori/logs/mine_command.h"
 #include "mamori/logs/scan_command.h"
-#include "mamori/notify/ack_command.h"
+#include "mamori/net/http_client.h"
 #include "mamori/notify/log_command.h"
 #include "mamori/notify/notification.h"
 #include "mamori/notify/test_command.h"
-#include "mamori/probes/heartbeat_probe.h"
-#include "mamori/probes/http_client.h"
 #include "mamori/store/store.h"
 #include "mamori/util/units.h"
 
@@ -96,7 +97,10 @@ int RunOnceAndPrint(const Config& config, bool json, const std::vector<std::stri
       }
     }
   }
-  std::vector<Observation> obs = RunChecksOnce(*use, clock, http.get(), heartbeats.get());
+  ProbeServices services;
+  services.Provide(heartbeats.get());
+  std::vector<Observation> obs =
+      RunChecksOnce(use->checks, use->data_dir, clock, http.get(), services);
   std::vector<ResultRow> rows;
   for (size_t i = 0; i < obs.size(); ++i)
     rows.push_back(RowFromObservation(use->checks[i].name, use->checks[i].type, obs[i]));
@@ -307,7 +311,8 @@ int Main(int argc, char** argv) {
       "diagnose",
       "Read logs and say what broke: findings ranked by severity and recency, with evidence,\n"
       "explanation and runbook. With no FILE|DIR: this machine's usual logs and the journal.");
-  diagnose->add_flag("--json", diag_opts.json, "Print JSON ({\"findings\": [...], \"novel\": [...]})");
+  diagnose->add_flag("--json", diag_opts.json,
+                     "Print JSON ({\"findings\": [...], \"novel\": [...]})");
   diagnose->add_option("--since", diag_opts.since, "Only lines newer than this, e.g. 2h");
   diagnose->add_option("--rules", diag_opts.rule_dirs, "Rule directory or file (repeatable)");
   diagnose->add_flag("--context", diag_opts.context,
@@ -386,13 +391,23 @@ int Main(int argc, char** argv) {
       auto config = LoadOrReport(exec_file, "");
       if (!config) return kExitUnknown;
       const CheckConfig* c = config->FindCheck(exec_check);
-      auto* hb = c ? dynamic_cast<probes::heartbeat::HeartbeatProbe*>(c->probe.get()) : nullptr;
-      if (!hb || hb->uuid().empty()) {
+      // The heartbeat files its ping address with a book when attached.
+      heartbeat::HeartbeatBook book;
+      if (c && c->probe) {
+        boost::asio::io_context io;
+        boost::asio::thread_pool pool(1);
+        SystemClock clock;
+        ProbeEnv env{clock, io, pool, nullptr};
+        env.services.Provide(&book);
+        c->probe->Attach(env);
+      }
+      auto hb = book.RouteOf(exec_check);
+      if (!hb || hb->uuid.empty()) {
         std::cerr << fmt::format("mamori exec: {} has no heartbeat check '{}' with a uuid\n",
                                  exec_file, exec_check);
         return kExitUsage;
       }
-      eo.ping_url = fmt::format("http://{}/ping/{}", config->api.listen, hb->uuid());
+      eo.ping_url = fmt::format("http://{}/ping/{}", config->api.listen, hb->uuid);
       eo.max_body = config->api.max_body;
     }
     return heartbeat::RunExec(eo);

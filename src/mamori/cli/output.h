@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "mamori/check/probe.h"
 #include "mamori/engine/check_state.h"
-#include "mamori/probes/probe.h"
 
 namespace mamori::cli {
 

@@ -16,9 +16,12 @@
 #include <thread>
 #include <unordered_map>
 
-#include "mamori/cli/default_config.h"
+#include "mamori/daemon/after_maintenance.h"
+#include "mamori/daemon/api_server.h"
+#include "mamori/daemon/check_runtime.h"
+#include "mamori/daemon/default_config.h"
 #include "mamori/daemon/instance_lock.h"
-#include "mamori/daemon/latency_histogram.h"
+#include "mamori/daemon/run_stats.h"
 #include "mamori/engine/check_state.h"
 #include "mamori/engine/maintenance.h"
 #include "mamori/engine/runner.h"
@@ -26,11 +29,10 @@
 #include "mamori/heartbeat/exec.h"
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/heartbeat/ping_api.h"
+#include "mamori/net/http_client.h"
 #include "mamori/notify/alert_service.h"
 #include "mamori/notify/notification.h"
 #include "mamori/notify/outbox.h"
-#include "mamori/probes/heartbeat_probe.h"
-#include "mamori/probes/http_client.h"
 #include "mamori/remedy/remedy.h"
 #include "mamori/store/store.h"
 #include "mamori/util/units.h"
@@ -39,33 +41,6 @@
 namespace mamori {
 
 namespace asio = boost::asio;
-
-namespace {
-
-// Everything the daemon keeps per check. Shared with in-flight runs so a result
-// arriving after a reload either lands on the surviving state or is dropped.
-struct CheckRuntime {
-  CheckConfig config;
-  CheckState state;
-  bool in_flight = false;
-  bool dirty = false;  // snapshot not yet saved
-  // Heartbeat catch-up: running now, and the last success it was run after
-  // (one catch-up per missed run).
-  std::shared_ptr<std::atomic<bool>> catch_up_running = std::make_shared<std::atomic<bool>>(false);
-  std::optional<double> catch_up_after;
-  bool retired = false;        // removed by a reload
-  remedy::Guard remedy_guard;  // attempts within the plan's window
-  bool remedy_running = false;
-  CheckRuntime(CheckConfig c)
-      : config(std::move(c)), state(config.name, config.type, config.thresholds) {}
-};
-
-std::string Transition(const Event& e) {
-  std::string from = e.from ? std::string(StatusLabel(*e.from)) : "PENDING";
-  return fmt::format("{} -> {}", from, StatusLabel(e.to));
-}
-
-}  // namespace
 
 struct Daemon::Impl {
   DaemonOptions options;
@@ -81,14 +56,9 @@ struct Daemon::Impl {
   // before the HTTP server starts and kept across reloads.
   std::unique_ptr<notify::AlertService> alerts;
   std::unique_ptr<heartbeat::PingApi> ping_api;
-  // The HTTP server has its own threads, so a burst of pings never delays
-  // check scheduling on `io`.
-  asio::io_context api_io;
-  std::vector<std::thread> api_threads;
-  std::unique_ptr<web::HttpServer> server;
-  std::string server_listen;  // what `server` is bound to
+  std::unique_ptr<ApiServer> server;  // ping and acknowledgement API, own threads
   std::unique_ptr<Config> config;
-  std::vector<std::shared_ptr<CheckRuntime>> checks;  // index = scheduler slot
+  std::vector<std::shared_ptr<CheckRuntime>> checks;    // index = scheduler slot
   std::unordered_map<std::string, size_t> check_index;  // name -> index in `checks`
   Scheduler scheduler;
   asio::steady_timer timer{io};
@@ -103,31 +73,22 @@ struct Daemon::Impl {
   asio::steady_timer maintenance_timer{io};
   WallTime maintenance_seen{};               // window ends up to here are handled
   std::set<std::string> maintenance_active;  // for "started" log lines
-  // A window that ended: its checks were re-run at once; the summary goes out
-  // when every result is in or at `timer`'s deadline.
-  struct AfterMaintenance {
-    uint64_t id = 0;
-    MaintenanceOccurrence window;
-    std::vector<std::shared_ptr<CheckRuntime>> checks;
-    std::vector<std::optional<Observation>> results;  // by position in `checks`
-    std::vector<int> stale;  // runs in flight at the end: their results predate it
-    std::unique_ptr<asio::steady_timer> timer;
-    Duration waited{};
-  };
-  std::vector<std::unique_ptr<AfterMaintenance>> after_maintenance;
-  uint64_t after_maintenance_ids = 0;
+  // Windows that ended: their checks re-run, their one summary pending.
+  AfterMaintenance after_maintenance{
+      io, clock,
+      AfterMaintenance::Hooks{[this](const std::shared_ptr<CheckRuntime>& rt) { RunNow(rt); },
+                              [this](const notify::Notification& n, const std::string& window) {
+                                SendMaintenanceSummary(n, window);
+                              }}};
 
-  // Figures for the log (and the benchmarks that read it).
-  LatencyHistogram lateness_window, lateness_total;
-  uint64_t runs_window = 0, runs_total = 0, skipped_total = 0, results_total = 0;
-  MonoTime window_start{}, started{};
+  RunStats stats;  // figures for the log (and the benchmarks that read it)
   MonoTime next_stats{}, next_compact{};
 
   Impl(DaemonOptions o, const Clock& c) : options(std::move(o)), clock(c) {}
 
   ConfigLoad Load() {
     if (options.config_file.empty())
-      return LoadConfigText(cli::DefaultConfigYaml(cli::DefaultDataDir()), "<embedded default>");
+      return LoadConfigText(DefaultConfigYaml(DefaultDataDir()), "<embedded default>");
     return LoadConfigFile(options.config_file);
   }
 
@@ -156,35 +117,18 @@ struct Daemon::Impl {
     for (size_t i = 0; i < checks.size(); ++i) check_index[checks[i]->config.name] = i;
     config = std::move(next);
     scheduler.Reset(std::move(slots), clock.Now(), clock.Monotonic());
+    AttachProbes();
     if (ping_api) {
-      ping_api->set_options(ApiOptions(*config));
-      ping_api->SetRoutes(HeartbeatRoutes());
+      ping_api->set_options(PingApiOptions(config->api));
+      ping_api->SetRoutes(PingRoutes(heartbeats));
     }
   }
 
-  static heartbeat::PingApi::Options ApiOptions(const Config& c) {
-    heartbeat::PingApi::Options o;
-    o.max_body = c.api.max_body;
-    o.rate_limit = c.api.rate_limit;
-    o.ping_key = c.api.ping_key;
-    o.read_key = c.api.read_key;
-    for (const auto& ip : c.api.trusted_proxies) {
-      boost::system::error_code ec;
-      auto a = boost::asio::ip::make_address(ip, ec);
-      if (!ec) o.trusted_proxies.push_back(a);
-    }
-    return o;
-  }
-
-  heartbeat::PingApi::Routes HeartbeatRoutes() {
-    heartbeat::PingApi::Routes r;
-    for (const auto& c : checks) {
-      auto* hb = dynamic_cast<probes::heartbeat::HeartbeatProbe*>(c->config.probe.get());
-      if (!hb) continue;
-      if (!hb->uuid().empty()) r.by_uuid[hb->uuid()] = c->config.name;
-      if (!hb->slug().empty()) r.by_slug[hb->slug()] = c->config.name;
-    }
-    return r;
+  // Every probe files what it needs with the services (heartbeat routes).
+  void AttachProbes() {
+    heartbeats.ClearRoutes();
+    for (const auto& c : checks)
+      if (c->config.probe) c->config.probe->Attach(runner->env());
   }
 
   // The ping API: starts it, or notes that a reload asked for another address.
@@ -194,13 +138,14 @@ struct Daemon::Impl {
       return true;
     }
     if (server) {
-      if (config->api.listen != server_listen)
+      if (config->api.listen != server->listen())
         spdlog::warn("listen changed to {}; it takes effect at the next restart (still on {})",
-                     config->api.listen, server_listen);
+                     config->api.listen, server->listen());
       return true;
     }
-    ping_api = std::make_unique<heartbeat::PingApi>(*store, heartbeats, clock, ApiOptions(*config));
-    ping_api->SetRoutes(HeartbeatRoutes());
+    ping_api = std::make_unique<heartbeat::PingApi>(*store, heartbeats, clock,
+                                                    PingApiOptions(config->api));
+    ping_api->SetRoutes(PingRoutes(heartbeats));
     ping_api->set_on_ping([this](const heartbeat::Ping& p, const std::string& previous_source) {
       asio::post(io, [this, check = p.check, source = p.source, previous_source, time = p.time] {
         for (size_t i = 0; i < checks.size(); ++i) {
@@ -208,8 +153,8 @@ struct Daemon::Impl {
           if (rt->config.name != check) continue;
           // Judge the heartbeat at once: a /fail must not wait for the next run.
           scheduler.RunAt(i, clock.Monotonic());
-          auto* hb = dynamic_cast<probes::heartbeat::HeartbeatProbe*>(rt->config.probe.get());
-          if (hb && hb->track_ip() && !previous_source.empty() && previous_source != source) {
+          auto route = heartbeats.RouteOf(check);
+          if (route && route->track_ip && !previous_source.empty() && previous_source != source) {
             Event e;
             e.time = time;
             e.check = check;
@@ -228,31 +173,25 @@ struct Daemon::Impl {
     web::Limits limits;
     limits.max_body_bytes =
         std::max<size_t>(config->api.max_body * 4, 1 << 20);  // longer bodies are cut, not refused
-    auto s = web::HttpServer::Start(api_io, config->api.listen, limits,
-                                    [this](web::Request r, web::Respond respond) {
-                                      if (alerts && notify::AlertService::IsApiTarget(r.target))
-                                        return alerts->HandleApi(std::move(r), std::move(respond));
-                                      ping_api->Handle(std::move(r), std::move(respond));
-                                    });
+    auto s = ApiServer::Start(
+        config->api.listen, limits,
+        [this](web::Request r, web::Respond respond) {
+          if (alerts && notify::AlertService::IsApiTarget(r.target))
+            return alerts->HandleApi(std::move(r), std::move(respond));
+          ping_api->Handle(std::move(r), std::move(respond));
+        },
+        options.api_threads);
     if (!s.ok()) {
       spdlog::error("{}", s.error().message());
       return false;
     }
     server = std::move(s.value());
-    server_listen = config->api.listen;
-    for (size_t i = 0; i < options.api_threads; ++i)
-      api_threads.emplace_back([this] { api_io.run(); });
     spdlog::info("ping API listening on {}", config->api.listen);
     return true;
   }
 
   // Stops accepting and answering; pings being committed are still stored.
-  void StopServer() {
-    api_io.stop();
-    for (auto& t : api_threads) t.join();
-    api_threads.clear();
-    server.reset();
-  }
+  void StopServer() { server.reset(); }
 
   // Refills the heartbeat book from the store so a restart forgets no ping.
   void LoadHeartbeats() {
@@ -305,29 +244,29 @@ struct Daemon::Impl {
     const MonoTime now = clock.Monotonic();
     for (const auto& due : scheduler.PopDue(now)) {
       auto rt = checks[due.index];
-      const Duration late = now - due.when;
-      lateness_window.Record(late);
-      lateness_total.Record(late);
+      stats.Due(now - due.when);
       if (rt->in_flight) {
-        ++skipped_total;
+        stats.Skipped();
         spdlog::debug("{}: previous run still in flight, skipping this slot", rt->config.name);
         continue;
       }
       rt->in_flight = true;
-      ++runs_window;
-      ++runs_total;
-      runner->Run(rt->config.probe, rt->config.timeout,
-                  [this, rt](Observation o) { OnResult(rt, std::move(o)); });
+      stats.Ran();
+      runner->Run(
+          rt->config.probe, rt->config.timeout,
+          [this, rt](Observation o) { OnResult(rt, std::move(o)); },
+          [rt] { rt->in_flight = false; });
     }
     ArmTimer();
   }
 
   void OnResult(const std::shared_ptr<CheckRuntime>& rt, Observation o) {
-    rt->in_flight = false;
-    ++results_total;
+    stats.Result();
     if (rt->retired || stopping) return;
     store->Record(rt->config.name, rt->config.type, o);
+    rt->Remember(o);
     MaybeCatchUp(rt, o);
+    RunAgainAtDeadline(rt, o);
     for (const auto& e : rt->state.Apply(o)) {
       if (e.kind == EventKind::kStateChange) {
         auto level = e.to == CheckStatus::kOk ? spdlog::level::info : spdlog::level::warn;
@@ -340,8 +279,24 @@ struct Daemon::Impl {
       Notify(rt, e, o);
       MaybeRemedy(rt, e);
     }
-    AfterMaintenanceResult(rt, o);
+    after_maintenance.OnResult(rt, o);
     rt->dirty = true;
+  }
+
+  // A result that changes by itself at a known time (a heartbeat's deadline,
+  // metric due_in_s) is judged again right then, whatever the interval.
+  void RunAgainAtDeadline(const std::shared_ptr<CheckRuntime>& rt, const Observation& o) {
+    for (const auto& m : o.metrics) {
+      if (m.name != "due_in_s" || !(m.value >= 0)) continue;
+      auto it = check_index.find(rt->config.name);
+      if (it == check_index.end() || checks[it->second] != rt) return;
+      const auto wait = std::chrono::duration_cast<Duration>(
+          std::chrono::duration<double>(std::min(m.value, 1e7)) + std::chrono::milliseconds(20));
+      scheduler.RunBy(it->second, clock.Monotonic() + wait);
+      timer.cancel();
+      ArmTimer();
+      return;
+    }
   }
 
   void RecordRemedyEvent(const std::shared_ptr<CheckRuntime>& rt, std::string summary) {
@@ -400,7 +355,9 @@ struct Daemon::Impl {
       if (auto window = HeldByMaintenance(*rt, e.time))
         spdlog::info("{}: {}: suppressed: in maintenance {}", rt->config.name, Transition(e),
                      *window);
-    if (alerts) alerts->OnEvent(e, o);
+    if (alerts)
+      alerts->OnEvent(e, o,
+                      std::vector<notify::ObservationLine>(rt->recent.begin(), rt->recent.end()));
   }
 
   // Start (first call creates the service and hands it the restored check
@@ -420,11 +377,11 @@ struct Daemon::Impl {
         auto it = check_index.find(std::string(name));
         return it != check_index.end() && HeldByMaintenance(*checks[it->second], t).has_value();
       });
-      alerts->Configure(*config, outbox.get());
+      alerts->Configure(config->notify, config->checks, config->api.read_key, outbox.get());
       for (const auto& c : checks) alerts->Seed(c->state.snapshot());
       return;
     }
-    alerts->Configure(*config, outbox.get());
+    alerts->Configure(config->notify, config->checks, config->api.read_key, outbox.get());
   }
 
   // ---- maintenance windows ----
@@ -433,10 +390,7 @@ struct Daemon::Impl {
   // one that ended and whose summary (which will report the check) is not out.
   std::optional<std::string> HeldByMaintenance(const CheckRuntime& rt, WallTime t) const {
     if (auto w = config->maintenance.Covering(rt.config.name, rt.config.tags, t)) return w->name;
-    for (const auto& am : after_maintenance)
-      for (const auto& c : am->checks)
-        if (c.get() == &rt) return am->window.name;
-    return std::nullopt;
+    return after_maintenance.Holding(rt);
   }
 
   void ArmMaintenance() {
@@ -478,104 +432,39 @@ struct Daemon::Impl {
   void BeginAfterMaintenance(const MaintenanceOccurrence& occ) {
     const auto& w = config->maintenance.windows()[occ.window];
     const WallTime now = clock.Now();
-    const MonoTime mono = clock.Monotonic();
-    auto am = std::make_unique<AfterMaintenance>();
-    am->id = ++after_maintenance_ids;
-    am->window = occ;
-    Duration longest{};
-    for (size_t i = 0; i < checks.size(); ++i) {
-      const auto& rt = checks[i];
-      if (!w.Applies(rt->config.name, rt->config.tags)) continue;
-      if (config->maintenance.Covers(rt->config.name, rt->config.tags, now)) continue;
-      am->checks.push_back(rt);
-      am->stale.push_back(rt->in_flight ? 1 : 0);
-      longest = std::max(longest, rt->config.timeout);
-      if (!rt->in_flight) scheduler.RunAt(i, mono);  // in flight: re-run when it answers
-    }
-    am->results.resize(am->checks.size());
-    spdlog::warn("maintenance {} ended: running its {} check(s) now", occ.name, am->checks.size());
-    if (am->checks.empty()) return;
-    // A run in flight at the end finishes first, then runs again.
-    am->waited = 2 * longest + Runner::kGrace + std::chrono::seconds(1);
-    am->timer = std::make_unique<asio::steady_timer>(io);
-    am->timer->expires_after(am->waited);
-    am->timer->async_wait([this, id = am->id](const boost::system::error_code& ec) {
-      if (!ec) FinishAfterMaintenance(id);
-    });
-    after_maintenance.push_back(std::move(am));
+    std::vector<std::shared_ptr<CheckRuntime>> covered;
+    for (const auto& rt : checks)
+      if (w.Applies(rt->config.name, rt->config.tags) &&
+          !config->maintenance.Covers(rt->config.name, rt->config.tags, now))
+        covered.push_back(rt);
+    spdlog::warn("maintenance {} ended: running its {} check(s) now", occ.name, covered.size());
+    after_maintenance.Begin(occ, std::move(covered));
+  }
+
+  // Runs a check at once (out of its schedule).
+  void RunNow(const std::shared_ptr<CheckRuntime>& rt) {
+    auto it = check_index.find(rt->config.name);
+    if (it == check_index.end() || checks[it->second] != rt) return;
+    scheduler.RunAt(it->second, clock.Monotonic());
     timer.cancel();
     ArmTimer();
   }
 
-  void AfterMaintenanceResult(const std::shared_ptr<CheckRuntime>& rt, const Observation& o) {
-    std::vector<uint64_t> complete;
-    for (auto& am : after_maintenance) {
-      for (size_t k = 0; k < am->checks.size(); ++k) {
-        if (am->checks[k] != rt || am->results[k]) continue;
-        if (am->stale[k] > 0) {  // started before the window ended: run again
-          --am->stale[k];
-          for (size_t i = 0; i < checks.size(); ++i)
-            if (checks[i] == rt) scheduler.RunAt(i, clock.Monotonic());
-          timer.cancel();
-          ArmTimer();
-          continue;
-        }
-        am->results[k] = o;
-      }
-      bool all = true;
-      for (size_t k = 0; k < am->checks.size(); ++k)
-        all = all && (am->results[k] || am->checks[k]->retired);
-      if (all) complete.push_back(am->id);
-    }
-    for (uint64_t id : complete) FinishAfterMaintenance(id);
-  }
-
-  // Sends the one summary of a window: still failing first, then fine.
-  void FinishAfterMaintenance(uint64_t id) {
-    auto it = std::find_if(after_maintenance.begin(), after_maintenance.end(),
-                           [id](const auto& p) { return p->id == id; });
-    if (it == after_maintenance.end()) return;
-    std::unique_ptr<AfterMaintenance> done = std::move(*it);
-    after_maintenance.erase(it);
-    if (done->timer) done->timer->cancel();
-    notify::Notification n;
-    n.id = notify::NewNotificationId();
-    n.kind = notify::Kind::kAfterMaintenance;
-    n.time = clock.Now();
-    n.host = notify::LocalHostName();
+  // The one summary of a window: logged, sent to every channel, and noted
+  // as telling them about its checks.
+  void SendMaintenanceSummary(const notify::Notification& n, const std::string& window) {
     std::vector<std::string> failing, fine;
-    for (size_t k = 0; k < done->checks.size(); ++k) {
-      const auto& rt = done->checks[k];
-      if (rt->retired) continue;
-      Observation o = done->results[k].value_or(Observation::Make(
-          CheckStatus::kUnknown,
-          fmt::format("no result within {} after the maintenance", FormatDuration(done->waited))));
-      notify::Item item;
-      item.check = rt->config.name;
-      item.type = rt->config.type;
-      item.from = rt->state.snapshot().hard.value_or(CheckStatus::kUnknown);
-      item.to = o.status;
-      item.summary = o.summary;
-      item.details = o.details;
-      item.since = o.time == WallTime{} ? n.time : o.time;
-      item.labels.emplace_back("maintenance", done->window.name);
-      for (const auto& tag : rt->config.tags) item.labels.emplace_back("tag", tag);
-      (item.firing() ? failing : fine).push_back(item.check);
-      n.items.push_back(std::move(item));
-    }
-    std::stable_partition(n.items.begin(), n.items.end(),
-                          [](const notify::Item& i) { return i.firing(); });
+    for (const auto& item : n.items) (item.firing() ? failing : fine).push_back(item.check);
     spdlog::log(failing.empty() ? spdlog::level::info : spdlog::level::warn,
-                "after maintenance {}: {} still failing{}{}{}, {} fine", done->window.name,
-                failing.size(), failing.empty() ? "" : " (", fmt::join(failing, ", "),
-                failing.empty() ? "" : ")", fine.size());
+                "after maintenance {}: {} still failing{}{}{}, {} fine", window, failing.size(),
+                failing.empty() ? "" : " (", fmt::join(failing, ", "), failing.empty() ? "" : ")",
+                fine.size());
     if (n.items.empty() || !outbox) return;
     std::vector<std::string> names;
     for (const auto& c : config->notify.channels) names.push_back(c->name());
     if (names.empty()) return;
     if (Status s = outbox->Enqueue(n, names); !s.ok()) {
-      spdlog::error("after maintenance {}: summary not queued: {}", done->window.name,
-                    s.error().message());
+      spdlog::error("after maintenance {}: summary not queued: {}", window, s.error().message());
       return;
     }
     if (alerts)
@@ -603,8 +492,8 @@ struct Daemon::Impl {
   // A heartbeat that missed its run and has a catch_up command: run it once,
   // wrapped like `mamori exec`, so its start and result arrive as pings.
   void MaybeCatchUp(const std::shared_ptr<CheckRuntime>& rt, const Observation& o) {
-    auto* hb = dynamic_cast<probes::heartbeat::HeartbeatProbe*>(rt->config.probe.get());
-    if (!hb || hb->catch_up().empty() || config->api.listen.empty()) return;
+    auto hb = heartbeats.RouteOf(rt->config.name);
+    if (!hb || hb->catch_up.empty() || config->api.listen.empty()) return;
     bool late = false;
     double since_success = -1;
     for (const auto& m : o.metrics) {
@@ -621,12 +510,12 @@ struct Daemon::Impl {
     rt->catch_up_after = episode;
     rt->catch_up_running->store(true);
     heartbeat::ExecOptions eo;
-    eo.ping_url = fmt::format("http://{}/ping/{}", LoopbackFor(config->api.listen), hb->uuid());
-    eo.argv = hb->catch_up();
+    eo.ping_url = fmt::format("http://{}/ping/{}", LoopbackFor(config->api.listen), hb->uuid);
+    eo.argv = hb->catch_up;
     eo.max_body = config->api.max_body;
     eo.pass_through = false;
     eo.forward_signals = false;
-    eo.command_timeout = hb->catch_up_timeout();
+    eo.command_timeout = hb->catch_up_timeout;
     spdlog::warn("{}: a scheduled run was missed; running the catch-up: {}", rt->config.name,
                  fmt::join(eo.argv, " "));
     asio::post(pool, [eo, running = rt->catch_up_running, name = rt->config.name] {
@@ -635,13 +524,6 @@ struct Daemon::Impl {
                   "{}: catch-up finished with exit code {}", name, code);
       running->store(false);
     });
-  }
-
-  // The ping API's address as a client on this machine reaches it.
-  static std::string LoopbackFor(const std::string& listen) {
-    if (listen.rfind("0.0.0.0:", 0) == 0) return "127.0.0.1:" + listen.substr(8);
-    if (listen.rfind("[::]:", 0) == 0) return "[::1]:" + listen.substr(5);
-    return listen;
   }
 
   void SaveSnapshots() {
@@ -656,17 +538,7 @@ struct Daemon::Impl {
     SaveSnapshots();
     const MonoTime now = clock.Monotonic();
     if (now >= next_stats) {
-      const double secs = std::chrono::duration<double>(now - window_start).count();
-      spdlog::info(
-          "stats: {} checks, {} runs in {:.0f}s ({:.0f}/s), lateness p50 {:.0f}ms p99 {:.0f}ms max "
-          "{:.0f}ms, "
-          "{} skipped (still running), {} observations dropped",
-          checks.size(), runs_window, secs, secs > 0 ? runs_window / secs : 0.0,
-          lateness_window.QuantileMs(0.5), lateness_window.QuantileMs(0.99),
-          lateness_window.MaxMs(), skipped_total, store->dropped_observations());
-      lateness_window.Reset();
-      runs_window = 0;
-      window_start = now;
+      spdlog::info("{}", stats.TakeWindow(now, checks.size(), store->dropped_observations()));
       next_stats = now + options.stats_interval;
     }
     if (now >= next_compact) {
@@ -729,20 +601,14 @@ struct Daemon::Impl {
     stopping = true;
     timer.cancel();
     maintenance_timer.cancel();
-    for (auto& am : after_maintenance)
-      if (am->timer) am->timer->cancel();
+    after_maintenance.Cancel();
     housekeeping.cancel();
     StopServer();
     if (alerts) alerts->Stop();
     SaveSnapshots();
     if (Status s = store->Flush(); !s.ok())
       spdlog::error("store flush failed: {}", s.error().message());
-    const double secs = std::chrono::duration<double>(clock.Monotonic() - started).count();
-    spdlog::info(
-        "stopped after {:.1f}s: {} runs ({:.0f}/s), lateness p50 {:.1f}ms p99 {:.1f}ms max "
-        "{:.1f}ms, {} skipped",
-        secs, runs_total, secs > 0 ? runs_total / secs : 0.0, lateness_total.QuantileMs(0.5),
-        lateness_total.QuantileMs(0.99), lateness_total.MaxMs(), skipped_total);
+    spdlog::info("{}", stats.Total(clock.Monotonic()));
     signals.cancel();
     io.stop();
   }
@@ -788,7 +654,7 @@ struct Daemon::Impl {
     store = std::move(st.value());
     http = MakeCurlHttpClient(HttpConcurrency(options.http_concurrency));
     runner = std::make_unique<Runner>(clock, io, pool, http.get());
-    runner->env().heartbeats = &heartbeats;
+    runner->env().services.Provide(&heartbeats);
     runner->env().data_dir = load.config->data_dir;
     Apply(std::move(load.config));
     // The YAML document is gone; hand its memory back (glibc keeps freed
@@ -801,7 +667,8 @@ struct Daemon::Impl {
     if (!StartServer()) return 71;  // EX_OSERR: cannot listen
     spdlog::info("mamori {} running {} checks from {}, data in {}", MAMORI_VERSION, checks.size(),
                  config->file, config->data_dir);
-    started = window_start = clock.Monotonic();
+    const MonoTime started = clock.Monotonic();
+    stats.Start(started);
     next_stats = started + options.stats_interval;
     next_compact = started + std::chrono::minutes(1);
     WaitSignal();

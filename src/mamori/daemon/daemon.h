@@ -16,7 +16,7 @@
 #include <memory>
 #include <string>
 
-#include "mamori/config/config.h"
+#include "mamori/daemon/config_file.h"
 #include "mamori/util/clock.h"
 
 namespace mamori {

@@ -9,22 +9,6 @@ constexpr double kFlapLow = 25.0;
 
 }  // namespace
 
-std::string_view EventKindName(EventKind k) {
-  switch (k) {
-    case EventKind::kStateChange:
-      return "state";
-    case EventKind::kFlappingStarted:
-      return "flapping_started";
-    case EventKind::kFlappingStopped:
-      return "flapping_stopped";
-    case EventKind::kAddressChanged:
-      return "address_changed";
-    case EventKind::kRemedy:
-      return "remedy";
-  }
-  return "state";
-}
-
 CheckState::CheckState(std::string name, std::string type, Thresholds thresholds)
     : thresholds_(thresholds) {
   snap_.name = std::move(name);
@@ -65,6 +49,7 @@ std::vector<Event> CheckState::Apply(const Observation& obs) {
     e.check = snap_.name;
     e.kind = kind;
     e.from = from;
+    if (from && snap_.hard_since != WallTime{}) e.from_since = snap_.hard_since;
     e.to = to;
     e.summary = obs.summary;
     events.push_back(std::move(e));

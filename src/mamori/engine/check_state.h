@@ -25,48 +25,12 @@
 #include <string>
 #include <vector>
 
-#include "mamori/config/config.h"
+#include "mamori/core/check_settings.h"
+#include "mamori/core/event.h"
+#include "mamori/core/status.h"
 #include "mamori/util/clock.h"
-#include "mamori/util/state.h"
 
 namespace mamori {
-
-// kAddressChanged: a heartbeat's pings now come from another address (the
-// home server's dynamic IP changed); `to` is the check's current status.
-enum class EventKind {
-  kStateChange,
-  kFlappingStarted,
-  kFlappingStopped,
-  kAddressChanged,
-  kRemedy,  // a repair about to run, or its outcome (see remedy/remedy.h)
-};
-// "state", "flapping_started", "flapping_stopped", "address_changed", "remedy"
-std::string_view EventKindName(EventKind k);
-
-struct Event {
-  WallTime time{};
-  std::string check;
-  EventKind kind = EventKind::kStateChange;
-  std::optional<CheckStatus> from;  // nullopt: was pending
-  CheckStatus to = CheckStatus::kUnknown;
-  std::string summary;
-};
-
-// What `mamori status` shows for one check; persisted by the store.
-struct CheckSnapshot {
-  std::string name;
-  std::string type;
-  std::optional<CheckStatus> hard;  // nullopt while pending
-  CheckStatus last = CheckStatus::kUnknown;
-  bool soft_failing = false;  // last result non-OK but not (yet) hard
-  int attempts = 0;           // consecutive results of the current streak
-  bool flapping = false;
-  WallTime last_time{};
-  WallTime hard_since{};
-  std::string summary;
-  Duration duration{};
-  std::vector<Metric> metrics;
-};
 
 class CheckState {
  public:

@@ -43,6 +43,9 @@ TEST_F(CheckStateTest, HardFailureOnlyAfterNConsecutiveFailures) {
   EXPECT_EQ(ev[0].to, S::kCritical);
   EXPECT_EQ(ev[0].summary, "HTTP 503");
   EXPECT_EQ(ev[0].time, clock_.Now());
+  // OK began with the first result, three minutes before.
+  ASSERT_TRUE(ev[0].from_since.has_value());
+  EXPECT_EQ(*ev[0].from_since, clock_.Now() - 3min);
   EXPECT_EQ(st.snapshot().hard, S::kCritical);
   EXPECT_FALSE(st.snapshot().soft_failing);
   EXPECT_EQ(st.snapshot().attempts, 3);

@@ -7,7 +7,7 @@
 #include <set>
 #include <utility>
 
-#include "mamori/config/config.h"
+#include "mamori/check/check_config.h"
 #include "mamori/config/node.h"
 #include "mamori/util/units.h"
 

@@ -14,8 +14,7 @@ namespace mamori {
 
 Runner::Runner(const Clock& clock, boost::asio::io_context& io, boost::asio::thread_pool& pool,
                HttpClient* http)
-    : env_{clock, io, pool, http, nullptr},
-      sweep_(std::make_unique<boost::asio::steady_timer>(io)) {}
+    : env_{clock, io, pool, http}, sweep_(std::make_unique<boost::asio::steady_timer>(io)) {}
 
 Runner::~Runner() = default;
 
@@ -30,7 +29,7 @@ struct Runner::InFlight {
 };
 
 void Runner::Run(std::shared_ptr<Probe> probe, Duration timeout,
-                 std::function<void(Observation)> done) {
+                 std::function<void(Observation)> done, std::function<void()> returned) {
   auto st = std::make_shared<InFlight>();
   st->done = std::move(done);
   st->started = env_.clock.Monotonic();
@@ -45,10 +44,13 @@ void Runner::Run(std::shared_ptr<Probe> probe, Duration timeout,
 
   // The probe may answer on any thread, even before Start returns; hop to the
   // loop so state is only touched there.
-  probe->Start(env_, deadline, [this, st, &io, &clock, probe](Observation o) {
+  probe->Start(env_, deadline, [this, st, &io, &clock, probe, returned](Observation o) {
     const MonoTime end = clock.Monotonic();
-    boost::asio::post(io, [this, st, end, o = std::move(o)]() mutable {
-      if (st->finished.exchange(true)) return;  // already reported as timed out
+    boost::asio::post(io, [this, st, end, returned, o = std::move(o)]() mutable {
+      if (st->finished.exchange(true)) {  // already reported as timed out
+        if (returned) returned();
+        return;
+      }
       if (st->tracked) {
         inflight_.erase(st->where);
         st->tracked = false;
@@ -57,6 +59,7 @@ void Runner::Run(std::shared_ptr<Probe> probe, Duration timeout,
       o.time = st->started_wall;
       o.duration = end - st->started;
       st->done(std::move(o));
+      if (returned) returned();
     });
   });
 }
@@ -88,17 +91,20 @@ void Runner::Sweep() {
   if (!inflight_.empty()) ArmSweep();
 }
 
-std::vector<Observation> RunChecksOnce(const Config& config, const Clock& clock, HttpClient* http,
-                                       heartbeat::HeartbeatBook* heartbeats) {
+std::vector<Observation> RunChecksOnce(const std::vector<CheckConfig>& checks,
+                                       const std::string& data_dir, const Clock& clock,
+                                       HttpClient* http, ProbeServices services) {
   boost::asio::io_context io;
   boost::asio::thread_pool pool(
       std::max(2u, std::min(16u, std::thread::hardware_concurrency() * 2)));
   Runner runner(clock, io, pool, http);
-  runner.env().heartbeats = heartbeats;
-  runner.env().data_dir = config.data_dir;
-  std::vector<Observation> out(config.checks.size());
-  for (size_t i = 0; i < config.checks.size(); ++i) {
-    const auto& c = config.checks[i];
+  runner.env().services = std::move(services);
+  runner.env().data_dir = data_dir;
+  for (const auto& c : checks)
+    if (c.probe) c.probe->Attach(runner.env());
+  std::vector<Observation> out(checks.size());
+  for (size_t i = 0; i < checks.size(); ++i) {
+    const auto& c = checks[i];
     runner.Run(c.probe, c.timeout, [&out, i](Observation o) { out[i] = std::move(o); });
   }
   io.run();

@@ -18,8 +18,8 @@
 #include <map>
 #include <memory>
 
-#include "mamori/config/config.h"
-#include "mamori/probes/probe.h"
+#include "mamori/check/check_config.h"
+#include "mamori/check/probe.h"
 
 namespace mamori {
 
@@ -32,7 +32,12 @@ class Runner {
          HttpClient* http);
   ~Runner();
 
-  void Run(std::shared_ptr<Probe> probe, Duration timeout, std::function<void(Observation)> done);
+  // `done` gets the observation, or UNKNOWN "did not finish" at the deadline
+  // plus kGrace. `returned` (optional) runs when the probe really answers,
+  // even after it was reported as timed out: until then the probe is still
+  // running and must not be started again.
+  void Run(std::shared_ptr<Probe> probe, Duration timeout, std::function<void(Observation)> done,
+           std::function<void()> returned = {});
 
   ProbeEnv& env() { return env_; }
 
@@ -52,7 +57,8 @@ class Runner {
 // observations in config order. Owns its own event loop and worker pool; `http`
 // (may be null if no check uses HTTP) is borrowed. Used by `mamori check` and
 // `mamori doctor`.
-std::vector<Observation> RunChecksOnce(const Config& config, const Clock& clock, HttpClient* http,
-                                       heartbeat::HeartbeatBook* heartbeats = nullptr);
+std::vector<Observation> RunChecksOnce(const std::vector<CheckConfig>& checks,
+                                       const std::string& data_dir, const Clock& clock,
+                                       HttpClient* http, ProbeServices services = {});
 
 }  // namespace mamori

@@ -65,4 +65,9 @@ void Scheduler::RunAt(size_t index, MonoTime when) {
   heap_.push({when, index, generation_[index]});
 }
 
+void Scheduler::RunBy(size_t index, MonoTime when) {
+  if (index >= slots_.size() || when >= next_[index]) return;
+  RunAt(index, when);
+}
+
 }  // namespace mamori

@@ -46,6 +46,10 @@ class Scheduler {
   // Moves a slot's next run to `when` (e.g. "now", after a maintenance window);
   // its regular phase resumes afterwards.
   void RunAt(size_t index, MonoTime when);
+  // Makes a slot run no later than `when`: moves its next run there only if
+  // the regular one comes after it (a heartbeat's deadline falls between two
+  // runs of its check).
+  void RunBy(size_t index, MonoTime when);
   size_t size() const { return slots_.size(); }
 
  private:

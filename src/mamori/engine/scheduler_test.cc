@@ -86,5 +86,19 @@ TEST(Scheduler, RunAtOverridesOnceThenPhaseResumes) {
   EXPECT_EQ((next - regular).count() % Duration(60s).count(), 0);
 }
 
+// RunBy moves the next run earlier, never later.
+TEST(Scheduler, RunByOnlyBringsTheNextRunForward) {
+  FakeClock clock;
+  Scheduler s;
+  s.Reset({{"x", 60s}}, clock.Now(), clock.Monotonic());
+  const MonoTime regular = *s.NextDue();
+  s.RunBy(0, regular + 5s);  // later than the regular run: no change
+  EXPECT_EQ(*s.NextDue(), regular);
+  const MonoTime sooner = clock.Monotonic() + (regular - clock.Monotonic()) / 2;
+  s.RunBy(0, sooner);
+  EXPECT_EQ(*s.NextDue(), sooner);
+  EXPECT_EQ(s.PopDue(sooner).size(), 1u);
+}
+
 }  // namespace
 }  // namespace mamori

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "mamori/heartbeat/ping.h"
-#include "mamori/probes/http_client.h"
+#include "mamori/net/http_client.h"
 #include "mamori/util/units.h"
 
 extern char** environ;

@@ -80,6 +80,31 @@ std::optional<HeartbeatRecord> HeartbeatBook::Get(const std::string& check) cons
   return it->second;
 }
 
+void HeartbeatBook::SetRoute(HeartbeatRoute route) {
+  std::lock_guard lock(mu_);
+  std::string check = route.check;
+  routes_[check] = std::move(route);
+}
+
+void HeartbeatBook::ClearRoutes() {
+  std::lock_guard lock(mu_);
+  routes_.clear();
+}
+
+std::vector<HeartbeatRoute> HeartbeatBook::Routes() const {
+  std::lock_guard lock(mu_);
+  std::vector<HeartbeatRoute> out;
+  for (const auto& [name, r] : routes_) out.push_back(r);
+  return out;
+}
+
+std::optional<HeartbeatRoute> HeartbeatBook::RouteOf(const std::string& check) const {
+  std::lock_guard lock(mu_);
+  auto it = routes_.find(check);
+  if (it == routes_.end()) return std::nullopt;
+  return it->second;
+}
+
 Observation Evaluate(const Schedule& s, const HeartbeatRecord& r, WallTime now) {
   Observation o;
   o.status = CheckStatus::kOk;
@@ -141,6 +166,17 @@ Observation Evaluate(const Schedule& s, const HeartbeatRecord& r, WallTime now) 
                          : std::string()));
     }
   }
+
+  // When this judgment next changes on its own (a deadline passes), so the
+  // daemon can judge again right then instead of at the next interval.
+  std::optional<Duration> due_in;
+  auto sooner = [&](WallTime t) {
+    if (t > now && (!due_in || t - now < *due_in)) due_in = t - now;
+  };
+  if (s.period) sooner(anchor + *s.period + s.grace);
+  if (s.max_runtime)
+    for (const auto& [rid, started] : r.open_runs) sooner(started + *s.max_runtime);
+  if (due_in) o.AddMetric("due_in_s", std::chrono::duration<double>(*due_in).count());
 
   if (!problems.empty()) {
     o.summary = fmt::format("{}", fmt::join(problems, "; "));

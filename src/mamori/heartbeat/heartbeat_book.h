@@ -9,14 +9,17 @@
 // kMaxOpenRuns unfinished runs per check are remembered (the oldest go).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
+#include <vector>
+
+#include "mamori/core/observation.h"
 #include "mamori/heartbeat/ping.h"
-#include "mamori/probes/probe.h"
 
 namespace mamori::heartbeat {
 
@@ -27,6 +30,19 @@ struct HeartbeatRecord {
   std::optional<Ping> last_start;             // the last start ping
   std::map<std::string, WallTime> open_runs;  // rid ("" = none) -> start time
   WallTime first_seen{};                      // when mamori began expecting pings
+};
+
+// How pings reach one heartbeat check and what the daemon does for it. Each
+// heartbeat probe files its own route when the composition attaches it (at
+// start and every reload); the ping API and the daemon read them here.
+struct HeartbeatRoute {
+  std::string check;
+  std::string uuid;  // lower case; may be empty when a slug is set
+  std::string slug;
+  bool track_ip = false;  // an address change is an event
+  // Run once when a scheduled run was missed (as `mamori exec` would).
+  std::vector<std::string> catch_up;
+  Duration catch_up_timeout = std::chrono::hours(1);
 };
 
 class HeartbeatBook {
@@ -43,9 +59,16 @@ class HeartbeatBook {
   void Expect(const std::string& check, WallTime t);
   std::optional<HeartbeatRecord> Get(const std::string& check) const;
 
+  // Routes: ClearRoutes before a reload re-attaches every probe.
+  void SetRoute(HeartbeatRoute route);
+  void ClearRoutes();
+  std::vector<HeartbeatRoute> Routes() const;
+  std::optional<HeartbeatRoute> RouteOf(const std::string& check) const;
+
  private:
   mutable std::mutex mu_;
   std::unordered_map<std::string, HeartbeatRecord> records_;
+  std::map<std::string, HeartbeatRoute> routes_;  // by check name
 };
 
 // When a heartbeat is due.

@@ -43,29 +43,6 @@ bool ApplyAction(std::string_view seg, PingTarget& t) {
 
 }  // namespace
 
-std::string_view PingKindName(PingKind k) {
-  switch (k) {
-    case PingKind::kSuccess:
-      return "success";
-    case PingKind::kStart:
-      return "start";
-    case PingKind::kFail:
-      return "fail";
-    case PingKind::kLog:
-      return "log";
-    case PingKind::kExitCode:
-      return "exit";
-  }
-  return "success";
-}
-
-std::optional<PingKind> PingKindFromName(std::string_view name) {
-  for (PingKind k :
-       {PingKind::kSuccess, PingKind::kStart, PingKind::kFail, PingKind::kLog, PingKind::kExitCode})
-    if (PingKindName(k) == name) return k;
-  return std::nullopt;
-}
-
 bool IsUuid(std::string_view s) {
   if (s.size() != 36) return false;
   for (size_t i = 0; i < s.size(); ++i) {

@@ -21,14 +21,11 @@
 #include <string>
 #include <string_view>
 
+#include "mamori/core/ping.h"
 #include "mamori/util/clock.h"
 #include "mamori/util/result.h"
 
 namespace mamori::heartbeat {
-
-enum class PingKind { kSuccess, kStart, kFail, kLog, kExitCode };
-std::string_view PingKindName(PingKind k);  // "success", "start", "fail", "log", "exit"
-std::optional<PingKind> PingKindFromName(std::string_view name);
 
 struct PingTarget {
   std::string uuid;  // lower case; empty when addressed by slug
@@ -49,28 +46,5 @@ bool IsUuid(std::string_view s);
 bool IsSlug(std::string_view s);
 // A random (version 4) UUID from the OS's random source.
 std::string NewUuid();
-
-// One stored ping.
-struct Ping {
-  std::string check;  // check name
-  WallTime time{};
-  PingKind kind = PingKind::kSuccess;
-  int exit_code = -1;
-  std::string rid;
-  std::string source;      // the client address (after trusted-proxy handling)
-  std::string user_agent;  // capped
-  std::string body;        // capped at the configured limit
-  bool body_truncated = false;
-  std::optional<Duration> duration;  // end ping with a matching start
-};
-
-// A ping that ends a run (success, fail, exit code); start and log do not.
-inline bool EndsRun(const Ping& p) {
-  return p.kind != PingKind::kStart && p.kind != PingKind::kLog;
-}
-// Did the run this ping ends fail?
-inline bool IsFailure(const Ping& p) {
-  return p.kind == PingKind::kFail || (p.kind == PingKind::kExitCode && p.exit_code != 0);
-}
 
 }  // namespace mamori::heartbeat

@@ -1,5 +1,7 @@
 #include "mamori/notify/alert_config.h"
 
+#include "mamori/check/check_config.h"
+
 #include <date/tz.h>
 #include <fmt/format.h>
 
@@ -8,7 +10,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "mamori/config/config.h"
+#include "mamori/notify/notify_config.h"
 #include "mamori/util/units.h"
 
 namespace mamori::notify {
@@ -195,18 +197,19 @@ void ReadAlerting(config::ConfigNode& top, const std::vector<std::string>& chann
   }
 }
 
-void ValidateAlertRouting(const Config& cfg, config::Diagnostics& diag) {
+void ValidateAlertRouting(const NotifyConfig& notify, const std::vector<CheckConfig>& checks,
+                          config::Diagnostics& diag) {
   std::vector<std::string> channel_names;
-  for (const auto& c : cfg.notify.channels) channel_names.push_back(c->name());
+  for (const auto& c : notify.channels) channel_names.push_back(c->name());
   const std::set<std::string> channels(channel_names.begin(), channel_names.end());
   std::unordered_map<std::string, const CheckConfig*> by_name;
   std::vector<std::string> check_names;
-  for (const auto& c : cfg.checks) {
+  for (const auto& c : checks) {
     by_name[c.name] = &c;
     check_names.push_back(c.name);
   }
   bool deps_ok = true;
-  for (const auto& c : cfg.checks) {
+  for (const auto& c : checks) {
     for (const auto& ch : c.notify) {
       if (!channels.count(ch))
         diag.Add(c.notify_at,
@@ -233,7 +236,7 @@ void ValidateAlertRouting(const Config& cfg, config::Diagnostics& diag) {
   // Cycles: iterative depth-first search, colouring white/grey/black; a grey
   // node met again closes a cycle, reported once at the check that closes it.
   std::unordered_map<std::string, int> colour;  // 0 white, 1 grey, 2 black
-  for (const auto& start : cfg.checks) {
+  for (const auto& start : checks) {
     if (colour[start.name] != 0) continue;
     std::vector<std::pair<const CheckConfig*, size_t>> stack{{&start, 0}};
     colour[start.name] = 1;

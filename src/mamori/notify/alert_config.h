@@ -25,14 +25,16 @@
 #include <vector>
 
 #include "mamori/config/node.h"
+#include "mamori/core/status.h"
 #include "mamori/util/clock.h"
-#include "mamori/util/state.h"
 
 namespace mamori {
-struct Config;
+struct CheckConfig;
 }
 
 namespace mamori::notify {
+
+struct NotifyConfig;
 
 // A daily period in a time zone during which a channel stays silent; what
 // would have been sent is sent as one group when it ends.
@@ -87,7 +89,8 @@ void ReadAlerting(config::ConfigNode& top, const std::vector<std::string>& chann
 // Checks the per-check `notify:` and `depends_on:` lists of a loaded config:
 // unknown channel or check names ("did you mean"), a check depending on
 // itself, and dependency cycles ("a -> b -> a").
-void ValidateAlertRouting(const Config& cfg, config::Diagnostics& diag);
+void ValidateAlertRouting(const NotifyConfig& notify, const std::vector<CheckConfig>& checks,
+                          config::Diagnostics& diag);
 
 // "HH:MM" -> minutes after midnight.
 std::optional<int> ParseClockTime(std::string_view text);

@@ -267,14 +267,16 @@ Result<std::unique_ptr<AlertService>> AlertService::Start(asio::io_context& io, 
   return svc;
 }
 
-void AlertService::Configure(const Config& config, Outbox* outbox) {
+void AlertService::Configure(const NotifyConfig& notify,
+                             const std::vector<CheckConfig>& config_checks,
+                             const std::string& read_key, Outbox* outbox) {
   RouterSetup setup;
-  for (const auto& c : config.notify.channels) setup.channels.push_back(c->name());
-  setup.alerts = config.notify.alerts;
+  for (const auto& c : notify.channels) setup.channels.push_back(c->name());
+  setup.alerts = notify.alerts;
   setup.host = LocalHostName();
   std::vector<CheckInfo> checks;
-  checks.reserve(config.checks.size());
-  for (const auto& c : config.checks)
+  checks.reserve(config_checks.size());
+  for (const auto& c : config_checks)
     checks.push_back({c.name, c.type, c.tags, c.notify, c.depends_on});
   impl_->router.Configure(std::move(setup), std::move(checks));
   if (!impl_->configured) {
@@ -285,7 +287,7 @@ void AlertService::Configure(const Config& config, Outbox* outbox) {
   }
   {
     std::lock_guard lock(impl_->api_mu);
-    impl_->read_key = config.api.read_key;
+    impl_->read_key = read_key;
   }
   {
     std::lock_guard lock(impl_->mu);
@@ -297,7 +299,10 @@ void AlertService::Seed(const CheckSnapshot& s) {
   impl_->router.Seed(s.name, s.hard, s.hard_since, s.summary);
 }
 
-void AlertService::OnEvent(const Event& e, const Observation& o) { impl_->router.OnEvent(e, o); }
+void AlertService::OnEvent(const Event& e, const Observation& o,
+                           const std::vector<ObservationLine>& recent) {
+  impl_->router.OnEvent(e, o, recent);
+}
 
 void AlertService::set_in_maintenance(std::function<bool(std::string_view, WallTime)> f) {
   impl_->router.in_maintenance = std::move(f);

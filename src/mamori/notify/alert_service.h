@@ -26,8 +26,9 @@
 #include <string>
 #include <string_view>
 
-#include "mamori/config/config.h"
-#include "mamori/engine/check_state.h"
+#include "mamori/check/check_config.h"
+#include "mamori/core/event.h"
+#include "mamori/notify/notify_config.h"
 #include "mamori/notify/outbox.h"
 #include "mamori/notify/router.h"
 #include "mamori/util/clock.h"
@@ -58,10 +59,12 @@ class AlertService {
 
   // Start and every reload. `outbox` may be null (no channels): nothing is
   // sent then. The first call also restores the router's saved state.
-  void Configure(const Config& config, Outbox* outbox);
+  void Configure(const NotifyConfig& notify, const std::vector<CheckConfig>& checks,
+                 const std::string& read_key, Outbox* outbox);
   // The engine's restored hard state of a check (call once per check at start).
   void Seed(const CheckSnapshot& snapshot);
-  void OnEvent(const Event& e, const Observation& o);
+  void OnEvent(const Event& e, const Observation& o,
+               const std::vector<ObservationLine>& recent = {});
   // Suppresses sending for a check while it returns true (maintenance).
   void set_in_maintenance(std::function<bool(std::string_view check, WallTime)> f);
   AlertRouter& router();

@@ -22,9 +22,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mamori/core/status.h"
 #include "mamori/util/clock.h"
 #include "mamori/util/result.h"
-#include "mamori/util/state.h"
 
 namespace mamori::notify {
 

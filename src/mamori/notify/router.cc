@@ -159,6 +159,9 @@ Item AlertRouter::MakeItem(const std::string& check, const State& st, CheckStatu
   item.since = st.since;
   if (to == CheckStatus::kOk && st.problem_since != WallTime{})
     item.previous_since = st.problem_since;
+  else if (to != CheckStatus::kOk && st.previous_since)
+    item.previous_since = st.previous_since;
+  item.observations = st.observations;
   const Info* info = InfoOf(check);
   if (!info) return item;
   item.type = info->check.type;
@@ -185,7 +188,8 @@ Item AlertRouter::MakeItem(const std::string& check, const State& st, CheckStatu
   return item;
 }
 
-void AlertRouter::OnEvent(const Event& e, const Observation& o) {
+void AlertRouter::OnEvent(const Event& e, const Observation& o,
+                          const std::vector<ObservationLine>& recent) {
   const Info* info = InfoOf(e.check);
   if (!info || e.kind == EventKind::kAddressChanged || e.kind == EventKind::kRemedy) return;
   const WallTime now = clock_.Now();
@@ -193,9 +197,13 @@ void AlertRouter::OnEvent(const Event& e, const Observation& o) {
   switch (e.kind) {
     case EventKind::kStateChange: {
       const bool was_firing = st.firing;
+      st.previous_since = e.from_since;
+      if (!st.previous_since && st.since != WallTime{}) st.previous_since = st.since;
       st.status = e.to;
       st.latest = o.status;
       st.since = e.time;
+      st.observations.assign(recent.begin(),
+                             recent.begin() + std::min(recent.size(), kMaxObservations));
       st.summary = e.summary;
       st.details = CapUtf8(o.details, kMaxStoredDetails);
       st.firing = e.to != CheckStatus::kOk;

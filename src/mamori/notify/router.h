@@ -45,7 +45,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "mamori/engine/check_state.h"
+#include "mamori/core/event.h"
 #include "mamori/notify/alert_config.h"
 #include "mamori/notify/notification.h"
 #include "mamori/notify/outbox.h"
@@ -110,7 +110,10 @@ class AlertRouter {
   void Seed(std::string_view check, std::optional<CheckStatus> hard, WallTime since,
             const std::string& summary);
 
-  void OnEvent(const Event& e, const Observation& o);
+  // `recent`: the check's last observations, newest first (evidence shown in
+  // each alert; at most kMaxObservations kept).
+  void OnEvent(const Event& e, const Observation& o,
+               const std::vector<ObservationLine>& recent = {});
   // The outbox's health, polled by the caller (every few seconds).
   void OnChannelHealth(const std::vector<ChannelHealth>& health);
 
@@ -154,12 +157,14 @@ class AlertRouter {
   };
   struct State {
     bool firing = false;
-    CheckStatus status = CheckStatus::kOk;  // hard status
-    CheckStatus latest = CheckStatus::kOk;  // latest observation (flapping notices)
-    WallTime since{};                       // of `status`
-    WallTime problem_since{};               // start of the current problem
+    CheckStatus status = CheckStatus::kOk;   // hard status
+    CheckStatus latest = CheckStatus::kOk;   // latest observation (flapping notices)
+    WallTime since{};                        // of `status`
+    WallTime problem_since{};                // start of the current problem
+    std::optional<WallTime> previous_since;  // when the status before `status` began
     std::string summary, details;
-    std::map<std::string, Mark> marks;  // by channel
+    std::vector<ObservationLine> observations;  // newest first, at the latest change
+    std::map<std::string, Mark> marks;          // by channel
     bool acked = false;
     std::optional<WallTime> ack_until;  // nullopt: until recovery
     std::string ack_by;

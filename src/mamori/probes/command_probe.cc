@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mamori/check/registry.h"
 #include "mamori/probes/perfdata.h"
-#include "mamori/probes/registry.h"
 #include "mamori/util/subprocess.h"
 #include "mamori/util/units.h"
 

@@ -15,7 +15,7 @@
 #include <cstring>
 #include <optional>
 
-#include "mamori/probes/registry.h"
+#include "mamori/check/registry.h"
 #include "mamori/util/units.h"
 
 namespace mamori::probes::disk {

@@ -27,9 +27,9 @@
 #include <memory>
 #include <random>
 
+#include "mamori/check/registry.h"
 #include "mamori/probes/dns_message.h"
 #include "mamori/probes/net_address.h"
-#include "mamori/probes/registry.h"
 #include "mamori/util/units.h"
 
 namespace mamori::probes::dns {

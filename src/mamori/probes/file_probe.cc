@@ -23,7 +23,7 @@
 #include <cstring>
 #include <optional>
 
-#include "mamori/probes/registry.h"
+#include "mamori/check/registry.h"
 #include "mamori/util/units.h"
 
 namespace mamori::probes::file {

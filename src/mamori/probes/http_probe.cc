@@ -8,8 +8,8 @@
 #include <memory>
 #include <set>
 
-#include "mamori/probes/http_client.h"
-#include "mamori/probes/registry.h"
+#include "mamori/check/registry.h"
+#include "mamori/net/http_client.h"
 #include "mamori/util/units.h"
 
 namespace mamori::probes::http {

@@ -14,7 +14,7 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "mamori/probes/http_client.h"
+#include "mamori/net/http_client.h"
 #include "testing/cli.h"
 #include "testing/nginx.h"
 #include "testing/probe_harness.h"

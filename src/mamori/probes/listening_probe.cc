@@ -31,8 +31,8 @@
 #include <map>
 #include <set>
 
+#include "mamori/check/registry.h"
 #include "mamori/probes/proc_net.h"
-#include "mamori/probes/registry.h"
 #include "mamori/util/units.h"
 
 namespace mamori::probes::listening {

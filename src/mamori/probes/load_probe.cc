@@ -7,8 +7,8 @@
 #include <cmath>
 #include <optional>
 
+#include "mamori/check/registry.h"
 #include "mamori/probes/procfs.h"
-#include "mamori/probes/registry.h"
 
 namespace mamori::probes::load {
 namespace {

@@ -17,7 +17,7 @@
 #include <array>
 #include <string>
 
-#include "mamori/probes/probe.h"
+#include "mamori/check/probe.h"
 
 namespace mamori::probes::load {
 

@@ -6,8 +6,8 @@
 #include <map>
 #include <optional>
 
+#include "mamori/check/registry.h"
 #include "mamori/probes/procfs.h"
-#include "mamori/probes/registry.h"
 #include "mamori/util/units.h"
 
 namespace mamori::probes::memory {

@@ -14,7 +14,7 @@
 
 #include <string>
 
-#include "mamori/probes/probe.h"
+#include "mamori/check/probe.h"
 
 namespace mamori::probes::memory {
 

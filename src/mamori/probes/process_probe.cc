@@ -32,8 +32,8 @@
 #include <mutex>
 #include <optional>
 
+#include "mamori/check/registry.h"
 #include "mamori/probes/procfs.h"
-#include "mamori/probes/registry.h"
 #include "mamori/util/units.h"
 
 namespace mamori::probes::process {

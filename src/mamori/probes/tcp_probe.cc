@@ -22,8 +22,8 @@
 #include <boost/asio/write.hpp>
 #include <memory>
 
+#include "mamori/check/registry.h"
 #include "mamori/probes/net_address.h"
-#include "mamori/probes/registry.h"
 #include "mamori/util/units.h"
 
 namespace mamori::probes::tcp {

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <set>
 
+#include "mamori/check/registry.h"
 #include "mamori/probes/procfs.h"
-#include "mamori/probes/registry.h"
 #include "mamori/probes/sntp.h"
 #include "mamori/util/units.h"
 

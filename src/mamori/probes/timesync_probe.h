@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "mamori/probes/probe.h"
+#include "mamori/check/probe.h"
 #include "mamori/util/result.h"
 
 namespace mamori::probes::timesync {

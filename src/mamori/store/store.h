@@ -53,14 +53,14 @@
 #include <thread>
 #include <vector>
 
-#include "mamori/config/config.h"
-#include "mamori/engine/check_state.h"
-#include "mamori/heartbeat/ping.h"
-#include "mamori/probes/probe.h"
+#include "mamori/core/check_settings.h"
+#include "mamori/core/event.h"
+#include "mamori/core/observation.h"
+#include "mamori/core/ping.h"
+#include "mamori/core/status.h"
 #include "mamori/store/sqlite.h"
 #include "mamori/util/clock.h"
 #include "mamori/util/result.h"
-#include "mamori/util/state.h"
 
 namespace mamori {
 
@@ -231,7 +231,7 @@ class Store {
   uint64_t committed_seq_ = 0;                     // every item with seq <= this is committed
   int flush_waiters_ = 0;
   size_t queued_pings_ = 0;  // pings make the queue urgent (their clients wait)
-  uint64_t error_gen_ = 0;  // bumped on every failed commit
+  uint64_t error_gen_ = 0;   // bumped on every failed commit
   std::optional<Error> last_error_;
   std::deque<std::pair<Task, std::shared_ptr<std::optional<Status>>>> tasks_;
   bool stop_ = false;

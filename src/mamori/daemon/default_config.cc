@@ -1,0 +1,174 @@
+#include "mamori/daemon/default_config.h"
+
+#include <glob.h>
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+#include <unistd.h>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace mamori {
+namespace {
+
+std::string Unescape(std::string_view s) {
+  auto octal = [](char c) { return c >= '0' && c <= '7'; };
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && octal(s[i + 1]) && octal(s[i + 2]) && octal(s[i + 3])) {
+      out.push_back(
+          static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::string Slug(const std::string& mount_point) {
+  if (mount_point == "/") return "root";
+  std::string out;
+  for (char c : mount_point) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_';
+    if (ok)
+      out.push_back(c);
+    else if (!out.empty() && out.back() != '-')
+      out.push_back('-');
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  if (!out.empty() && out.front() == '-') out.erase(0, 1);
+  return out.empty() ? "fs" : out;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// YAML double-quoted scalar.
+std::string Quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::vector<Mount> ParseMountInfo(const std::string& text) {
+  std::vector<Mount> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::vector<std::string> f;
+    std::string tok;
+    while (ls >> tok) f.push_back(tok);
+    // id parent major:minor root mount_point options [optional...] - fstype source superopts
+    size_t dash = 0;
+    for (size_t i = 6; i < f.size(); ++i)
+      if (f[i] == "-") {
+        dash = i;
+        break;
+      }
+    if (dash == 0 || dash + 1 >= f.size()) continue;
+    Mount m;
+    m.device = f[2];
+    m.mount_point = Unescape(f[4]);
+    m.fs_type = f[dash + 1];
+    m.source = dash + 2 < f.size() ? Unescape(f[dash + 2]) : "";
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::vector<Mount> RealFilesystems(const std::vector<Mount>& all) {
+  static const std::set<std::string, std::less<>> kData = {
+      "ext2", "ext3",     "ext4", "xfs",   "btrfs", "zfs",     "f2fs",
+      "jfs",  "reiserfs", "vfat", "exfat", "ntfs",  "ntfs3",   "fuseblk",
+      "nfs",  "nfs4",     "cifs", "smb3",  "ufs",   "hfsplus", "bcachefs"};
+  std::vector<Mount> out;
+  std::set<std::string> devices;
+  for (const auto& m : all) {
+    const bool data = kData.count(m.fs_type) || (m.fs_type == "overlay" && m.mount_point == "/");
+    if (!data) continue;
+    if (m.mount_point.rfind("/proc", 0) == 0 || m.mount_point.rfind("/sys", 0) == 0 ||
+        m.mount_point.rfind("/snap/", 0) == 0)
+      continue;
+    // A bind mount shows the same device again; the first (usually the real
+    // mount point) stands for it. Network filesystems have distinct devices.
+    if (!devices.insert(m.device).second) continue;
+    out.push_back(m);
+  }
+  return out;
+}
+
+std::string DefaultDataDir() {
+  if (geteuid() == 0) return "/var/lib/mamori";
+  if (const char* x = getenv("XDG_STATE_HOME"); x && *x) return std::string(x) + "/mamori";
+  if (const char* h = getenv("HOME"); h && *h) return std::string(h) + "/.local/state/mamori";
+  return "./mamori-data";
+}
+
+std::vector<std::string> WellKnownSockets(const std::string& fs_root) {
+  static constexpr const char* kPatterns[] = {
+      "/run/php/*.sock",         "/run/php-fpm/*.sock",         "/var/run/php-fpm/*.sock",
+      "/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock", "/run/postgresql/.s.PGSQL.*[0-9]",
+  };
+  std::set<std::string> found;
+  for (const char* pattern : kPatterns) {
+    glob_t g{};
+    const std::string full = fs_root + pattern;
+    if (::glob(full.c_str(), GLOB_NOSORT, nullptr, &g) == 0) {
+      for (size_t i = 0; i < g.gl_pathc && found.size() < 16; ++i) {
+        struct stat st {};
+        if (::lstat(g.gl_pathv[i], &st) == 0 && S_ISSOCK(st.st_mode)) found.insert(g.gl_pathv[i]);
+      }
+    }
+    ::globfree(&g);
+  }
+  return {found.begin(), found.end()};
+}
+
+std::string DefaultConfigYaml(const std::string& data_dir, const std::string& proc_root,
+                              const std::string& fs_root) {
+  std::string y;
+  y += "# mamori's embedded default for this machine. Save it, edit it, and use it\n";
+  y += "# with `mamori check -c FILE` or `mamori run -c FILE`.\n";
+  y += fmt::format("data_dir: {}\n", Quote(data_dir));
+  y += "defaults: {interval: 60s, timeout: 10s, failures_before_alert: 3, "
+       "successes_before_recovery: 2}\n";
+  y += "checks:\n";
+  std::set<std::string> names;
+  for (const auto& m : RealFilesystems(ParseMountInfo(ReadFile(proc_root + "/self/mountinfo")))) {
+    std::string name = "disk-" + Slug(m.mount_point);
+    for (int i = 2; names.count(name); ++i)
+      name = fmt::format("disk-{}-{}", Slug(m.mount_point), i);
+    names.insert(name);
+    y += fmt::format("  - {{name: {}, type: disk, path: {}, warning: 80%, critical: 90%}}\n", name,
+                     Quote(m.mount_point));
+  }
+  y += "  - {name: memory, type: memory}\n";
+  y += "  - {name: load, type: load}\n";
+  y += "  - {name: tcp-listeners, type: listening}\n";
+  y += "  - {name: time-sync, type: timesync}\n";
+  for (const auto& sock : WellKnownSockets(fs_root)) {
+    std::string base = sock.substr(sock.rfind('/') + 1);
+    if (base.size() > 5 && base.ends_with(".sock")) base.resize(base.size() - 5);
+    if (base.starts_with(".s.PGSQL.")) base = "postgresql-" + base.substr(9);
+    std::string name = "socket-" + Slug(base);
+    for (int i = 2; names.count(name); ++i) name = fmt::format("socket-{}-{}", Slug(base), i);
+    names.insert(name);
+    y += fmt::format("  - {{name: {}, type: socket, path: {}}}\n", name, Quote(sock));
+  }
+  return y;
+}
+
+}  // namespace mamori

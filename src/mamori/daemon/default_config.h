@@ -1,0 +1,40 @@
+// The embedded default: the configuration mamori uses when given none. It is
+// generated for this machine (every real mounted filesystem, memory and swap,
+// load, the TCP listeners, time sync) as YAML text and then loaded through the
+// normal loader, so `mamori doctor --print-config` shows a file the user can
+// save, edit and pass back with -c.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace mamori {
+
+struct Mount {
+  std::string mount_point;
+  std::string fs_type;
+  std::string source;
+  std::string device;  // "major:minor"
+};
+
+// Parses /proc/self/mountinfo text (unescaping \040 and friends).
+std::vector<Mount> ParseMountInfo(const std::string& text);
+// Keeps filesystems that hold data: block-device and network filesystems and an
+// overlay root; drops pseudo filesystems, squashfs images (always 100% full) and
+// bind-mount duplicates of one device.
+std::vector<Mount> RealFilesystems(const std::vector<Mount>& all);
+
+// Unix sockets of well-known services found under `fs_root` (PHP-FPM pools,
+// MariaDB/MySQL, PostgreSQL), each becoming a `socket` check so a stale
+// socket left by a crash is caught (incident 1). Sorted; at most 16.
+std::vector<std::string> WellKnownSockets(const std::string& fs_root = "");
+
+// `data_dir` is written into the YAML as given.
+std::string DefaultConfigYaml(const std::string& data_dir, const std::string& proc_root = "/proc",
+                              const std::string& fs_root = "");
+
+// Where state goes when no configuration names it: /var/lib/mamori for root,
+// else $XDG_STATE_HOME/mamori or ~/.local/state/mamori.
+std::string DefaultDataDir();
+
+}  // namespace mamori
