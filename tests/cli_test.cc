@@ -4,10 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
+#include <sstream>
 
+#include "mamori/probes/registry.h"
 #include "testing/cli.h"
 #include "testing/nginx.h"
+#include "testing/ports.h"
 
 namespace mamori {
 namespace {
@@ -183,12 +187,89 @@ TEST(Cli, DoctorChecksThisMachineWithoutConfig) {
   EXPECT_NE(table.out.find("STATUS"), std::string::npos) << table.out;
 }
 
+// `mamori check-types` prints one type per line: the name, spaces, a description.
+std::set<std::string> TypesFromCheckTypes(const std::string& out) {
+  std::set<std::string> types;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string name;
+    if (words >> name) types.insert(name);
+  }
+  return types;
+}
+
+// docs/CONFIGURATION.md lists the types in its contents, as one bullet
+// "- Check types: [disk](#disk), ..., [tcp and dns](#tcp-and-dns), ..."
+// (continued on indented lines); a link may name two types joined by " and ".
+// Each link must lead to a "## " section of that name.
+std::set<std::string> TypesFromReference(const std::string& md, std::string* problems) {
+  std::string bullet;
+  std::set<std::string> headings;
+  std::istringstream in(md);
+  bool in_bullet = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("## ", 0) == 0) headings.insert(line.substr(3));
+    if (line.rfind("- Check types:", 0) == 0) {
+      in_bullet = true;
+    } else if (in_bullet && line.rfind("  ", 0) != 0) {
+      in_bullet = false;
+    }
+    if (in_bullet) bullet += line + "\n";
+  }
+  if (bullet.empty()) *problems += "no \"- Check types:\" bullet\n";
+  std::set<std::string> types;
+  static const std::regex link(R"(\[([^\]]+)\]\(#[^)]+\))");
+  for (std::sregex_iterator it(bullet.begin(), bullet.end(), link), end; it != end; ++it) {
+    const std::string text = (*it)[1];
+    if (!headings.count(text)) *problems += "no \"## " + text + "\" section\n";
+    std::string rest = text;
+    for (size_t at; (at = rest.find(" and ")) != std::string::npos; rest = rest.substr(at + 5))
+      types.insert(rest.substr(0, at));
+    types.insert(rest);
+  }
+  return types;
+}
+
+// What `a` has and `b` lacks, comma-separated.
+std::string Missing(const std::set<std::string>& a, const std::set<std::string>& b) {
+  std::string out;
+  for (const auto& t : a)
+    if (!b.count(t)) out += (out.empty() ? "" : ", ") + t;
+  return out;
+}
+
+// The registry is the truth: `check-types` and the reference's list must name
+// exactly its types, so a type added without docs, or a documented type that
+// no longer exists, fails here by name.
 TEST(Cli, CheckTypesListsEveryType) {
+  const std::vector<std::string> listed = BuiltinProbes().Types();
+  const std::set<std::string> registry(listed.begin(), listed.end());
+  ASSERT_FALSE(registry.empty());
   auto r = RunMamori({"check-types"});
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* t :
-       {"http", "disk", "memory", "load", "process", "file", "command", "listening", "timesync"})
-    EXPECT_NE(r.out.find(t), std::string::npos) << t;
+  const std::set<std::string> printed = TypesFromCheckTypes(r.out);
+  EXPECT_EQ(Missing(registry, printed), "") << "missing from `mamori check-types`:\n" << r.out;
+  EXPECT_EQ(Missing(printed, registry), "") << "printed but not registered:\n" << r.out;
+
+  std::string problems;
+  const std::string reference =
+      testing::ReadFile(std::string(MAMORI_SOURCE_DIR) + "/docs/CONFIGURATION.md");
+  const std::set<std::string> documented = TypesFromReference(reference, &problems);
+  EXPECT_EQ(problems, "");
+  EXPECT_EQ(Missing(registry, documented), "") << "missing from docs/CONFIGURATION.md's types";
+  EXPECT_EQ(Missing(documented, registry), "") << "documented but not registered";
+
+  // The reference quotes the loader's "missing 'type'" message, which lists every type.
+  const std::string quoted = "set type to one of: ";
+  const size_t at = reference.find(quoted);
+  ASSERT_NE(at, std::string::npos);
+  const size_t from = at + quoted.size();
+  std::istringstream list(reference.substr(from, reference.find('\n', from) - from));
+  std::set<std::string> in_message;
+  for (std::string t; std::getline(list >> std::ws, t, ',');) in_message.insert(t);
+  EXPECT_EQ(Missing(registry, in_message), "") << "missing from the quoted message";
+  EXPECT_EQ(Missing(in_message, registry), "") << "in the quoted message but not registered";
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 
 #include <zlib.h>
 
-#include <cstring>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -13,8 +13,6 @@ constexpr std::uint8_t kFtext = 1, kFhcrc = 2, kFextra = 4, kFname = 8, kFcommen
 // A file name or comment longer than this is not a real gzip header.
 constexpr std::size_t kMaxHeaderString = 64 * 1024;
 
-z_stream* Z(void* p) { return static_cast<z_stream*>(p); }
-
 std::uint32_t Le32(const std::uint8_t* p) {
   return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 |
          std::uint32_t(p[3]) << 24;
@@ -22,25 +20,26 @@ std::uint32_t Le32(const std::uint8_t* p) {
 
 }  // namespace
 
+void GzipSource::InflateEnd::operator()(z_stream_s* z) const {
+  inflateEnd(z);
+  delete z;
+}
+
 GzipSource::GzipSource(Reader& in) : in_(in) {
-  auto* z = new z_stream;
-  std::memset(z, 0, sizeof(*z));
-  if (inflateInit2(z, -15) != Z_OK) {
-    delete z;
+  // Value-initialised: zalloc, zfree and opaque are Z_NULL, as inflateInit2 expects.
+  auto z = std::make_unique<z_stream>();
+  // A stream whose init failed must not see inflateEnd, so it is owned by a
+  // plain unique_ptr until then.
+  if (inflateInit2(z.get(), -15) != Z_OK) {
     problem_ = Problem{CheckStatus::kUnknown, "gzip: zlib could not be initialised"};
     state_ = State::kDone;
     return;
   }
-  z_ = z;
+  z_.reset(z.release());
   out_.resize(kChunkSize);
 }
 
-GzipSource::~GzipSource() {
-  if (z_) {
-    inflateEnd(Z(z_));
-    delete Z(z_);
-  }
-}
+GzipSource::~GzipSource() = default;
 
 void GzipSource::Fail(std::string message) {
   problem_ = Problem{CheckStatus::kCritical, std::move(message)};
@@ -120,7 +119,7 @@ bool GzipSource::ReadHeader() {
     }
   }
   if ((flags & kFhcrc) && in_.Skip(2) != 2) return truncated();
-  inflateReset(Z(z_));
+  inflateReset(z_.get());
   crc_ = crc32(0L, Z_NULL, 0);
   member_out_ = 0;
   state_ = State::kBody;
@@ -172,7 +171,7 @@ Bytes GzipSource::Next() {
                       members_, in_.position(), member_out_));
       break;
     }
-    z_stream* z = Z(z_);
+    z_stream* z = z_.get();
     z->next_in = const_cast<Bytef*>(a.data());
     z->avail_in = static_cast<uInt>(a.size());
     z->next_out = out_.data();

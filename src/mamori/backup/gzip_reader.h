@@ -13,9 +13,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "mamori/backup/stream.h"
+
+struct z_stream_s;  // zlib's z_stream, kept out of this header
 
 namespace mamori::backup {
 
@@ -41,8 +44,13 @@ class GzipSource : public Source {
   void ReadTrailer();
   void Fail(std::string message);
 
+  // Ends zlib's inflate state, then frees the stream.
+  struct InflateEnd {
+    void operator()(z_stream_s* z) const;
+  };
+
   Reader& in_;
-  void* z_ = nullptr;  // z_stream*
+  std::unique_ptr<z_stream_s, InflateEnd> z_;  // null when zlib could not be initialised
   State state_ = State::kHeader;
   std::vector<std::uint8_t> out_;
   std::uint64_t members_ = 0;  // members started

@@ -69,8 +69,13 @@ struct Luck {
   std::string last_error;
   std::optional<WallTime> last_error_time, last_success_time;
   std::string last_answer;
-  WallTime gate{};  // no attempt on this channel before this time
+  WallTime gate{};           // no attempt on this channel before this time
+  std::string record_error;  // set while an outcome waits to be written
 };
+
+// The first wait before writing an unrecorded outcome again; it doubles up to
+// OutboxOptions::max_sleep.
+constexpr Duration kFirstRecordRetry = std::chrono::milliseconds(100);
 
 }  // namespace
 
@@ -251,22 +256,50 @@ struct Outbox::Impl {
     return std::optional<Due>(std::move(d));
   }
 
-  Status Record(const std::string& channel, const Due& d, WallTime started, WallTime now,
-                const Result<std::string>& r, bool permanent) {
+  // A finished delivery, kept until it is written to outbox.db.
+  struct Outcome {
+    Due due;
+    WallTime started{}, finished{};
+    Result<std::string> result;
+    bool permanent = false;  // not worth retrying (the stored payload is unreadable)
+  };
+
+  // The channel's luck after an attempt; in memory, so once per attempt
+  // however often writing the outcome has to be retried.
+  void NoteLuck(const std::string& channel, const Outcome& o) {
     std::lock_guard lock(db_mu);
-    std::string answer = CapUtf8(r.ok() ? *r : r.error().message(), kMaxAnswer);
     Luck& l = luck[channel];
-    if (r.ok()) {
+    if (o.result.ok()) {
       l.consecutive_failures = 0;
-      l.last_success_time = now;
-      l.last_answer = answer;
+      l.last_success_time = o.finished;
+      l.last_answer = Answer(o);
       l.gate = WallTime{};
     } else {
       ++l.consecutive_failures;
-      l.last_error = answer;
-      l.last_error_time = now;
-      l.gate = now + RetryDelay(options.policy, l.consecutive_failures);
+      l.last_error = Answer(o);
+      l.last_error_time = o.finished;
+      l.gate = o.finished + RetryDelay(options.policy, l.consecutive_failures);
     }
+  }
+
+  static std::string Answer(const Outcome& o) {
+    return CapUtf8(o.result.ok() ? *o.result : o.result.error().message(), kMaxAnswer);
+  }
+
+  // Writes the attempt and the item's new state in one transaction; on
+  // failure the channel's record_error says why until a write succeeds.
+  Status WriteOutcome(const std::string& channel, const Outcome& o) {
+    std::lock_guard lock(db_mu);
+    Status s = WriteOutcomeLocked(channel, o);
+    luck[channel].record_error =
+        s.ok() ? "" : "the outcome of a delivery could not be recorded: " + s.error().message();
+    return s;
+  }
+
+  Status WriteOutcomeLocked(const std::string& channel, const Outcome& o) {
+    const Due& d = o.due;
+    const std::string answer = Answer(o);
+    const WallTime now = o.finished;
     auto tx = Transaction::Begin(db);
     if (!tx.ok()) return tx.error();
     auto ins = db.Prepare(
@@ -276,19 +309,19 @@ struct Outbox::Impl {
     ins->Bind(1, d.seq)
         .Bind(2, d.id)
         .Bind(3, channel)
-        .Bind(4, Ms(started))
-        .Bind(5, r.ok() ? "delivered" : "failed")
+        .Bind(4, Ms(o.started))
+        .Bind(5, o.result.ok() ? "delivered" : "failed")
         .Bind(6, answer)
-        .Bind(7, std::max<int64_t>(0, Ms(now - started)));
+        .Bind(7, std::max<int64_t>(0, Ms(now - o.started)));
     if (Status s = ins->Run(); !s.ok()) return s;
     auto up = db.Prepare(
         "UPDATE outbox SET state = ?2, next_ms = ?3, done_ms = ?4, last_answer = ?5 "
         "WHERE seq = ?1");
     if (!up.ok()) return up.error();
     up->Bind(1, d.seq).Bind(5, answer);
-    if (r.ok()) {
+    if (o.result.ok()) {
       up->Bind(2, "delivered").Bind(3, Ms(now)).Bind(4, Ms(now));
-    } else if (permanent) {
+    } else if (o.permanent) {
       up->Bind(2, "expired").Bind(3, Ms(now)).Bind(4, Ms(now));
     } else {
       up->Bind(2, "pending").Bind(3, Ms(now + RetryDelay(options.policy, d.attempts))).BindNull(4);
@@ -298,37 +331,62 @@ struct Outbox::Impl {
   }
 
   void Loop(const std::string& name, Worker* w) {
+    // A delivery whose outcome is not in outbox.db yet: it is written before
+    // anything else is claimed, and is never delivered again because of it.
+    std::optional<Outcome> unrecorded;
+    Duration record_retry = kFirstRecordRetry;
     while (true) {
       std::shared_ptr<Channel> channel;
       uint64_t gen;
       {
         std::lock_guard lock(mu);
-        if (stopping || w->stop) return;
+        if (stopping || w->stop) break;
         channel = w->channel;
         gen = generation;
       }
-      const WallTime now = clock.Now();
-      std::optional<WallTime> next_due;
-      auto claimed = Claim(name, now, &next_due);
       Duration sleep = options.max_sleep;
-      if (claimed.ok() && claimed->has_value()) {
-        const Due& d = **claimed;
-        auto n = FromJson(nlohmann::json::parse(d.payload, nullptr, false));
-        const WallTime started = clock.Now();
-        Result<std::string> r =
-            n.ok() ? channel->Deliver(*n)
-                   : Result<std::string>(n.error().Wrap("the stored notification cannot be read"));
-        (void)Record(name, d, started, clock.Now(), r, !n.ok());
+      if (unrecorded) {
+        if (WriteOutcome(name, *unrecorded).ok()) {
+          unrecorded.reset();
+          record_retry = kFirstRecordRetry;
+          continue;
+        }
+        sleep = record_retry;
+        record_retry = std::min<Duration>(record_retry * 2, options.max_sleep);
+      } else if (std::optional<Outcome> o = DeliverNext(name, *channel, &sleep)) {
+        NoteLuck(name, *o);
+        if (!WriteOutcome(name, *o).ok()) unrecorded = std::move(o);
         continue;  // look for the next one at once
-      }
-      if (claimed.ok() && next_due) {
-        const Duration until = *next_due - clock.Now();
-        sleep = std::clamp<Duration>(until, Duration(0), options.max_sleep);
-        if (sleep == Duration(0)) sleep = std::chrono::milliseconds(1);
       }
       std::unique_lock lock(mu);
       cv.wait_for(lock, sleep, [&] { return stopping || w->stop || generation != gen; });
     }
+    // A last try; if it fails too the item stays "sending" and is delivered
+    // again after the restart (at least once).
+    if (unrecorded) (void)WriteOutcome(name, *unrecorded);
+  }
+
+  // Claims and delivers the channel's next due item; without one, sets
+  // `sleep` to the wait until the next is due (at most max_sleep).
+  std::optional<Outcome> DeliverNext(const std::string& name, Channel& channel, Duration* sleep) {
+    const WallTime now = clock.Now();
+    std::optional<WallTime> next_due;
+    auto claimed = Claim(name, now, &next_due);
+    if (claimed.ok() && claimed->has_value()) {
+      Due& d = **claimed;
+      auto n = FromJson(nlohmann::json::parse(d.payload, nullptr, false));
+      const WallTime started = clock.Now();
+      Result<std::string> r =
+          n.ok() ? channel.Deliver(*n)
+                 : Result<std::string>(n.error().Wrap("the stored notification cannot be read"));
+      return Outcome{std::move(d), started, clock.Now(), std::move(r), !n.ok()};
+    }
+    if (claimed.ok() && next_due) {
+      const Duration until = *next_due - clock.Now();
+      *sleep = std::clamp<Duration>(until, Duration(0), options.max_sleep);
+      if (*sleep == Duration(0)) *sleep = std::chrono::milliseconds(1);
+    }
+    return std::nullopt;
   }
 };
 
@@ -351,7 +409,7 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& data_dir, const 
     return Error(fmt::format("cannot open {}: {}", lock_path, std::strerror(errno)));
   if (::flock(impl->lock_fd, LOCK_EX | LOCK_NB) != 0)
     return Error(fmt::format("{} is in use by another mamori process (the daemon?)", impl->path));
-  auto db = Db::Open(impl->path, Db::Mode::kReadWriteCreate);
+  auto db = Db::Open(impl->path, Db::Mode::kReadWriteCreate, impl->options.busy_timeout);
   if (!db.ok()) return db.error();
   impl->db = std::move(*db);
   if (Status s = impl->Init(); !s.ok()) return s.error().Wrap("opening " + impl->path);
@@ -566,6 +624,7 @@ Result<std::vector<ChannelHealth>> Outbox::Health() {
     h.last_error_time = l.last_error_time;
     h.last_success_time = l.last_success_time;
     h.last_answer = l.last_answer;
+    h.record_error = l.record_error;
     out.push_back(std::move(h));
   }
   return out;

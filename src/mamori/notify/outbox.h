@@ -20,7 +20,12 @@
 // Guarantees: exactly once in normal operation (an item is marked "sending"
 // in a committed transaction before Deliver and "delivered" right after); at
 // least once across a crash: an item still "sending" when the process died is
-// recorded as "interrupted" on the next Open and delivered again.
+// recorded as "interrupted" on the next Open and delivered again. When the
+// outcome of a delivery cannot be written (outbox.db locked by another
+// process, disk full), the worker keeps it in memory and writes it before it
+// claims anything else, retrying with backoff (Health().record_error says so);
+// only if the write still fails at Stop does the item stay "sending", to be
+// delivered again after the restart.
 //
 // Time comes from the injected Clock (wall time: next-attempt times are stored
 // and must mean the same after a restart). With a FakeClock, call Wake() after
@@ -50,6 +55,8 @@ struct OutboxOptions {
   Duration retention = std::chrono::hours(24 * 30);  // finished items and attempts kept
   size_t max_pending = 10000;                    // Enqueue fails beyond this many undelivered items
   Duration max_sleep = std::chrono::seconds(5);  // a worker re-reads the clock at least this often
+  // How long a write waits for outbox.db's lock when another process holds it.
+  Duration busy_timeout = std::chrono::seconds(5);
 };
 
 struct OutboxItem {
@@ -87,6 +94,10 @@ struct ChannelHealth {
   int64_t pending = 0;      // not delivered yet (pending or sending)
   int64_t expired = 0;      // given up within the retention period
   std::optional<WallTime> oldest_pending;
+  // Set while the outcome of a finished delivery could not be written to
+  // outbox.db (the storage error); the write is retried and the delivery is
+  // not repeated meanwhile.
+  std::string record_error;
   bool failing() const { return consecutive_failures > 0; }
 };
 

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <thread>
 
+#include "mamori/store/sqlite.h"
 #include "testing/notify_servers.h"
 
 extern char** environ;
@@ -332,6 +333,66 @@ TEST(NotifyOutbox, KilledDuringDeliveryIsRetriedAfterRestart) {
   EXPECT_EQ((*attempts)[0].outcome, "delivered");
   // The interruption is not a channel failure.
   EXPECT_EQ(HealthOf(*ob, "pager").consecutive_failures, 0);
+}
+
+// A delivery the receiver accepted is not sent again because its outcome
+// could not be written. Here another process (a sqlite3 shell, a backup tool)
+// holds outbox.db's write lock past the busy timeout just as the receiver
+// answers, so recording the attempt fails. The outbox keeps the outcome and
+// records it once the lock is free; a restart then finds the item delivered.
+TEST(NotifyOutbox, DeliveryWhoseRecordFailsIsRecordedLaterNotSentTwice) {
+  TempDir dir;
+  FakeClock clock;
+  const std::string data = dir.path() + "/data";
+  const std::string sent = dir.path() + "/sent", go = dir.path() + "/go";
+  std::string errors;
+  // Records the id, then answers only once the test says so (at most 10 s).
+  auto cfg = NotifyFromYaml(
+      "notify: [{name: pager, type: command, shell: true, timeout: 30s, "
+      "command: \"echo $MAMORI_NOTIFICATION_ID >> " +
+          sent + "; i=0; while [ ! -e " + go +
+          " ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\"}]",
+      &errors);
+  ASSERT_EQ(errors, "");
+  const Notification n = Problem(clock);
+  {
+    OutboxOptions options;
+    options.busy_timeout = 200ms;
+    auto ob = Outbox::Open(data, clock, options);
+    ASSERT_TRUE(ob.ok()) << ob.error().message();
+    (*ob)->SetChannels(cfg.channels);
+    ASSERT_TRUE((*ob)->Enqueue(n, {"pager"}).ok());
+    // The item is committed as "sending" before the command starts.
+    ASSERT_TRUE(WaitFor([&] { return ReadFile(sent) == n.id + "\n"; }));
+    auto locker = sqlite::Db::Open((*ob)->path(), sqlite::Db::Mode::kReadWrite);
+    ASSERT_TRUE(locker.ok()) << locker.error().message();
+    {
+      auto lock = sqlite::Transaction::Begin(*locker);
+      ASSERT_TRUE(lock.ok()) << lock.error().message();
+      std::ofstream(go).put('\n');
+      // The receiver has answered; writing that down fails while the lock is held.
+      ASSERT_TRUE(WaitFor([&] { return !HealthOf(**ob, "pager").record_error.empty(); }));
+      EXPECT_NE(HealthOf(**ob, "pager").record_error.find("database is locked"), std::string::npos)
+          << HealthOf(**ob, "pager").record_error;
+      EXPECT_EQ(Item0(**ob, n.id)->state, "sending");
+    }  // the lock is released (rolled back)
+    EXPECT_TRUE(WaitFor([&] { return Item0(**ob, n.id)->state == "delivered"; }));
+    EXPECT_EQ(HealthOf(**ob, "pager").record_error, "");
+    auto attempts = (*ob)->Attempts(n.id);
+    ASSERT_TRUE(attempts.ok());
+    ASSERT_EQ(attempts->size(), 1u);
+    EXPECT_TRUE((*attempts)[0].ok());
+  }  // "daemon stops"
+  {
+    auto ob = OpenOutbox(data, clock);
+    ASSERT_TRUE(ob);
+    ob->SetChannels(cfg.channels);
+    Notification marker = Problem(clock, "marker");
+    ASSERT_TRUE(ob->Enqueue(marker, {"pager"}).ok());
+    ASSERT_TRUE(WaitFor([&] { return Item0(*ob, marker.id)->state == "delivered"; }));
+    // The channel goes oldest first: a re-sent item would come before the marker.
+    EXPECT_EQ(ReadFile(sent), n.id + "\n" + marker.id + "\n");
+  }
 }
 
 }  // namespace
