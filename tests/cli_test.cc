@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "mamori/probes/registry.h"
+#include "mamori/daemon/builtin_probes.h"
 #include "testing/cli.h"
 #include "testing/nginx.h"
 #include "testing/ports.h"
