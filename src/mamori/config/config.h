@@ -69,6 +69,10 @@ struct ApiConfig {
   std::vector<std::string> trusted_proxies;  // IP addresses whose X-Forwarded-For is believed
   std::string ping_key;                  // enables /ping/<ping_key>/<slug>
   std::string read_key;                  // X-Api-Key for /api/v1/...; empty = loopback only
+  // Read by web::ReadServerLimits:
+  size_t max_connections = 1024;                         // open connections in all
+  size_t max_connections_per_address = 64;               // from one source address
+  Duration response_timeout = std::chrono::seconds(10);  // unanswered by then: 503
 };
 
 struct Config {

@@ -225,10 +225,14 @@ struct Daemon::Impl {
         ArmTimer();
       });
     });
-    web::Limits limits;
-    limits.max_body_bytes =
-        std::max<size_t>(config->api.max_body * 4, 1 << 20);  // longer bodies are cut, not refused
-    auto s = web::HttpServer::Start(api_io, config->api.listen, limits,
+    // Each route's body limit is decided from the request's head.
+    auto admit = [this](const web::Request& head) {
+      if (alerts && notify::AlertService::IsApiTarget(head.target))
+        return web::Admission{heartbeat::PingApi::kSmallBody, std::nullopt};
+      return ping_api->Admit(head);
+    };
+    const web::Limits limits = web::ServerLimits(config->api);
+    auto s = web::HttpServer::Start(api_io, config->api.listen, limits, admit,
                                     [this](web::Request r, web::Respond respond) {
                                       if (alerts && notify::AlertService::IsApiTarget(r.target))
                                         return alerts->HandleApi(std::move(r), std::move(respond));
