@@ -5,9 +5,10 @@
 namespace mamori {
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(const std::string& listen, web::Limits limits,
-                                                    web::Handler handler, size_t threads) {
+                                                    web::Admit admit, web::Handler handler,
+                                                    size_t threads) {
   std::unique_ptr<ApiServer> api(new ApiServer());
-  auto s = web::HttpServer::Start(api->io_, listen, limits, std::move(handler));
+  auto s = web::HttpServer::Start(api->io_, listen, limits, std::move(admit), std::move(handler));
   if (!s.ok()) return s.error();
   api->server_ = std::move(s.value());
   api->listen_ = listen;

@@ -27,7 +27,8 @@ namespace mamori {
 class ApiServer {
  public:
   static Result<std::unique_ptr<ApiServer>> Start(const std::string& listen, web::Limits limits,
-                                                  web::Handler handler, size_t threads);
+                                                  web::Admit admit, web::Handler handler,
+                                                  size_t threads);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;

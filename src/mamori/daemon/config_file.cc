@@ -185,6 +185,7 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
       cfg->api.listen = *l;
   }
   if (auto a = top.GetMap("api")) {
+    web::ReadServerLimits(*a, cfg->api);
     if (auto v = a->GetSize("max_body")) {
       if (*v > (10u << 20))
         a->ErrorAt("max_body", "is above 10MiB",

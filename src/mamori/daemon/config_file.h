@@ -19,6 +19,7 @@
 #include "mamori/check/check_config.h"
 #include "mamori/config/diagnostics.h"
 #include "mamori/core/check_settings.h"
+#include "mamori/web/api_config.h"
 #include "mamori/engine/maintenance.h"
 #include "mamori/notify/notify_config.h"
 #include "mamori/check/probe.h"
@@ -27,15 +28,6 @@
 
 namespace mamori {
 
-// The daemon's HTTP server (ping API, /ip). Off unless `listen:` is set.
-struct ApiConfig {
-  std::string listen;                    // "127.0.0.1:8470"; empty = no server
-  uint64_t max_body = 100 * 1024;        // ping bodies kept up to this
-  double rate_limit = 100;               // pings/s per source address; 0 = off
-  std::vector<std::string> trusted_proxies;  // IP addresses whose X-Forwarded-For is believed
-  std::string ping_key;                  // enables /ping/<ping_key>/<slug>
-  std::string read_key;                  // X-Api-Key for /api/v1/...; empty = loopback only
-};
 
 struct Config {
   std::string file;      // as given; "<embedded default>" for doctor's

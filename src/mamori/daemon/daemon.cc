@@ -170,11 +170,14 @@ struct Daemon::Impl {
         ArmTimer();
       });
     });
-    web::Limits limits;
-    limits.max_body_bytes =
-        std::max<size_t>(config->api.max_body * 4, 1 << 20);  // longer bodies are cut, not refused
+    // Each route's body limit is decided from the request's head.
+    auto admit = [this](const web::Request& head) {
+      if (alerts && notify::AlertService::IsApiTarget(head.target))
+        return web::Admission{heartbeat::PingApi::kSmallBody, std::nullopt};
+      return ping_api->Admit(head);
+    };
     auto s = ApiServer::Start(
-        config->api.listen, limits,
+        config->api.listen, web::ServerLimits(config->api), admit,
         [this](web::Request r, web::Respond respond) {
           if (alerts && notify::AlertService::IsApiTarget(r.target))
             return alerts->HandleApi(std::move(r), std::move(respond));

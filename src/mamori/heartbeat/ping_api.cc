@@ -74,6 +74,48 @@ bool PingApi::Allow(const std::string& source) {
   return true;
 }
 
+const std::string* PingApi::RouteLocked(const web::Request& req, PingTarget& t,
+                                        web::Response& refusal) const {
+  if (req.method != "GET" && req.method != "POST" && req.method != "HEAD") {
+    refusal = Text(405, "use GET, POST or HEAD\n");
+    refusal.headers.emplace_back("Allow", "GET, POST, HEAD");
+    return nullptr;
+  }
+  auto parsed = ParsePingTarget(req.target);
+  if (!parsed.ok()) {
+    refusal = Text(400, parsed.error().message() + "\n");
+    return nullptr;
+  }
+  t = std::move(parsed).value();
+  const std::string* check = nullptr;
+  if (!t.uuid.empty()) {
+    auto it = routes_.by_uuid.find(t.uuid);
+    if (it != routes_.by_uuid.end()) check = &it->second;
+  } else if (!options_.ping_key.empty() && t.key == options_.ping_key) {
+    auto it = routes_.by_slug.find(t.slug);
+    if (it != routes_.by_slug.end()) check = &it->second;
+  }
+  if (!check) refusal = Text(404, "not found\n");
+  return check;
+}
+
+web::Admission PingApi::Admit(const web::Request& head) {
+  web::Admission a;
+  a.max_body_bytes = kSmallBody;
+  if (std::string_view(head.target).substr(0, 6) != "/ping/") return a;
+  std::lock_guard lock(mu_);
+  PingTarget t;
+  web::Response refusal;
+  if (!RouteLocked(head, t, refusal)) {
+    a.answer = std::move(refusal);
+    return a;
+  }
+  // Bodies past max_body are cut, not refused (as healthchecks.io does), up
+  // to this much; beyond it the client gets 413 before sending it all.
+  a.max_body_bytes = std::max<size_t>(options_.max_body * 4, 1 << 20);
+  return a;
+}
+
 void PingApi::Handle(web::Request req, web::Respond respond) {
   std::unique_lock lock(mu_);
   const std::string_view target = req.target;
@@ -109,28 +151,11 @@ void PingApi::Handle(web::Request req, web::Respond respond) {
     respond(Text(404, "not found\n"));
     return;
   }
-  if (req.method != "GET" && req.method != "POST" && req.method != "HEAD") {
-    web::Response r = Text(405, "use GET, POST or HEAD\n");
-    r.headers.emplace_back("Allow", "GET, POST, HEAD");
-    respond(std::move(r));
-    return;
-  }
-  auto parsed = ParsePingTarget(target);
-  if (!parsed.ok()) {
-    respond(Text(400, parsed.error().message() + "\n"));
-    return;
-  }
-  const PingTarget& t = *parsed;
-  const std::string* check = nullptr;
-  if (!t.uuid.empty()) {
-    auto it = routes_.by_uuid.find(t.uuid);
-    if (it != routes_.by_uuid.end()) check = &it->second;
-  } else if (!options_.ping_key.empty() && t.key == options_.ping_key) {
-    auto it = routes_.by_slug.find(t.slug);
-    if (it != routes_.by_slug.end()) check = &it->second;
-  }
+  PingTarget t;
+  web::Response refusal;
+  const std::string* check = RouteLocked(req, t, refusal);
   if (!check) {
-    respond(Text(404, "not found\n"));
+    respond(std::move(refusal));
     return;
   }
   const std::string source = SourceOf(req);
@@ -164,7 +189,9 @@ void PingApi::Handle(web::Request req, web::Respond respond) {
       p, [p, respond = std::move(respond), limit, on_ping, acknowledged, book](Status s) {
         if (!s.ok()) {
           spdlog::error("ping for {} not stored: {}", p.check, s.error().message());
-          respond(Text(503, "could not store the ping; retry\n"));
+          web::Response r = Text(503, "could not store the ping; retry\n");
+          r.headers.emplace_back("Retry-After", "1");
+          respond(std::move(r));
           return;
         }
         auto before = book->Get(p.check);

@@ -70,15 +70,25 @@ class PingApi {
   void set_on_ping(OnPing f) { on_ping_ = std::move(f); }
 
   void Handle(web::Request request, web::Respond respond);
+  // Decides from a request's head, before its body is read: a ping to an
+  // unknown check, a malformed ping URL or a wrong method is answered at once;
+  // a ping's body is read up to 4 x max_body (at least 1 MiB; past max_body
+  // it is cut); other routes take no more than kSmallBody.
+  web::Admission Admit(const web::Request& head);
+  static constexpr size_t kSmallBody = 16 * 1024;
 
   // Pings answered 200 since start (for stats and tests).
   uint64_t acknowledged() const { return acknowledged_->load(); }
 
  private:
   web::Response History(const std::vector<std::string>& checks) const;
-  // Both need mu_ held.
+  // All three need mu_ held.
   std::string SourceOf(const web::Request& r) const;
   bool Allow(const std::string& source);
+  // The check a /ping/ request is for, or nullptr with `refusal` set
+  // (405, 400 or 404). `target` receives the parsed URL.
+  const std::string* RouteLocked(const web::Request& r, PingTarget& target,
+                                 web::Response& refusal) const;
 
   Store& store_;
   HeartbeatBook& book_;

@@ -521,6 +521,15 @@ void Store::RecordPing(const heartbeat::Ping& ping, Committed committed) {
     item->committed(Error("writing " + path_ + ": the writer has stopped"));
     return;
   }
+  if (failing_ && last_error_) {
+    // The batch ahead keeps failing (disk full, I/O error): a ping queued now
+    // would wait behind its retries while its client hangs. Tell the client
+    // at once; it retries, and is stored once writing works again.
+    Error e = last_error_->Wrap("writing " + path_);
+    lk.unlock();
+    item->committed(std::move(e));
+    return;
+  }
   QueueItem q;
   q.ping = std::move(item);
   q.seq = ++next_seq_;
@@ -559,7 +568,16 @@ Store::Batch Store::TakeBatchLocked() {
   // Snapshots are all taken, so the only items not in this batch are the
   // queue's remainder, which is ordered.
   b.last_seq = queue_.empty() ? next_seq_ : queue_.front().seq - 1;
+  NoteQueueDrainedLocked();
   return b;
+}
+
+void Store::NoteQueueDrainedLocked() {
+  // Half the bound, not the bound itself, so a queue hovering at the bound
+  // logs once rather than on every flip.
+  if (queue_.size() < options_.queue_capacity / 2 && drop_logged_.exchange(false))
+    spdlog::info("store {}: write queue has room again ({} observations dropped since start)",
+                 path_, dropped_.load(std::memory_order_relaxed));
 }
 
 Status Store::CommitBatch(Writer& w, const Batch& batch) {
@@ -705,6 +723,7 @@ void Store::WriterLoop() {
       Status s = CommitBatch(*writer_, b);
       answer_pings(b, s);
       lk.lock();
+      failing_ = !s.ok();
       if (s.ok()) {
         committed_seq_ = std::max(committed_seq_, b.last_seq);
         if (!logged_error.empty()) {

@@ -16,7 +16,8 @@
 // enqueue; a dedicated writer thread commits the queue in one transaction every
 // Options::flush_interval or Options::batch_size items, whichever comes first.
 // The queue is bounded: when it is full, Record drops the observation (counted,
-// logged once) rather than stall a probe; events are never dropped (RecordEvent
+// logged once per overflow: again after the queue drained below half the bound)
+// rather than stall a probe; events are never dropped (RecordEvent
 // waits up to Options::event_block before enqueueing beyond the bound, since
 // events are rare and losing one loses an incident); snapshots are coalesced to
 // the latest one per check and so never grow past the number of checks.
@@ -36,7 +37,10 @@
 // mamori database, created by a newer mamori, no data yet...) and never deletes
 // or rewrites a file it did not create. A failed commit (disk full, I/O error)
 // is logged and retried with back-off, the batch kept; Flush() reports that
-// error instead of blocking. Read methods return errors as values. Nothing a
+// error instead of blocking. While commits fail, RecordPing answers with the
+// error at once (its client retries) instead of queueing behind the failing
+// batch, and observations keep queueing up to the bound; the first successful
+// retry ends the episode. Read methods return errors as values. Nothing a
 // probe writes into a summary or metric can make a statement fail.
 #pragma once
 
@@ -208,6 +212,7 @@ class Store {
   void WriterLoop();
   bool HasPendingLocked() const { return !queue_.empty() || !snapshots_.empty(); }
   Batch TakeBatchLocked();
+  void NoteQueueDrainedLocked();  // ends an overflow episode once the queue has room
   Status CommitBatch(Writer& w, const Batch& batch);
   Status RunTask(Task task);  // runs `task` on the writer thread, waits for its result
 
@@ -233,12 +238,13 @@ class Store {
   size_t queued_pings_ = 0;  // pings make the queue urgent (their clients wait)
   uint64_t error_gen_ = 0;   // bumped on every failed commit
   std::optional<Error> last_error_;
+  bool failing_ = false;  // the last commit failed: pings are answered at once
   std::deque<std::pair<Task, std::shared_ptr<std::optional<Status>>>> tasks_;
   bool stop_ = false;
   bool writer_exited_ = false;
 
   std::atomic<uint64_t> dropped_{0};
-  std::atomic<bool> drop_logged_{false};
+  std::atomic<bool> drop_logged_{false};  // this overflow was logged; reset once drained
 
   std::thread writer_thread_;  // last: started once everything above exists
 };

@@ -1,6 +1,8 @@
 #include "mamori/store/store.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,8 +10,11 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
+
+#include "testing/cli.h"
 
 namespace mamori {
 namespace {
@@ -390,6 +395,98 @@ TEST_F(StoreTest, FullQueueDropsObservationsButNeverEvents) {
   // Room again: observations are accepted.
   store->Record("c", "t", Obs(CheckStatus::kOk, "ok"));
   EXPECT_EQ(store->dropped_observations(), 15u);
+}
+
+// Captures what the store logs (the real spdlog output, through a sink on the
+// default logger) for as long as it lives.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  size_t Count(const std::string& text) {
+    spdlog::default_logger()->flush();
+    const std::string all = out_.str();
+    size_t n = 0;
+    for (size_t at = all.find(text); at != std::string::npos; at = all.find(text, at + 1)) ++n;
+    return n;
+  }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+TEST_F(StoreTest, EveryOverflowOfTheQueueIsLogged) {
+  LogCapture log;
+  Store::Options opts;
+  opts.queue_capacity = 10;
+  opts.batch_size = 1000;
+  opts.flush_interval = 30s;  // nothing is committed until Flush
+  auto store = OpenRw(opts);
+  ASSERT_TRUE(store);
+  for (int i = 0; i < 15; ++i) store->Record("c", "t", Obs(CheckStatus::kOk, "ok"));
+  EXPECT_EQ(log.Count("write queue full"), 1u);
+  ASSERT_TRUE(store->Flush().ok());  // drained: the episode is over
+  for (int i = 0; i < 15; ++i) store->Record("c", "t", Obs(CheckStatus::kOk, "ok"));
+  EXPECT_EQ(store->dropped_observations(), 10u);
+  // The second overflow is a new episode and is logged again, once.
+  EXPECT_EQ(log.Count("write queue full"), 2u);
+}
+
+// While commits fail (here: another connection holds the write lock longer than
+// the busy timeout), a ping's client must be told at once, not wait behind the
+// failing batch; observations keep queueing, and everything is written once the
+// cause is gone.
+TEST_F(StoreTest, PingsFailFastWhileCommitsFailAndWritingResumes) {
+  Store::Options opts;
+  opts.busy_timeout = 50ms;
+  auto store = OpenRw(opts);
+  ASSERT_TRUE(store);
+  auto other = sqlite::Db::Open(store->path(), sqlite::Db::Mode::kReadWrite);
+  ASSERT_TRUE(other.ok());
+  auto tx = sqlite::Transaction::Begin(*other);
+  ASSERT_TRUE(tx.ok());
+  store->Record("c", "t", Obs(CheckStatus::kCritical, "down"));
+  ASSERT_FALSE(store->Flush().ok());  // the batch failed and is being retried
+  auto ping = [&](const std::string& body) {
+    auto done = std::make_shared<std::promise<Status>>();
+    heartbeat::Ping p;
+    p.check = "job";
+    p.kind = heartbeat::PingKind::kSuccess;
+    p.body = body;
+    store->RecordPing(p, [done](Status s) { done->set_value(std::move(s)); });
+    return done->get_future();
+  };
+  for (int i = 0; i < 8; ++i) {
+    store->Record("c", "t", Obs(CheckStatus::kCritical, "still down"));
+    const auto start = std::chrono::steady_clock::now();
+    auto answer = ping("while locked");
+    ASSERT_EQ(answer.wait_for(2s), std::future_status::ready) << "ping " << i << " hangs";
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+    EXPECT_FALSE(answer.get().ok());
+  }
+  ASSERT_TRUE(tx->Commit().ok());  // the cause is gone
+  Status last = Error("no answer");
+  ASSERT_TRUE(mamori::testing::Eventually(
+      [&] {
+        auto answer = ping("after");
+        if (answer.wait_for(10s) != std::future_status::ready) return false;
+        last = answer.get();
+        return last.ok();
+      },
+      20s))
+      << last.error().message();
+  auto pings = store->Pings("job", 100);
+  ASSERT_TRUE(pings.ok());
+  ASSERT_EQ(pings->size(), 1u);  // only the acknowledged one
+  EXPECT_EQ((*pings)[0].body, "after");
+  ASSERT_TRUE(store->Flush().ok());
+  auto obs = store->Observations("c", WallTime{}, 100);
+  ASSERT_TRUE(obs.ok());
+  EXPECT_EQ(obs->size(), 9u);  // nothing queued meanwhile was lost
 }
 
 TEST_F(StoreTest, CommitFailureIsReportedAndRetriedWithoutLoss) {

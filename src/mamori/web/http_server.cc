@@ -1,16 +1,25 @@
 #include "mamori/web/http_server.h"
 
+#include "mamori/web/api_config.h"
+#include "mamori/config/node.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <charconv>
+#include <limits>
+#include <list>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 namespace mamori::web {
 namespace {
@@ -22,68 +31,171 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 constexpr auto kWriteTimeout = std::chrono::seconds(10);
+// Out of descriptors, accept pauses this long (doubling up to the max) instead
+// of failing again at once, which would spin a core.
+constexpr auto kMinAcceptBackoff = std::chrono::milliseconds(50);
+constexpr auto kMaxAcceptBackoff = std::chrono::milliseconds(200);
+// A shortage episode ends with a successful accept this long after the last
+// failed one (shedding lets single accepts through in between).
+constexpr auto kShortageQuiet = std::chrono::seconds(1);
+// Closing more than this many idle connections per accept would make one
+// accept pay for the whole backlog; the next accepts take the rest.
+constexpr size_t kMaxShedPerAccept = 16;
 
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+class Session;
+
+struct IdleEntry {
+  SteadyTime since;
+  std::weak_ptr<Session> session;
+};
+
+// What the acceptor and every session share. `open` is read without the lock
+// (for the cap and stats); `mu` guards the per-address counts and the idle
+// list, which sessions update from their strands and the acceptor from its own.
 struct Shared {
   Limits limits;
+  Admit admit;
   Handler handler;
   std::atomic<size_t> open{0};
+
+  std::mutex mu;
+  std::map<asio::ip::address, size_t> per_address;
+  std::list<IdleEntry> idle;  // connections waiting for a request, oldest first
+
+  // Above 75% of the cap idle connections make room for new ones.
+  bool UnderPressure() const { return open * 4 > limits.max_connections * 3; }
+
+  // Counts a new connection from `peer`; false if that address has its share.
+  bool TakeSlot(const asio::ip::address& peer) {
+    std::lock_guard lock(mu);
+    size_t& n = per_address[peer];
+    if (n >= limits.max_connections_per_address) {
+      if (n == 0) per_address.erase(peer);
+      return false;
+    }
+    ++n;
+    return true;
+  }
+  void ReleaseSlot(const asio::ip::address& peer) {
+    std::lock_guard lock(mu);
+    auto it = per_address.find(peer);
+    if (it != per_address.end() && --it->second == 0) per_address.erase(it);
+  }
 };
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {
+  Session(tcp::socket socket, asio::ip::address peer, std::shared_ptr<Shared> shared)
+      : stream_(std::move(socket)),
+        handler_timer_(stream_.get_executor()),
+        peer_(std::move(peer)),
+        shared_(std::move(shared)) {
     ++shared_->open;
   }
-  ~Session() { --shared_->open; }
-
-  void Begin() { Read(); }
-
- private:
-  void Read() {
-    parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(shared_->limits.max_header_bytes));
-    parser_->body_limit(shared_->limits.max_body_bytes);
-    stream_.expires_after(shared_->limits.read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](error_code ec, size_t) { self->OnRead(ec); });
+  ~Session() {
+    {
+      std::lock_guard lock(shared_->mu);
+      if (idle_) shared_->idle.erase(*idle_);
+    }
+    shared_->ReleaseSlot(peer_);
+    --shared_->open;
   }
 
-  void OnRead(error_code ec) {
+  void Begin() { ReadHeader(); }
+
+  // Closes up to `max` connections that have waited for a request since
+  // before `idle_before`, oldest first (any thread). Returns how many.
+  static size_t Shed(Shared& shared, size_t max, SteadyTime idle_before) {
+    std::vector<std::shared_ptr<Session>> victims;
+    {
+      std::lock_guard lock(shared.mu);
+      for (auto it = shared.idle.begin(); it != shared.idle.end() && victims.size() < max;) {
+        if (it->since >= idle_before) break;
+        auto s = it->session.lock();
+        if (!s) {
+          ++it;  // being destroyed: its destructor removes the entry
+          continue;
+        }
+        s->idle_.reset();
+        it = shared.idle.erase(it);
+        victims.push_back(std::move(s));
+      }
+    }
+    // Outside the lock: the last reference may go here, and the destructor locks.
+    for (auto& s : victims) asio::post(s->stream_.get_executor(), [s] { s->Close(); });
+    return victims.size();
+  }
+
+ private:
+  // A connection counts as idle while it waits for a request's head (also a
+  // slow one trickling it in); never while a body is read or a handler runs.
+  void MarkIdle(bool idle) {
+    std::lock_guard lock(shared_->mu);
+    if (idle && !idle_)
+      idle_ = shared_->idle.insert(shared_->idle.end(),
+                                   {std::chrono::steady_clock::now(), weak_from_this()});
+    if (!idle && idle_) {
+      shared_->idle.erase(*idle_);
+      idle_.reset();
+    }
+  }
+
+  void ReadHeader() {
+    head_parser_.emplace();
+    head_parser_->header_limit(static_cast<uint32_t>(shared_->limits.max_header_bytes));
+    // Decided per route once the head is in. Not boost::none: Boost 1.74
+    // compares the length against the empty optional and refuses every body.
+    head_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    body_parser_.reset();
+    max_body_ = shared_->limits.max_body_bytes;
+    const Limits& l = shared_->limits;
+    stream_.expires_after(shared_->UnderPressure()
+                              ? std::min(l.read_timeout, l.pressure_read_timeout)
+                              : l.read_timeout);
+    MarkIdle(true);
+    http::async_read_header(
+        stream_, buffer_, *head_parser_,
+        [self = shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  // Answers (or closes) after a failed read; true if `ec` was an error.
+  bool ReadFailed(error_code ec) {
+    if (!ec) return false;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
         ec == asio::error::eof) {
       Close();
-      return;
+    } else if (ec == http::error::body_limit) {
+      WriteTooLarge();
+    } else if (ec == http::error::header_limit) {
+      Write({431, "text/plain; charset=utf-8", "request header too large\n", {}}, true);
+    } else if (ec.category() == make_error_code(http::error::bad_method).category()) {
+      Write({400, "text/plain; charset=utf-8", "malformed request\n", {}}, true);
+    } else {
+      Close();
     }
-    if (ec == http::error::body_limit) {
-      Write(
-          {413,
+    return true;
+  }
+
+  void WriteTooLarge() {
+    Write({413,
            "text/plain; charset=utf-8",
-           fmt::format("request body too large (limit {} bytes)\n", shared_->limits.max_body_bytes),
+           fmt::format("request body too large (limit {} bytes)\n", max_body_),
            {}},
           true);
-      return;
-    }
-    if (ec == http::error::header_limit) {
-      Write({431, "text/plain; charset=utf-8", "request header too large\n", {}}, true);
-      return;
-    }
-    if (ec) {
-      if (ec.category() == make_error_code(http::error::bad_method).category())
-        Write({400, "text/plain; charset=utf-8", "malformed request\n", {}}, true);
-      else
-        Close();
-      return;
-    }
-    auto& msg = parser_->get();
+  }
+
+  // The head is in: route it, then read at most that route's body.
+  void OnHeader(error_code ec) {
+    MarkIdle(false);
+    if (ReadFailed(ec)) return;
+    auto& msg = head_parser_->get();
     Request req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
-    req.body = std::move(msg.body());
-    error_code pec;
-    auto ep = stream_.socket().remote_endpoint(pec);
-    if (!pec) req.peer = ep.address();
+    req.peer = peer_;
     if (auto it = msg.find(http::field::user_agent); it != msg.end())
       req.user_agent = std::string(it->value());
     if (auto it = msg.find("X-Api-Key"); it != msg.end()) req.api_key = std::string(it->value());
@@ -92,12 +204,74 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == http::verb::head;
     version_ = msg.version();
-    // `respond` may run on any thread and at most once; it hops back here.
+    const bool has_body = !head_parser_->is_done();
+    const bool expects_continue =
+        has_body && beast::iequals(msg[http::field::expect], "100-continue");
+
+    Admission admission;
+    if (shared_->admit)
+      admission = shared_->admit(req);
+    else
+      admission.max_body_bytes = shared_->limits.max_body_bytes;
+    max_body_ = admission.max_body_bytes;
+    if (admission.answer) {
+      // The body (if any) stays unread, so the connection cannot be reused.
+      Write(std::move(*admission.answer), has_body);
+      return;
+    }
+    if (auto len = head_parser_->content_length(); len && *len > max_body_) {
+      WriteTooLarge();
+      return;
+    }
+    body_parser_.emplace(std::move(*head_parser_));
+    body_parser_->body_limit(max_body_);
+    request_ = std::move(req);
+    if (!has_body) {
+      OnBody({});
+      return;
+    }
+    stream_.expires_after(shared_->limits.read_timeout);
+    if (expects_continue) {
+      // The client waits for this before sending the body it announced.
+      continue_ = {http::status::continue_, version_};
+      http::async_write(stream_, continue_, [self = shared_from_this()](error_code ec, size_t) {
+        if (ec) return self->Close();
+        self->ReadBody();
+      });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *body_parser_,
+                     [self = shared_from_this()](error_code ec, size_t) { self->OnBody(ec); });
+  }
+
+  void OnBody(error_code ec) {
+    if (ReadFailed(ec)) return;
+    request_.body = std::move(body_parser_->get().body());
+    Dispatch(std::move(request_));
+  }
+
+  // Hands the request to the handler; whatever answers first, the handler
+  // or the deadline, is sent, and the other is dropped.
+  void Dispatch(Request req) {
     auto once = std::make_shared<std::atomic<bool>>(false);
+    handler_timer_.expires_after(shared_->limits.handler_timeout);
+    handler_timer_.async_wait([self = shared_from_this(), once](error_code ec) {
+      if (ec || once->exchange(true)) return;
+      Response r{503, "text/plain; charset=utf-8", "no answer in time; retry\n", {}};
+      r.headers.emplace_back("Retry-After", "1");
+      self->Write(std::move(r), false);
+    });
+    // `respond` may run on any thread and at most once; it hops back here.
     shared_->handler(std::move(req), [self = shared_from_this(), once](Response r) {
       if (once->exchange(true)) return;
-      asio::post(self->stream_.get_executor(),
-                 [self, r = std::move(r)]() mutable { self->Write(std::move(r), false); });
+      asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
+        self->handler_timer_.cancel();
+        self->Write(std::move(r), false);
+      });
     });
   }
 
@@ -121,29 +295,46 @@ class Session : public std::enable_shared_from_this<Session> {
         self->Close();
         return;
       }
-      self->Read();
+      self->ReadHeader();
     });
   }
 
   void Close() {
     error_code ignored;
+    handler_timer_.cancel();
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
   }
 
   beast::tcp_stream stream_;
+  asio::steady_timer handler_timer_;
+  const asio::ip::address peer_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::empty_body>> head_parser_;
+  std::optional<http::request_parser<http::string_body>> body_parser_;
+  Request request_;
+  size_t max_body_ = 0;
+  http::response<http::empty_body> continue_;
   http::response<http::string_body> res_;
   std::shared_ptr<Shared> shared_;
+  std::optional<std::list<IdleEntry>::iterator> idle_;  // guarded by shared_->mu
   bool keep_alive_ = false, head_ = false;
   unsigned version_ = 11;
 };
 
+bool OutOfDescriptors(const error_code& ec) {
+  return ec == asio::error::no_descriptors ||
+         ec == boost::system::errc::too_many_files_open_in_system ||
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
 class BeastServer final : public HttpServer {
  public:
   BeastServer(asio::io_context& io, std::shared_ptr<Shared> shared)
-      : io_(io), acceptor_(asio::make_strand(io)), shared_(std::move(shared)) {}
+      : io_(io),
+        acceptor_(asio::make_strand(io)),
+        accept_timer_(acceptor_.get_executor()),
+        shared_(std::move(shared)) {}
   ~BeastServer() override { Stop(); }
 
   Status Listen(const tcp::endpoint& ep, const std::string& text) {
@@ -172,6 +363,7 @@ class BeastServer final : public HttpServer {
 
   void Stop() override {
     error_code ignored;
+    accept_timer_.cancel();
     if (acceptor_.is_open()) acceptor_.close(ignored);
   }
 
@@ -182,26 +374,100 @@ class BeastServer final : public HttpServer {
     acceptor_.async_accept(asio::make_strand(io_), [this](error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
-        if (shared_->open >= shared_->limits.max_connections) {
-          error_code ignored;
-          socket.close(ignored);  // over the cap: refuse cheaply, keep serving the others
-        } else {
-          std::make_shared<Session>(std::move(socket), shared_)->Begin();
-        }
-      } else if (ec == asio::error::no_descriptors) {
-        spdlog::warn("http server: out of file descriptors; dropping a connection");
+        NoteAccepted();
+        Admit(std::move(socket));
+      } else if (OutOfDescriptors(ec)) {
+        BackOff(ec);
+        return;  // the timer accepts again
       }
       Accept();
     });
   }
 
+  // Decides whether a new connection stays: the cap, the peer's share, and
+  // under pressure room made by closing connections idle too long.
+  void Admit(tcp::socket socket) {
+    error_code ec;
+    const auto peer = socket.remote_endpoint(ec).address();
+    if (ec) return;  // already gone; the socket closes with this scope
+    const Limits& l = shared_->limits;
+    if (shared_->UnderPressure())
+      Session::Shed(*shared_, kMaxShedPerAccept,
+                    std::chrono::steady_clock::now() - l.pressure_read_timeout);
+    if (shared_->open >= l.max_connections || !shared_->TakeSlot(peer)) {
+      socket.close(ec);  // refused cheaply; the others keep being served
+      return;
+    }
+    std::make_shared<Session>(std::move(socket), peer, shared_)->Begin();
+  }
+
+  // Out of descriptors: failing again at once would spin (the backlog still
+  // holds the connection), so free one by closing the oldest idle connection
+  // and try again after a pause. Logged once per episode.
+  void BackOff(const error_code& ec) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!shortage_) {
+      shortage_ = true;
+      backoff_ = kMinAcceptBackoff;
+      failed_accepts_ = 0;
+      spdlog::warn(
+          "http server: out of file descriptors ({}) with {} connections open; closing idle "
+          "connections and pausing accept",
+          ec.message(), shared_->open.load());
+    } else {
+      backoff_ = std::min<Duration>(backoff_ * 2, kMaxAcceptBackoff);
+    }
+    last_failure_ = now;
+    ++failed_accepts_;
+    Session::Shed(*shared_, 1, SteadyTime::max());
+    accept_timer_.expires_after(backoff_);
+    accept_timer_.async_wait([this](error_code tec) {
+      if (tec || !acceptor_.is_open()) return;
+      Accept();
+    });
+  }
+
+  void NoteAccepted() {
+    if (!shortage_ || std::chrono::steady_clock::now() - last_failure_ < kShortageQuiet) return;
+    shortage_ = false;
+    spdlog::info("http server: accepting connections again ({} accepts had failed)",
+                 failed_accepts_);
+  }
+
   asio::io_context& io_;
   tcp::acceptor acceptor_;
+  asio::steady_timer accept_timer_;  // on the acceptor's strand, like everything below
   std::shared_ptr<Shared> shared_;
   uint16_t port_ = 0;
+  bool shortage_ = false;
+  Duration backoff_ = kMinAcceptBackoff;
+  SteadyTime last_failure_{};
+  uint64_t failed_accepts_ = 0;
 };
 
 }  // namespace
+
+void ReadServerLimits(config::ConfigNode& api, ApiConfig& out) {
+  if (auto v = api.GetInt("max_connections", 1, 1'000'000))
+    out.max_connections = static_cast<size_t>(*v);
+  if (auto v = api.GetInt("max_connections_per_address", 1, 1'000'000))
+    out.max_connections_per_address = static_cast<size_t>(*v);
+  if (auto v = api.GetDuration("response_timeout")) {
+    if (*v < std::chrono::milliseconds(100) || *v > std::chrono::minutes(10))
+      api.ErrorAt("response_timeout", "must be between 100ms and 10m",
+                  "how long a request may wait for its answer before it gets 503; e.g. 10s");
+    else
+      out.response_timeout = *v;
+  }
+}
+
+Limits ServerLimits(const ApiConfig& api) {
+  Limits l;
+  l.max_connections = api.max_connections;
+  l.max_connections_per_address = api.max_connections_per_address;
+  l.handler_timeout = api.response_timeout;
+  return l;
+}
 
 Result<std::pair<boost::asio::ip::address, uint16_t>> ParseListenAddress(const std::string& text) {
   const std::string hint = "; write host:port, e.g. 127.0.0.1:8470 or [::1]:8470";
@@ -232,10 +498,17 @@ Result<std::pair<boost::asio::ip::address, uint16_t>> ParseListenAddress(const s
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(boost::asio::io_context& io,
                                                       const std::string& listen, Limits limits,
                                                       Handler handler) {
+  return Start(io, listen, std::move(limits), nullptr, std::move(handler));
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(boost::asio::io_context& io,
+                                                      const std::string& listen, Limits limits,
+                                                      Admit admit, Handler handler) {
   auto parsed = ParseListenAddress(listen);
   if (!parsed.ok()) return parsed.error();
   auto shared = std::make_shared<Shared>();
   shared->limits = limits;
+  shared->admit = std::move(admit);
   shared->handler = std::move(handler);
   auto server = std::make_unique<BeastServer>(io, std::move(shared));
   if (Status s = server->Listen(tcp::endpoint(parsed->first, parsed->second), listen); !s.ok())

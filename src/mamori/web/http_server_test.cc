@@ -11,7 +11,11 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <mutex>
 #include <thread>
+
+#include "mamori/web/api_config.h"
+#include "testing/cli.h"
 
 namespace mamori::web {
 namespace {
@@ -20,21 +24,29 @@ using namespace std::chrono_literals;
 
 class Server {
  public:
-  explicit Server(Limits limits = {}) {
-    auto s = HttpServer::Start(io_, "127.0.0.1:0", limits, [this](Request r, Respond respond) {
-      if (r.target == "/later") {
-        // Answer from another thread, later: the connection must wait.
-        std::thread([respond] {
-          std::this_thread::sleep_for(50ms);
-          respond({200, "text/plain", "late answer", {}});
-        }).detach();
-        return;
-      }
-      Response out;
-      out.body = r.method + " " + r.target + " " + std::to_string(r.body.size()) + " " +
-                 r.peer.to_string();
-      respond(std::move(out));
-    });
+  explicit Server(Limits limits = {}, Admit admit = nullptr) {
+    auto s = HttpServer::Start(
+        io_, "127.0.0.1:0", limits, std::move(admit), [this](Request r, Respond respond) {
+          if (r.target == "/never") {
+            // A handler stuck on something (a full disk, say): it keeps the
+            // callback and never calls it.
+            std::lock_guard lock(mu_);
+            never_.push_back(std::move(respond));
+            return;
+          }
+          if (r.target == "/later") {
+            // Answer from another thread, later: the connection must wait.
+            std::thread([respond] {
+              std::this_thread::sleep_for(50ms);
+              respond({200, "text/plain", "late answer", {}});
+            }).detach();
+            return;
+          }
+          Response out;
+          out.body = r.method + " " + r.target + " " + std::to_string(r.body.size()) + " " +
+                     r.peer.to_string();
+          respond(std::move(out));
+        });
     EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message());
     server_ = std::move(s.value());
     thread_ = std::thread([this] { io_.run(); });
@@ -45,15 +57,26 @@ class Server {
     thread_.join();
   }
   uint16_t port() const { return server_->port(); }
+  size_t open_connections() const { return server_->open_connections(); }
 
  private:
   boost::asio::io_context io_;
+  std::mutex mu_;
+  std::vector<Respond> never_;  // after io_: its sessions' sockets need io_
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
 };
 
-int Connect(uint16_t port) {
+// Connects from `from` (a loopback address) to 127.0.0.1:port.
+int ConnectFrom(const char* from, uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  ::inet_pton(AF_INET, from, &src.sin_addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+    ::close(fd);
+    return -1;
+  }
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -64,6 +87,8 @@ int Connect(uint16_t port) {
   }
   return fd;
 }
+
+int Connect(uint16_t port) { return ConnectFrom("127.0.0.1", port); }
 
 void Send(int fd, const std::string& s) {
   size_t off = 0;
@@ -177,6 +202,142 @@ TEST(HttpServer, ConnectionsBeyondTheCapAreClosed) {
   EXPECT_TRUE(ClosedWithin(extra, 2000ms));
   ::close(extra);
   for (int fd : held) ::close(fd);
+}
+
+TEST(HttpServer, AHandlerThatNeverAnswersGets503AtTheDeadline) {
+  Limits l;
+  l.handler_timeout = 300ms;
+  Server s(l);
+  int fd = Connect(s.port());
+  ASSERT_GE(fd, 0);
+  const auto start = std::chrono::steady_clock::now();
+  Send(fd, "GET /never HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string r = ReadAll(fd, 2000ms);
+  EXPECT_EQ(r.rfind("HTTP/1.1 503", 0), 0u) << r;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
+  ::close(fd);
+  // The server goes on serving.
+  fd = Connect(s.port());
+  Send(fd, "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(ReadAll(fd).find("GET /ok"), std::string::npos);
+  ::close(fd);
+}
+
+// Counts how many of `fds` the server closed within `timeout`.
+size_t CountClosed(const std::vector<int>& fds, std::chrono::milliseconds timeout) {
+  size_t closed = 0;
+  for (int fd : fds) closed += ClosedWithin(fd, timeout);
+  return closed;
+}
+
+TEST(HttpServer, OneAddressCannotTakeEveryConnection) {
+  Limits l;
+  l.max_connections = 100;
+  l.max_connections_per_address = 4;
+  Server s(l);
+  std::vector<int> greedy;
+  for (int i = 0; i < 10; ++i) greedy.push_back(ConnectFrom("127.0.0.2", s.port()));
+  for (int fd : greedy) ASSERT_GE(fd, 0);
+  // Beyond its 4, the greedy address's connections are closed at accept.
+  EXPECT_EQ(CountClosed(greedy, 300ms), 6u);
+  EXPECT_EQ(s.open_connections(), 4u);
+  // Another address is served at once.
+  int fd = ConnectFrom("127.0.0.3", s.port());
+  Send(fd, "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(ReadAll(fd, 1000ms).find("GET /ok 0 127.0.0.3"), std::string::npos);
+  ::close(fd);
+  for (int g : greedy) ::close(g);
+}
+
+TEST(HttpServer, IdleConnectionsMakeRoomUnderPressure) {
+  Limits l;
+  l.max_connections = 8;
+  l.read_timeout = 30s;
+  l.pressure_read_timeout = 300ms;
+  Server s(l);
+  // Eight addresses, one idle connection each: the server is full.
+  std::vector<int> idle;
+  for (int i = 2; i < 10; ++i)
+    idle.push_back(ConnectFrom(("127.0.0." + std::to_string(i)).c_str(), s.port()));
+  ASSERT_TRUE(mamori::testing::Eventually([&] { return s.open_connections() == 8; }, 2000ms));
+  // A client that retries as clients do gets in within a few of its retries:
+  // idle connections are closed early while the server is under pressure.
+  const auto start = std::chrono::steady_clock::now();
+  std::string answer;
+  while (answer.empty() && std::chrono::steady_clock::now() - start < 3s) {
+    int fd = Connect(s.port());
+    Send(fd, "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    answer = ReadAll(fd, 500ms);
+    ::close(fd);
+  }
+  EXPECT_NE(answer.find("GET /ok 0 127.0.0.1"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_GE(CountClosed(idle, 10ms), 1u);
+  for (int fd : idle) ::close(fd);
+}
+
+TEST(HttpServer, BodiesAreReadOnlyAfterTheRouteAdmitsThem) {
+  Server s({}, [](const Request& head) {
+    Admission a;
+    if (head.target == "/unknown") a.answer = Response{404, "text/plain", "no such thing\n", {}};
+    a.max_body_bytes = head.target == "/big" ? 1000 : 16;
+    return a;
+  });
+  auto exchange = [&](const std::string& request) {
+    int fd = Connect(s.port());
+    Send(fd, request);
+    std::string r = ReadAll(fd, 1000ms);
+    ::close(fd);
+    return r;
+  };
+  // Within the route's limit: read and handled.
+  EXPECT_NE(
+      exchange("POST /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 500\r\n\r\n" +
+               std::string(500, 'b'))
+          .find("POST /big 500"),
+      std::string::npos);
+  // Over this route's (small) limit, though under the server-wide one: 413.
+  std::string r = exchange("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" +
+                           std::string(100, 's'));
+  EXPECT_EQ(r.rfind("HTTP/1.1 413", 0), 0u) << r;
+  // Unknown route: answered from the head, without waiting for a body that
+  // never comes.
+  r = exchange("POST /unknown HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 404", 0), 0u) << r;
+  // An announced body over the limit is refused before it is sent.
+  r = exchange("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 90000\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 413", 0), 0u) << r;
+}
+
+TEST(HttpServer, ConnectionLimitsAreReadFromApiConfig) {
+  ConfigLoad load = LoadConfigText(
+      "data_dir: /tmp/x\nchecks: [{name: d, type: disk, path: /}]\napi: {max_connections: 200, "
+      "max_connections_per_address: 8, "
+      "response_timeout: 3s}\n",
+      "mamori.yaml");
+  ASSERT_TRUE(load.config) << load.diagnostics.ToString();
+  Limits l = ServerLimits(load.config->api);
+  EXPECT_EQ(l.max_connections, 200u);
+  EXPECT_EQ(l.max_connections_per_address, 8u);
+  EXPECT_EQ(l.handler_timeout, Duration(3s));
+  // Defaults when absent.
+  ConfigLoad plain =
+      LoadConfigText("data_dir: /tmp/x\nchecks: [{name: d, type: disk, path: /}]\n", "mamori.yaml");
+  ASSERT_TRUE(plain.config) << plain.diagnostics.ToString();
+  l = ServerLimits(plain.config->api);
+  EXPECT_EQ(l.max_connections, 1024u);
+  EXPECT_EQ(l.max_connections_per_address, 64u);
+  EXPECT_EQ(l.handler_timeout, Duration(10s));
+  // Mistakes are reported at their line with a hint.
+  ConfigLoad bad = LoadConfigText(
+      "data_dir: /tmp/x\nchecks: [{name: d, type: disk, path: /}]\napi:\n  "
+      "max_connections_per_address: 0\n  response_timeout: 1ms\n",
+      "mamori.yaml");
+  ASSERT_FALSE(bad.config);
+  const std::string errors = bad.diagnostics.ToString();
+  EXPECT_NE(errors.find("mamori.yaml:4:"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("mamori.yaml:5:"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("between 100ms and 10m"), std::string::npos) << errors;
 }
 
 TEST(HttpServer, ListenAddressErrorsSayWhatToWrite) {
