@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -120,10 +121,16 @@ TEST(ExecCli, JobGetsACleanProcessButMamorisStdin) {
   auto r = RunProcess(o);
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->exit_code, 0) << r->err;
-  EXPECT_EQ(r->out,
-            "SigBlk:\t0000000000000000\n"
-            "SigIgn:\t0000000000000000\n"
-            "from stdin\n");
+  auto lines = Lines(r->out);
+  ASSERT_EQ(lines.size(), 3u) << r->out;  // no "fd7-inherited"
+  EXPECT_EQ(lines[0], "SigBlk:\t0000000000000000");
+  ASSERT_EQ(lines[1].rfind("SigIgn:\t", 0), 0u) << lines[1];
+  // Signals 32 and 33 are glibc's own (thread cancellation, setxid); its
+  // posix_spawn leaves them ignored and the next program's glibc takes them
+  // back. Nothing else may stay ignored.
+  const uint64_t ignored = std::stoull(lines[1].substr(8), nullptr, 16);
+  EXPECT_EQ(ignored & ~(uint64_t{3} << 31), 0u) << lines[1];
+  EXPECT_EQ(lines[2], "from stdin");
 }
 
 struct DownMonitorCase {
@@ -158,7 +165,7 @@ TEST_P(ExecMonitorDown, JobStartsAtOnceAndPingsGiveUpInTime) {
   std::ifstream in(stamp);
   double started = 0;
   ASSERT_TRUE(in >> started) << "the job did not run";
-  EXPECT_LT(started - before, 1.0) << "the job waited for the /start ping";
+  EXPECT_LT(started - before, 1.5) << "the job waited for the /start ping";
   EXPECT_LT(Seconds(took), 2.0 + 1.5);
   auto lines = Lines(r.err);
   ASSERT_EQ(lines.size(), 1u) << r.err;

@@ -37,8 +37,8 @@ std::unique_ptr<ChronydServer> ChronydServer::Start(const std::string& shift, st
     return nullptr;
   }
   // libfaketime is preloaded directly rather than through the faketime(1)
-  // wrapper: the wrapper is one more process to stop and leaves its shared
-  // memory files in /dev/shm when it is killed.
+  // wrapper: the wrapper is one more process to stop (stopping it left
+  // chronyd running).
   const std::string faketime_lib = FaketimeLibrary();
   if (!shift.empty() && faketime_lib.empty()) {
     *error = "libfaketime is not installed (Debian package faketime)";
@@ -73,6 +73,8 @@ std::unique_ptr<ChronydServer> ChronydServer::Start(const std::string& shift, st
   SpawnSpec spec;
   spec.argv = {link, "-f", conf, "-x", "-n", "-d", "-u", "root"};
   spec.output = log;
+  // libfaketime still creates /dev/shm files of its own: see
+  // RemoveFaketimeFiles.
   if (!shift.empty()) spec.env = {"LD_PRELOAD=" + faketime_lib, "FAKETIME=" + shift};
   s->pid_ = SpawnServer(spec);
   if (s->pid_ < 0) {
@@ -94,7 +96,9 @@ std::unique_ptr<ChronydServer> ChronydServer::Start(const std::string& shift, st
 }
 
 ChronydServer::~ChronydServer() {
+  const pid_t pid = pid_;
   StopProcess(pid_);
+  RemoveFaketimeFiles(pid);
   std::error_code ec;
   if (!dir_.empty()) fs::remove_all(dir_, ec);
 }

@@ -12,24 +12,19 @@ set -uo pipefail
 marker="MAMORI_TEST_CHILD=${1:?usage: leftover_processes.sh BUILD_DIR}"
 
 leftovers() {
-  local p e
-  for p in /proc/[0-9]*; do
-    # Pure bash (no child processes); unreadable or vanished entries are skipped.
-    { while IFS= read -r -d '' e; do
-        if [[ "$e" == "$marker" ]]; then
-          echo "${p#/proc/}"
-          break
-        fi
-      done <"$p/environ"; } 2>/dev/null
-  done
+  # grep runs without the marker in its own environment, so it never finds
+  # itself; unreadable or vanished entries are skipped.
+  grep -lzxF -- "$marker" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
 }
 
 # A process being stopped (or the per-test reaper finishing) may need a
 # moment to go: allow 5 s before calling it a leftover.
-for _ in $(seq 50); do
+end=$((SECONDS + 5))
+while true; do
   pids=$(leftovers)
   [[ -z "$pids" ]] && { echo "no process started by the suite is left running"; exit 0; }
-  sleep 0.1
+  ((SECONDS < end)) || break
+  sleep 0.2
 done
 echo "processes started by the test suite are still running:" >&2
 # shellcheck disable=SC2086

@@ -33,6 +33,23 @@ void CloseFrom(int first) {
   for (int fd = first; fd < 4096; ++fd) ::close(fd);
 }
 
+// Removes what libfaketime (the chronyd fixture preloads it) leaves in
+// /dev/shm when its process is killed: faketime_shm_PID and
+// sem.faketime_sem_PID. Async-signal-safe: no allocation.
+void UnlinkFaketimeFiles(pid_t pid) {
+  char digits[16];
+  int n = 0;
+  for (long v = pid; v > 0 && n < 15; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+  for (const char* prefix : {"/dev/shm/faketime_shm_", "/dev/shm/sem.faketime_sem_"}) {
+    char path[64];
+    size_t len = 0;
+    for (const char* p = prefix; *p && len < sizeof path - 17; ++p) path[len++] = *p;
+    for (int i = n - 1; i >= 0; --i) path[len++] = digits[i];
+    path[len] = '\0';
+    ::unlink(path);
+  }
+}
+
 // The reaper's whole life, in a child forked from a threaded process: only
 // async-signal-safe calls, no allocation. Messages are one int each: +pgid
 // to guard, -pgid to forget. End of file means the test process is gone.
@@ -56,6 +73,8 @@ void CloseFrom(int first) {
   }
   for (pid_t g : groups)
     if (g > 0) ::kill(-g, SIGKILL);
+  for (pid_t g : groups)
+    if (g > 0) UnlinkFaketimeFiles(g);
   ::_exit(0);
 }
 
@@ -192,6 +211,10 @@ pid_t SpawnServer(const SpawnSpec& spec) {
     return -1;
   }
   return Spawner::Get().Spawn(spec);
+}
+
+void RemoveFaketimeFiles(pid_t pid) {
+  if (pid > 0) UnlinkFaketimeFiles(pid);
 }
 
 void ForgetServer(pid_t pgid) {

@@ -47,4 +47,10 @@ bool ServerExited(pid_t& pid, int* status = nullptr);
 // which call it while the leader is still an unreaped zombie.
 void ForgetServer(pid_t pgid);
 
+// libfaketime, preloaded into a server, creates /dev/shm/faketime_shm_PID and
+// sem.faketime_sem_PID and removes them only on a clean exit; this removes
+// them for a server that was killed. The reaper does the same for every
+// group it kills.
+void RemoveFaketimeFiles(pid_t pid);
+
 }  // namespace mamori::testing

@@ -151,15 +151,13 @@ std::vector<char*> CStrings(std::vector<std::string>& v) {
   return out;
 }
 
-// The signals a child gets back to their default action: a daemon commonly
-// ignores SIGPIPE or handles SIGTERM/SIGHUP, and dispositions set to "ignore"
-// survive exec.
+// The signals a child gets back to their default action: all of them. A
+// daemon commonly ignores SIGPIPE or handles SIGTERM/SIGHUP, a library may
+// ignore a real-time signal, and dispositions set to "ignore" survive exec.
+// (glibc's sigfillset leaves out the two signals it reserves for itself.)
 sigset_t SignalsToReset() {
   sigset_t s;
-  sigemptyset(&s);
-  for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGCHLD,
-                  SIGTTIN, SIGTTOU, SIGXFSZ, SIGXCPU})
-    sigaddset(&s, sig);
+  sigfillset(&s);
   return s;
 }
 
