@@ -53,8 +53,26 @@ http {{ access_log off; keepalive_requests 1000000;
   server {{ listen 127.0.0.1:{port}; location / {{ return 200 "OK"; }} }} }}
 """
     open(f"{tmp}/nginx/nginx.conf", "w").write(conf)
+    # Its own process group: stop() takes the workers with the master.
     return subprocess.Popen(["nginx", "-p", f"{tmp}/nginx/", "-c", f"{tmp}/nginx/nginx.conf", "-g", "daemon off;"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop(p, group=False):
+    """SIGTERM (nginx's master then stops its workers and waits for them),
+    up to 10 s, then SIGKILL to the whole group; always reaped."""
+    if p.poll() is not None:
+        return
+    send = (lambda sig: os.killpg(p.pid, sig)) if group else p.send_signal
+    try:
+        send(signal.SIGTERM)
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        try:
+            send(signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
 
 
 def start_mamori(a, cfg, log):
@@ -72,9 +90,11 @@ def main():
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="mamori-ping-bench-")
     procs = []
+    nginx = None
     try:
         nport, mport = free_port(), free_port()
-        procs.append(start_nginx(tmp, nport))
+        nginx = start_nginx(tmp, nport)
+        procs.append(nginx)
         cfg = f"{tmp}/mamori.yaml"
         open(cfg, "w").write(f"""data_dir: {tmp}/data
 listen: 127.0.0.1:{mport}
@@ -109,6 +129,7 @@ checks:
         acked = 0
         for i in range(a.kills):
             m = start_mamori(a, cfg, log)
+            procs.append(m)
             if not wait_port(mport):
                 sys.exit("ping_api.py: mamori did not restart; see " + tmp)
             w = subprocess.Popen(["wrk", f"-t{a.threads}", f"-c{a.connections}", "-d2s", f"http://127.0.0.1:{mport}/ping/{UUID}"],
@@ -116,6 +137,7 @@ checks:
             time.sleep(random.uniform(0.3, 1.5))
             m.send_signal(signal.SIGKILL)
             m.wait()
+            procs.remove(m)
             out = w.communicate()[0]
             total = int(re.search(r"(\d+) requests in", out).group(1))
             non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -129,8 +151,7 @@ checks:
             sys.exit(1)
     finally:
         for p in procs:
-            p.kill()
-            p.wait()
+            stop(p, group=p is nginx)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -12,9 +14,21 @@
 
 #include "mamori/probes/sntp.h"
 #include "testing/ports.h"
+#include "testing/spawn.h"
 
 namespace mamori::testing {
 namespace fs = std::filesystem;
+namespace {
+
+std::string FaketimeLibrary() {
+  for (const char* p : {"/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+                        "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+                        "/usr/lib/faketime/libfaketime.so.1"})
+    if (::access(p, R_OK) == 0) return p;
+  return "";
+}
+
+}  // namespace
 
 std::unique_ptr<ChronydServer> ChronydServer::Start(const std::string& shift, std::string* error) {
   const char* chronyd = "/usr/sbin/chronyd";
@@ -22,8 +36,12 @@ std::unique_ptr<ChronydServer> ChronydServer::Start(const std::string& shift, st
     *error = "chronyd is not installed (Debian package chrony)";
     return nullptr;
   }
-  if (!shift.empty() && ::access("/usr/bin/faketime", X_OK) != 0) {
-    *error = "faketime is not installed (Debian package faketime)";
+  // libfaketime is preloaded directly rather than through the faketime(1)
+  // wrapper: the wrapper is one more process to stop (stopping it left
+  // chronyd running).
+  const std::string faketime_lib = FaketimeLibrary();
+  if (!shift.empty() && faketime_lib.empty()) {
+    *error = "libfaketime is not installed (Debian package faketime)";
     return nullptr;
   }
   std::unique_ptr<ChronydServer> s(new ChronydServer());
@@ -52,27 +70,16 @@ std::unique_ptr<ChronydServer> ChronydServer::Start(const std::string& shift, st
     *error = "symlink: " + ec.message();
     return nullptr;
   }
-  std::vector<std::string> args;
-  if (!shift.empty()) args = {"/usr/bin/faketime", "-f", shift};
-  for (const std::string& a : {link, std::string("-f"), conf, std::string("-x"), std::string("-n"),
-                               std::string("-d"), std::string("-u"), std::string("root")})
-    args.push_back(a);
-  s->pid_ = ::fork();
+  SpawnSpec spec;
+  spec.argv = {link, "-f", conf, "-x", "-n", "-d", "-u", "root"};
+  spec.output = log;
+  // libfaketime still creates /dev/shm files of its own: see
+  // RemoveFaketimeFiles.
+  if (!shift.empty()) spec.env = {"LD_PRELOAD=" + faketime_lib, "FAKETIME=" + shift};
+  s->pid_ = SpawnServer(spec);
   if (s->pid_ < 0) {
-    *error = "fork failed";
+    *error = std::string("fork failed: ") + std::strerror(errno);
     return nullptr;
-  }
-  if (s->pid_ == 0) {
-    std::FILE* f = std::fopen(log.c_str(), "w");
-    if (f) {
-      ::dup2(fileno(f), 1);
-      ::dup2(fileno(f), 2);
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    _exit(127);
   }
   // Ready when it answers a real query (it binds before serving).
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -81,11 +88,7 @@ std::unique_ptr<ChronydServer> ChronydServer::Start(const std::string& shift, st
     auto m = sntp::Query(s->address(), std::chrono::milliseconds(200));
     if (m.ok()) return s;
     last = m.error().message();
-    int status = 0;
-    if (::waitpid(s->pid_, &status, WNOHANG) == s->pid_) {
-      s->pid_ = -1;
-      break;
-    }
+    if (ServerExited(s->pid_)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   *error = "chronyd did not answer on " + s->address() + " (" + last + "): " + ReadFile(log);
@@ -93,7 +96,9 @@ std::unique_ptr<ChronydServer> ChronydServer::Start(const std::string& shift, st
 }
 
 ChronydServer::~ChronydServer() {
+  const pid_t pid = pid_;
   StopProcess(pid_);
+  RemoveFaketimeFiles(pid);
   std::error_code ec;
   if (!dir_.empty()) fs::remove_all(dir_, ec);
 }

@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "mamori/util/subprocess.h"
+#include "testing/ports.h"
+#include "testing/spawn.h"
 
 extern char** environ;
 
@@ -55,25 +57,15 @@ CliResult RunMamori(const std::vector<std::string>& args) {
 
 DaemonProcess::DaemonProcess(const std::vector<std::string>& args, const std::string& log_path)
     : log_path_(log_path) {
-  std::vector<std::string> argv = {MAMORI_BINARY, "run"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  if (posix_spawn(&pid_, MAMORI_BINARY, &fa, nullptr, cargv.data(), environ) != 0) pid_ = -1;
-  posix_spawn_file_actions_destroy(&fa);
+  SpawnSpec spec;
+  spec.argv = {MAMORI_BINARY, "run"};
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  spec.output = log_path;
+  pid_ = SpawnServer(spec);
 }
 
 DaemonProcess::~DaemonProcess() {
-  if (pid_ > 0 && !reaped_) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
+  if (pid_ > 0 && !reaped_) StopProcess(pid_, SIGKILL);
 }
 
 void DaemonProcess::Signal(int sig) const {
@@ -85,8 +77,8 @@ int DaemonProcess::Wait(std::chrono::seconds timeout) {
   auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
     int status = 0;
-    pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
+    pid_t pid = pid_;
+    if (ServerExited(pid, &status)) {
       reaped_ = true;
       return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }

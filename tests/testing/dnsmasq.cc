@@ -18,6 +18,7 @@
 #include "testing/nginx.h"
 
 #include "testing/ports.h"
+#include "testing/spawn.h"
 
 namespace mamori::testing {
 namespace fs = std::filesystem;
@@ -63,37 +64,18 @@ std::unique_ptr<DnsmasqServer> DnsmasqServer::Start(const std::vector<std::strin
     if (::geteuid() == 0) args.push_back("--user=root");
     args.insert(args.end(), records.begin(), records.end());
 
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setpgid(0, 0);
-      int out = ::open((s->dir_ + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int devnull = ::open("/dev/null", O_RDONLY);
-      ::dup2(devnull, 0);
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(DnsmasqBinary(), argv.data());
-      ::_exit(127);
-    }
-    s->pid_ = pid;
+    args[0] = DnsmasqBinary();
+    SpawnSpec spec;
+    spec.argv = args;
+    spec.output = s->dir_ + "/stderr.log";
+    s->pid_ = SpawnServer(spec);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
+    while (s->pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
       if (AcceptsOnLoopback(s->port_)) return s;
-      int st;
-      if (::waitpid(pid, &st, WNOHANG) == pid) {
-        s->pid_ = -1;
-        break;  // exited: port taken or bad option; try again
-      }
+      if (ServerExited(s->pid_)) break;  // port taken or bad option; try again
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    if (s->pid_ > 0) {  // alive but never ready: do not leave it behind
-      ::kill(s->pid_, SIGKILL);
-      int st;
-      ::waitpid(s->pid_, &st, 0);
-      s->pid_ = -1;
-    }
+    StopProcess(s->pid_, SIGKILL);  // alive but never ready: do not leave it behind
   }
   *error = "dnsmasq did not start: " + ReadFile(s->dir_ + "/stderr.log") +
            ReadFile(s->dir_ + "/dnsmasq.log");

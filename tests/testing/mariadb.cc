@@ -12,6 +12,7 @@
 
 #include "mamori/util/subprocess.h"
 #include "testing/ports.h"
+#include "testing/spawn.h"
 
 namespace mamori::testing {
 namespace fs = std::filesystem;
@@ -95,22 +96,12 @@ std::string MariaDbServer::Start() {
                                      "--innodb-buffer-pool-size=16M",
                                      "--innodb-flush-log-at-trx-commit=0",
                                      "--skip-log-bin"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const char* bin = Mariadbd();
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setpgid(0, 0);
-      int in = ::open("/dev/null", O_RDONLY);
-      int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(in, 0);
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-      ::execv(bin, argv.data());
-      ::_exit(127);
-    }
-    pid_ = pid;
+    args[0] = Mariadbd();
+    SpawnSpec spec;
+    spec.argv = args;
+    spec.output = log;
+    pid_ = SpawnServer(spec);
+    if (pid_ < 0) return "fork failed";
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     bool exited = false;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -124,9 +115,7 @@ std::string MariaDbServer::Start() {
                         : "creating database " + options_.database + ": " + r.error().message();
         }
       }
-      int st;
-      if (::waitpid(pid, &st, WNOHANG) == pid) {
-        pid_ = -1;
+      if (ServerExited(pid_)) {
         exited = true;
         break;  // most likely the port was taken in between; try another
       }

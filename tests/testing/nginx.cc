@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "testing/ports.h"
+#include "testing/spawn.h"
 
 namespace mamori::testing {
 namespace fs = std::filesystem;
@@ -99,31 +100,24 @@ std::unique_ptr<NginxServer> NginxServer::Start(const Options& options, std::str
          << "}\n";
     conf.close();
 
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      const std::string prefix = s->dir_ + "/";
-      const std::string cfg = s->dir_ + "/nginx.conf";
-      ::setpgid(0, 0);
-      int devnull = ::open("/dev/null", O_RDWR);
-      ::dup2(devnull, 0);
-      ::dup2(devnull, 1);
-      ::dup2(devnull, 2);
-      ::execl(NginxBinary(), "nginx", "-p", prefix.c_str(), "-c", cfg.c_str(), "-e",
-              (s->dir_ + "/logs/stderr.log").c_str(), "-g", "daemon off;",
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    s->pid_ = pid;
+    SpawnSpec spec;
+    spec.argv = {NginxBinary(),
+                 "-p",
+                 s->dir_ + "/",
+                 "-c",
+                 s->dir_ + "/nginx.conf",
+                 "-e",
+                 s->dir_ + "/logs/stderr.log",
+                 "-g",
+                 "daemon off;"};
+    s->pid_ = SpawnServer(spec);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
+    while (s->pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
       if (AcceptsOnLoopback(s->port_)) return s;
-      int st;
-      if (::waitpid(pid, &st, WNOHANG) == pid) {
-        s->pid_ = -1;
-        break;  // exited: port taken or bad config; try again
-      }
+      if (ServerExited(s->pid_)) break;  // port taken or bad config; try again
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    StopProcess(s->pid_, SIGKILL);  // alive but never ready: do not leave it behind
   }
   *error = "nginx did not start: " + ReadFile(s->dir_ + "/logs/error.log") +
            ReadFile(s->dir_ + "/logs/stderr.log");
@@ -139,10 +133,7 @@ std::unique_ptr<NginxServer> NginxServer::StartWithUnixSocket(const std::string&
 
 void NginxServer::Crash() {
   if (pid_ <= 0) return;
-  ::kill(-pid_, SIGKILL);  // the fixture made nginx a process group leader
-  int st = 0;
-  ::waitpid(pid_, &st, 0);
-  pid_ = -1;
+  StopProcess(pid_, SIGKILL);  // the master and its workers, at once
 }
 
 NginxServer::~NginxServer() {

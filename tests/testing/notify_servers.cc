@@ -23,6 +23,7 @@
 #include "testing/nginx.h"
 
 #include "testing/ports.h"
+#include "testing/spawn.h"
 
 namespace mamori::testing {
 namespace fs = std::filesystem;
@@ -85,29 +86,18 @@ ServerProcess::~ServerProcess() { Stop(); }
 
 bool ServerProcess::Start(std::string* error) {
   Stop();
-  // Everything the child needs is prepared before fork: after it, only
-  // async-signal-safe calls (the test process has other threads).
-  std::vector<char*> args;
-  for (auto& a : argv_) args.push_back(a.data());
-  args.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    int in = ::open("/dev/null", O_RDONLY);
-    int log = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(in, 0);
-    ::dup2(log, 1);
-    ::dup2(log, 2);
-    ::execv(args[0], args.data());
-    ::_exit(127);
+  SpawnSpec spec;
+  spec.argv = argv_;
+  spec.output = log_file_;
+  pid_ = SpawnServer(spec);
+  if (pid_ < 0) {
+    *error = argv_[0] + ": fork failed";
+    return false;
   }
-  pid_ = pid;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
     if (AcceptsOnLoopback(port_)) return true;
-    int st;
-    if (::waitpid(pid, &st, WNOHANG) == pid) {
-      pid_ = -1;
+    if (ServerExited(pid_)) {
       *error = argv_[0] + " exited: " + ReadFile(log_file_);
       return false;
     }

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include "testing/spawn.h"
+
 namespace mamori::testing {
 namespace {
 
@@ -56,18 +58,17 @@ void StopProcess(pid_t& pid, int sig, std::chrono::milliseconds grace, bool grou
   if (pid <= 0) return;
   if (group) ::kill(-pid, sig);  // fails harmlessly when it leads no group
   ::kill(pid, sig);
-  int st = 0;
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid, &st, WNOHANG) == pid) {
-      pid = -1;
-      return;
-    }
+    if (ServerExited(pid)) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ::kill(-pid, SIGKILL);
   ::kill(pid, SIGKILL);
-  ::waitpid(pid, &st, 0);
+  // SIGKILL cannot be caught; a process stuck in the kernel gets 10 s more.
+  const auto kill_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!ServerExited(pid) && std::chrono::steady_clock::now() < kill_deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   pid = -1;
 }
 

@@ -15,6 +15,7 @@
 
 #include "mamori/util/subprocess.h"
 #include "testing/ports.h"
+#include "testing/spawn.h"
 
 namespace mamori::testing {
 namespace fs = std::filesystem;
@@ -75,21 +76,27 @@ std::string PostgresServer::Start() {
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = PickFreePort();
     const std::string port = std::to_string(port_);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setpgid(0, 0);
-      int in = ::open("/dev/null", O_RDONLY);
-      int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(in, 0);
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-      if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) ::_exit(126);
-      ::execl(postgres.c_str(), "postgres", "-D", data.c_str(), "-k", dir_.c_str(), "-h",
-              "127.0.0.1", "-p", port.c_str(), "-c", "fsync=off", "-c", "full_page_writes=off",
-              "-c", "synchronous_commit=off", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    pid_ = pid;
+    SpawnSpec spec;
+    spec.argv = {postgres,
+                 "-D",
+                 data,
+                 "-k",
+                 dir_,
+                 "-h",
+                 "127.0.0.1",
+                 "-p",
+                 port,
+                 "-c",
+                 "fsync=off",
+                 "-c",
+                 "full_page_writes=off",
+                 "-c",
+                 "synchronous_commit=off"};
+    spec.output = log;
+    spec.uid = uid;
+    spec.gid = gid;
+    pid_ = SpawnServer(spec);
+    if (pid_ < 0) return "fork failed";
     const std::string conninfo = ConnInfo("postgres") + " connect_timeout=2";
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     bool exited = false;
@@ -99,9 +106,7 @@ std::string PostgresServer::Start() {
         auto r = Sql("CREATE DATABASE \"" + options_.database + "\"", "postgres");
         return r.ok() ? "" : "creating database " + options_.database + ": " + r.error().message();
       }
-      int st;
-      if (::waitpid(pid, &st, WNOHANG) == pid) {
-        pid_ = -1;
+      if (ServerExited(pid_)) {
         exited = true;
         break;  // most likely the port was taken in between; try another
       }

@@ -256,6 +256,10 @@ int Main(int argc, char** argv) {
   std::string exec_timeout;
   exec->add_option("--timeout", exec_timeout,
                    "Kill the command (its whole process group) after this long, e.g. 2h; exit 124");
+  std::string exec_ping_timeout = "10s";
+  exec->add_option("--ping-timeout", exec_ping_timeout,
+                   "How long each ping may take, retries included (default 10s); the command "
+                   "never waits for them");
   exec->add_option("command", exec_argv, "The command and its arguments, after --")->required();
 
   // logs
@@ -372,6 +376,13 @@ int Main(int argc, char** argv) {
         return kExitUsage;
       }
       eo.command_timeout = *t;
+    }
+    if (auto t = ParseDuration(exec_ping_timeout); t.ok() && *t > Duration::zero()) {
+      eo.ping_timeout = *t;
+    } else {
+      std::cerr << "mamori exec: --ping-timeout: "
+                << (t.ok() ? "must be positive" : t.error().message()) << "\n";
+      return kExitUsage;
     }
     if (!exec_url.empty() == !exec_check.empty()) {
       std::cerr << "mamori exec: give exactly one of --url URL or --check NAME (with -c FILE)\n";

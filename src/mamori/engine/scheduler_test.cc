@@ -11,8 +11,16 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(Scheduler, OffsetIsStableAndWithinTheInterval) {
-  EXPECT_EQ(StableOffset("blog", 60s), StableOffset("blog", 60s));
-  EXPECT_NE(StableOffset("blog", 60s), StableOffset("blog2", 60s));
+  // Pinned: a check's phase must survive restarts and upgrades, so the hash
+  // (FNV-1a and its finaliser) may never change. These values were computed
+  // independently of this code.
+  EXPECT_EQ(StableOffset("blog", 60s), Duration(20'949'136'386));
+  EXPECT_EQ(StableOffset("blog2", 60s), Duration(36'927'993'331));
+  EXPECT_EQ(StableOffset("web-1", 60s), Duration(59'667'715'840));
+  EXPECT_EQ(StableOffset("web-2", 60s), Duration(5'778'138'707));
+  EXPECT_EQ(StableOffset("", 60s), Duration(38'889'640'531));
+  EXPECT_EQ(StableOffset("blog", 1h), Duration(1'220'949'136'386));
+  EXPECT_EQ(StableOffset("blog", Duration(0)), Duration(0));
   for (int i = 0; i < 1000; ++i) {
     Duration d = StableOffset("check-" + std::to_string(i), 1s);
     EXPECT_GE(d.count(), 0);

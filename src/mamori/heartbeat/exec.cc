@@ -1,29 +1,32 @@
 #include "mamori/heartbeat/exec.h"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
-#include <cstring>
+#include <deque>
 #include <iostream>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "mamori/heartbeat/ping.h"
 #include "mamori/net/http_client.h"
+#include "mamori/util/subprocess.h"
 #include "mamori/util/units.h"
-
-extern char** environ;
 
 namespace mamori::heartbeat {
 namespace {
+
+using Steady = std::chrono::steady_clock;
+using std::chrono::milliseconds;
 
 std::atomic<pid_t> g_child{0};  // the only global: a signal handler needs it
 
@@ -55,162 +58,213 @@ bool Transient(const Result<HttpResponse>& r) {
   return r->status == 429 || r->status >= 500;
 }
 
-// Sends one ping, retrying transient failures with back-off.
-void SendPing(HttpClient& http, const ExecOptions& o, const std::string& url,
-              const std::string& body) {
-  const auto give_up = std::chrono::steady_clock::now() + o.ping_retry_for;
-  Duration backoff = std::chrono::milliseconds(250);
-  for (int attempt = 1;; ++attempt) {
-    HttpRequest req;
-    req.url = url;
-    req.method = "POST";
-    req.body = body;
-    req.timeout = o.ping_timeout;
-    req.headers.emplace_back("User-Agent", "mamori-exec/" MAMORI_VERSION);
+// Delivers the run's pings in order on a thread of its own, each retried
+// until its deadline, so neither the job nor the wrapper ever waits on a
+// monitor that is down or hung. Owns its HTTP client and thread; Send() and
+// Finish() are for the one thread that runs the job. A run has at most two
+// pings, so the queue is bounded by construction (kMaxQueued as a guard).
+class Pinger {
+ public:
+  explicit Pinger(Duration budget) : budget_(budget), http_(MakeCurlHttpClient(1)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~Pinger() { Finish(); }
+  Pinger(const Pinger&) = delete;
+  Pinger& operator=(const Pinger&) = delete;
+
+  // `label` names the ping in the failure line ("/start", "/0").
+  void Send(std::string label, std::string url, std::string body) {
+    std::lock_guard lock(mu_);
+    if (queue_.size() >= kMaxQueued) return;
+    queue_.push_back({std::move(label), std::move(url), std::move(body), Steady::now() + budget_});
+    cv_.notify_all();
+  }
+
+  // Waits until every ping is delivered or has run out of time (each wait
+  // inside is bounded by a ping's deadline); returns what was not delivered,
+  // as "/start (connection refused, 4 attempts)".
+  std::vector<std::string> Finish() {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+    return failures_;
+  }
+
+ private:
+  static constexpr size_t kMaxQueued = 4;
+  struct Item {
+    std::string label, url, body;
+    Steady::time_point deadline;
+  };
+  // The state a fetch's callback writes; shared, so a callback that comes
+  // after we stopped waiting (it cannot, the request has the same deadline)
+  // still writes somewhere valid.
+  struct Slot {
     std::mutex mu;
     std::condition_variable cv;
     std::optional<Result<HttpResponse>> result;
-    http.Fetch(req, [&](Result<HttpResponse> r) {
-      std::lock_guard lock(mu);
-      result = std::move(r);
-      cv.notify_all();
+  };
+
+  void Run() {
+    while (true) {
+      Item item;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        item = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      std::string why = Deliver(item);
+      if (!why.empty()) failures_.push_back(fmt::format("{} ({})", item.label, why));
+    }
+  }
+
+  // One attempt, bounded by `deadline`; nullopt when no answer came in time.
+  std::optional<Result<HttpResponse>> Attempt(const Item& item, Steady::time_point deadline) {
+    HttpRequest req;
+    req.url = item.url;
+    req.method = "POST";
+    req.body = item.body;
+    req.timeout = std::max<Duration>(deadline - Steady::now(), milliseconds(50));
+    req.headers.emplace_back("User-Agent", "mamori-exec/" MAMORI_VERSION);
+    auto slot = std::make_shared<Slot>();
+    http_->Fetch(req, [slot](Result<HttpResponse> r) {
+      std::lock_guard lock(slot->mu);
+      slot->result = std::move(r);
+      slot->cv.notify_all();
     });
-    {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return result.has_value(); });
+    std::unique_lock lock(slot->mu);
+    // curl keeps the request's own timeout; the slack only guards against a
+    // callback that never comes.
+    slot->cv.wait_until(lock, deadline + std::chrono::seconds(1),
+                        [&] { return slot->result.has_value(); });
+    return std::move(slot->result);
+  }
+
+  // Empty when delivered; otherwise why not.
+  std::string Deliver(const Item& item) {
+    Duration backoff = milliseconds(250);
+    std::string why = "no time left after the pings before it";
+    for (int attempt = 1; Steady::now() + milliseconds(20) < item.deadline; ++attempt) {
+      auto r = Attempt(item, item.deadline);
+      if (!r) return fmt::format("no answer, {} attempt(s)", attempt);
+      if (r->ok() && (*r)->status >= 200 && (*r)->status < 300) return "";
+      why = fmt::format("{}, {} attempt(s)",
+                        r->ok() ? fmt::format("HTTP {}", (*r)->status) : r->error().message(),
+                        attempt);
+      if (!Transient(*r)) return why;
+      // Back off, but never past the deadline; the last attempt gets
+      // whatever time is left.
+      const auto left = item.deadline - Steady::now();
+      std::this_thread::sleep_for(std::min<Duration>(backoff, left));
+      backoff = std::min<Duration>(backoff * 2, std::chrono::seconds(2));
     }
-    if (result->ok() && (*result)->status >= 200 && (*result)->status < 300) return;
-    const std::string why =
-        result->ok() ? fmt::format("HTTP {}", (*result)->status) : result->error().message();
-    if (!Transient(*result) || std::chrono::steady_clock::now() + backoff > give_up) {
-      std::cerr << fmt::format("mamori exec: ping {} failed after {} attempt(s): {}\n", url,
-                               attempt, why);
-      return;
-    }
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min<Duration>(backoff * 2, std::chrono::seconds(8));
+    return why;
+  }
+
+  const Duration budget_;
+  std::unique_ptr<HttpClient> http_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  bool closing_ = false;
+  std::vector<std::string> failures_;  // written by the thread, read after join
+  std::thread thread_;
+};
+
+// While the command runs, SIGINT/SIGTERM/SIGHUP go to it; afterwards mamori's
+// own dispositions are back, so a second Ctrl-C during the final ping works.
+class SignalForwarding {
+ public:
+  void Start(pid_t pid) {
+    g_child = pid;
+    struct sigaction sa {};
+    sa.sa_handler = Forward;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &sa, &old_[i]);
+    active_ = true;
+  }
+  ~SignalForwarding() {
+    if (!active_) return;
+    for (size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
+    g_child = 0;
+  }
+
+ private:
+  static constexpr std::array<int, 3> kSignals = {SIGINT, SIGTERM, SIGHUP};
+  std::array<struct sigaction, 3> old_{};
+  bool active_ = false;
+};
+
+void WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t w = ::write(fd, data.data(), data.size());
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;  // our own stdout is gone: keep the job running anyway
+    data.remove_prefix(static_cast<size_t>(w));
   }
 }
 
 }  // namespace
 
 int RunExec(const ExecOptions& o) {
-  auto http = MakeCurlHttpClient(4);
   std::string base = o.ping_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   const std::string rid = NewUuid();
-  SendPing(*http, o, base + "/start?rid=" + rid, "");
+  Pinger pinger(o.ping_timeout);
+  pinger.Send("/start", base + "/start?rid=" + rid, "");
 
-  int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    std::cerr << "mamori exec: pipe: " << std::strerror(errno) << "\n";
-    return 127;
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-  std::vector<char*> argv;
-  for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  // Its own process group, so a timeout takes its children too.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);
-  int rc = ::posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), environ);
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  if (rc != 0) {
-    const std::string why = fmt::format("cannot run {}: {}", o.argv[0], std::strerror(rc));
-    std::cerr << "mamori exec: " << why << "\n";
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
-    SendPing(*http, o, base + "/fail?rid=" + rid, why + "\n");
-    return 127;
-  }
-  if (o.forward_signals) {
-    g_child = pid;
-    struct sigaction sa {};
-    sa.sa_handler = Forward;
-    sigemptyset(&sa.sa_mask);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
-  }
-
-  // Tee both streams, keeping one interleaved tail for the ping body.
   Tail tail(o.max_body);
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  int open_fds = 2;
-  char buf[16384];
-  using SteadyClock = std::chrono::steady_clock;
-  const bool has_timeout = o.command_timeout > Duration::zero();
-  SteadyClock::time_point deadline = SteadyClock::now() + o.command_timeout;
-  bool timed_out = false, killed = false;
-  while (open_fds > 0) {
-    int wait_ms = -1;
-    if (has_timeout) {
-      auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now())
-              .count();
-      if (left <= 0) {
-        if (!timed_out) {
-          timed_out = true;
-          ::kill(-pid, SIGTERM);
-          deadline = SteadyClock::now() + std::chrono::seconds(5);
-        } else if (!killed) {
-          killed = true;
-          ::kill(-pid, SIGKILL);
-          deadline = SteadyClock::now() + std::chrono::hours(24);
-        }
-        continue;
-      }
-      wait_ms = static_cast<int>(std::min<int64_t>(left, 1000));
+  ProcessOptions po;
+  po.argv = o.argv;
+  po.inherit_stdin = o.pass_through;
+  po.max_output = 0;  // the tail is kept here, through on_output
+  po.timeout = o.command_timeout > Duration::zero() ? o.command_timeout : Duration::max();
+  po.kill_grace = std::chrono::seconds(5);
+  po.kill_group_on_exit = false;  // a daemon the job started is its business
+  std::optional<SignalForwarding> forwarding;
+  po.on_spawn = [&](pid_t pid) {
+    if (o.forward_signals) forwarding.emplace().Start(pid);
+  };
+  po.on_output = [&](int fd, std::string_view data) {
+    tail.Append(data.data(), data.size());
+    if (o.pass_through) WriteAll(fd, data);
+  };
+  auto run = RunProcess(po);
+  forwarding.reset();
+
+  std::string label, body;
+  int code = 0;
+  if (!run.ok()) {
+    // "cannot run PROGRAM: REASON"
+    std::cerr << "mamori exec: " << run.error().message() << "\n";
+    code = 127;
+    label = "/fail";
+    body = run.error().message() + "\n";
+  } else {
+    body = tail.Take();
+    if (run->timed_out) {
+      code = 124;  // as timeout(1) reports it
+      body +=
+          fmt::format("\n[mamori exec: timed out after {}]\n", FormatDuration(o.command_timeout));
+    } else if (run->term_signal > 0) {
+      code = 128 + run->term_signal;
+      body += fmt::format("\n[mamori exec: killed by signal {}]\n", run->term_signal);
+    } else {
+      code = run->exited() ? run->exit_code : 1;
     }
-    int n = ::poll(fds, 2, wait_ms);
-    if (n == 0) continue;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t r = ::read(fds[i].fd, buf, sizeof buf);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-        continue;
-      }
-      tail.Append(buf, static_cast<size_t>(r));
-      if (!o.pass_through) continue;
-      const int dst = i == 0 ? 1 : 2;
-      for (ssize_t off = 0; off < r;) {
-        ssize_t w = ::write(dst, buf + off, static_cast<size_t>(r - off));
-        if (w <= 0) break;  // our own stdout is gone: keep the job running anyway
-        off += w;
-      }
-    }
+    // The exit code as the ping (a signal death reports 128+N, like a shell).
+    label = fmt::format("/{}", std::min(code, 255));
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (o.forward_signals) g_child = 0;
-  // Whatever the job left behind in its group goes too.
-  if (timed_out) ::kill(-pid, SIGKILL);
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::string body = tail.Take();
-  if (timed_out) {
-    code = 124;  // as timeout(1) reports it
-    body += fmt::format("\n[mamori exec: timed out after {}]\n", FormatDuration(o.command_timeout));
-  } else if (WIFSIGNALED(status)) {
-    body += fmt::format("\n[mamori exec: killed by signal {}]\n", WTERMSIG(status));
-  }
-  // The exit code as the ping (a signal death reports 128+N, like a shell).
-  SendPing(*http, o, fmt::format("{}/{}?rid={}", base, std::min(code, 255), rid), body);
+  pinger.Send(label, fmt::format("{}{}?rid={}", base, label, rid), body);
+  auto failed = pinger.Finish();
+  if (!failed.empty())
+    std::cerr << fmt::format("mamori exec: not delivered to {} within {}: {}\n", base,
+                             FormatDuration(o.ping_timeout), fmt::join(failed, ", "));
   return code;
 }
 

@@ -1,9 +1,13 @@
 #include "mamori/logs/file_follower.h"
 
 #include <gtest/gtest.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -239,11 +243,37 @@ TEST(FileFollowerTest, StartAtEndSkipsHistoryButKeepsLineNumbers) {
   EXPECT_EQ(c.numbers[0], 11u);
 }
 
+// Drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from this thread's
+// effective set until destroyed, so root (CI runs as root) is held to file
+// modes like anyone else. Capabilities are per thread in Linux and the raw
+// syscall touches only the calling one; they stay permitted, so they can be
+// raised again. Without them (not root) it changes nothing.
+class WithoutDacOverride {
+ public:
+  WithoutDacOverride() {
+    ok_ = ::syscall(SYS_capget, &header_, saved_) == 0;
+    if (!ok_) return;
+    __user_cap_data_struct lowered[2] = {saved_[0], saved_[1]};
+    lowered[0].effective &= ~((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH));
+    ok_ = ::syscall(SYS_capset, &header_, lowered) == 0;
+  }
+  ~WithoutDacOverride() {
+    if (ok_) ::syscall(SYS_capset, &header_, saved_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  __user_cap_header_struct header_{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct saved_[2] = {};
+  bool ok_ = false;
+};
+
 TEST(FileFollowerTest, UnreadableFileIsAnError) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root reads files whatever their mode";
   testing::TempDir dir;
   std::string p = dir.Write("secret.log", "x\n");
   ASSERT_EQ(::chmod(p.c_str(), 0), 0);
+  WithoutDacOverride as_a_user;
+  ASSERT_TRUE(as_a_user.ok()) << std::strerror(errno);
   FileFollower f(p);
   auto r = f.Poll([](const FollowedLine&) {});
   ASSERT_FALSE(r.ok());

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -232,7 +233,12 @@ TEST(MineCommand, PrintsCsv) {
 // Runs the evaluator on real labelled Loghub samples when they are present.
 TEST(MineCommand, LoghubGroupAccuracyFloors) {
   std::string dir = std::string(MAMORI_SOURCE_DIR) + "/../shared/loghub";
-  if (!std::filesystem::exists(dir + "/HDFS")) GTEST_SKIP() << "no Loghub samples at " << dir;
+  if (!std::filesystem::exists(dir + "/HDFS")) {
+    // CI has the samples: there a missing copy is a broken setup, not a skip.
+    const char* ci = std::getenv("CI");
+    if (ci && *ci) FAIL() << "CI is set but the Loghub samples are missing at " << dir;
+    GTEST_SKIP() << "no Loghub samples at " << dir;
+  }
   // Floors a little below the measured values (see bench/RESULTS-logs.md).
   const std::pair<const char*, double> floors[] = {
       {"HDFS", 0.99},      {"Hadoop", 0.94},  {"OpenStack", 0.93},   {"Mac", 0.90},

@@ -151,15 +151,13 @@ std::vector<char*> CStrings(std::vector<std::string>& v) {
   return out;
 }
 
-// The signals a child gets back to their default action: a daemon commonly
-// ignores SIGPIPE or handles SIGTERM/SIGHUP, and dispositions set to "ignore"
-// survive exec.
+// The signals a child gets back to their default action: all of them. A
+// daemon commonly ignores SIGPIPE or handles SIGTERM/SIGHUP, a library may
+// ignore a real-time signal, and dispositions set to "ignore" survive exec.
+// (glibc's sigfillset leaves out the two signals it reserves for itself.)
 sigset_t SignalsToReset() {
   sigset_t s;
-  sigemptyset(&s);
-  for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGCHLD,
-                  SIGTTIN, SIGTTOU, SIGXFSZ, SIGXCPU})
-    sigaddset(&s, sig);
+  sigfillset(&s);
   return s;
 }
 
@@ -202,17 +200,19 @@ int MillisUntil(Steady::time_point now, Steady::time_point t) {
 
 struct Stream {
   Fd fd;
+  int target;  // STDOUT_FILENO or STDERR_FILENO, for on_output
   std::string* text;
   bool* truncated;
 };
 
 // Reads what is available; closes the descriptor at end of file.
-void Drain(Stream& s, size_t cap) {
+void Drain(Stream& s, size_t cap, const ProcessOptions& o) {
   std::array<char, 16384> buf;
   // Bounded per call so one stream cannot starve the others or the clock.
   for (int i = 0; i < 64 && s.fd.valid(); ++i) {
     ssize_t n = ::read(s.fd.get(), buf.data(), buf.size());
     if (n > 0) {
+      if (o.on_output) o.on_output(s.target, std::string_view(buf.data(), static_cast<size_t>(n)));
       size_t room = cap > s.text->size() ? cap - s.text->size() : 0;
       size_t take = std::min(room, static_cast<size_t>(n));
       s.text->append(buf.data(), take);
@@ -267,7 +267,7 @@ Result<ProcessResult> RunProcess(const ProcessOptions& o) {
   int rc = 0;
   if (in_pipe)
     rc |= posix_spawn_file_actions_adddup2(&sp.actions, in_pipe->read.get(), STDIN_FILENO);
-  else
+  else if (!o.inherit_stdin)
     rc |= posix_spawn_file_actions_addopen(&sp.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   rc |= posix_spawn_file_actions_adddup2(&sp.actions, out_pipe->write.get(), STDOUT_FILENO);
   rc |= posix_spawn_file_actions_adddup2(
@@ -310,10 +310,13 @@ Result<ProcessResult> RunProcess(const ProcessOptions& o) {
 
   ProcessResult result;
   result.pid = pid;
+  if (o.on_spawn) o.on_spawn(pid);
   const size_t cap = o.max_output;
   std::vector<Stream> streams;
-  streams.push_back({std::move(out_pipe->read), &result.out, &result.out_truncated});
-  if (err_pipe) streams.push_back({std::move(err_pipe->read), &result.err, &result.err_truncated});
+  streams.push_back({std::move(out_pipe->read), STDOUT_FILENO, &result.out, &result.out_truncated});
+  if (err_pipe)
+    streams.push_back(
+        {std::move(err_pipe->read), STDERR_FILENO, &result.err, &result.err_truncated});
   for (auto& s : streams) SetNonBlocking(s.fd.get());
   Fd in_fd;
   size_t in_off = 0;
@@ -329,10 +332,11 @@ Result<ProcessResult> RunProcess(const ProcessOptions& o) {
   Fd pidfd;
 #endif
 
-  const Duration timeout =
-      std::clamp(o.timeout, Duration(0), Duration(std::chrono::hours(24 * 30)));
   const Duration grace = std::clamp(o.kill_grace, Duration(0), Duration(std::chrono::minutes(10)));
-  const auto term_at = start + timeout;
+  const auto term_at =
+      o.timeout == Duration::max()
+          ? Steady::time_point::max()
+          : start + std::clamp(o.timeout, Duration(0), Duration(std::chrono::hours(24 * 365)));
   enum class Phase { kRunning, kTermSent, kKillSent } phase = Phase::kRunning;
   Steady::time_point kill_at{}, give_up_at{}, drain_until{};
   bool exited = false;
@@ -352,7 +356,7 @@ Result<ProcessResult> RunProcess(const ProcessOptions& o) {
         std::any_of(streams.begin(), streams.end(), [](const Stream& s) { return s.fd.valid(); });
     if (exited && (!reading || now >= drain_until)) {
       for (auto& s : streams)
-        if (s.fd.valid()) Drain(s, cap);  // what is already buffered
+        if (s.fd.valid()) Drain(s, cap, o);  // what is already buffered
       break;
     }
 
@@ -405,7 +409,7 @@ Result<ProcessResult> RunProcess(const ProcessOptions& o) {
     for (auto& s : streams) {
       if (!s.fd.valid()) continue;
       for (nfds_t i = 0; i < n; ++i)
-        if (fds[i].fd == s.fd.get() && fds[i].revents != 0) Drain(s, cap);
+        if (fds[i].fd == s.fd.get() && fds[i].revents != 0) Drain(s, cap, o);
     }
     if (in_index >= 0 && fds[in_index].revents != 0) {
       const std::string& data = *o.stdin_data;

@@ -11,6 +11,11 @@
 // (unless kill_group_on_exit is false): a check must not leave processes
 // behind. The child is always reaped.
 //
+// A caller that streams the output (`mamori exec` tees it) gets every chunk
+// through on_output as it is read. Waiting ends when the program itself exits,
+// not when its pipes close: a descendant left running that still holds them
+// (a job that forks a daemon) costs at most half a second of draining.
+//
 // Threading: RunProcess blocks the calling thread (call it from a worker pool,
 // never from an event loop); concurrent calls from different threads are
 // fine. All descriptors are close-on-exec, so a child spawned by another
@@ -26,8 +31,10 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,14 +49,25 @@ struct ProcessOptions {
   // Added to (or replacing same-named entries of) this process's environment.
   std::vector<std::pair<std::string, std::string>> env;
   std::string working_dir;                // empty: inherit
-  std::optional<std::string> stdin_data;  // nullopt: /dev/null
+  std::optional<std::string> stdin_data;  // nullopt: /dev/null (see inherit_stdin)
+  // With no stdin_data: the child reads this process's own stdin instead of
+  // /dev/null (a wrapper such as `mamori exec` passes it through).
+  bool inherit_stdin = false;
   // When true, stderr goes into the stdout pipe (one stream, in write order)
   // and ProcessResult::err stays empty.
   bool merge_stderr = false;
   size_t max_output = 64 * 1024;  // per stream; the head is kept
+  // Duration::max(): no deadline at all (the program may run for months).
   Duration timeout = std::chrono::seconds(10);
   Duration kill_grace = std::chrono::seconds(1);  // SIGTERM -> SIGKILL
   bool kill_group_on_exit = true;
+  // Called on the calling thread once the program runs (before any output),
+  // e.g. to forward signals to it. Must not block.
+  std::function<void(pid_t)> on_spawn;
+  // Called on the calling thread with every chunk read, in read order, before
+  // max_output applies; `fd` is STDOUT_FILENO or STDERR_FILENO. Must not
+  // block for long: the child's pipes are not read meanwhile.
+  std::function<void(int fd, std::string_view data)> on_output;
 };
 
 struct ProcessResult {
