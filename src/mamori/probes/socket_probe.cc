@@ -9,9 +9,11 @@
 // missing -> CRITICAL; not a socket -> CRITICAL; ECONNREFUSED -> CRITICAL
 // "stale socket" (the file outlived its process); EACCES -> CRITICAL
 // "permission denied" naming owner and mode (the web server's user cannot
-// reach the socket either); EAGAIN (backlog full) -> WARNING "overloaded".
-// A blocking connect on a Unix socket returns at once, so BlockingProbe is
-// right. Stateless; thread-safe.
+// reach the socket either); EAGAIN (backlog full) -> WARNING "overloaded",
+// which is also what nginx meets then (its 502s say "Resource temporarily
+// unavailable"). The connect is non-blocking and bounded by the deadline
+// (TryUnixConnect): a blocking one would sleep for as long as the backlog
+// stays full. Stateless; thread-safe.
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,6 +27,7 @@
 
 #include "mamori/check/registry.h"
 #include "mamori/util/units.h"
+#include "mamori/util/unix_connect.h"
 
 namespace mamori::probes::socket {
 namespace {
@@ -33,7 +36,7 @@ class SocketProbe final : public BlockingProbe {
  public:
   explicit SocketProbe(std::string path) : path_(std::move(path)) {}
 
-  Observation Run(const Clock& clock, MonoTime) override {
+  Observation Run(const Clock& clock, MonoTime deadline) override {
     struct stat st {};
     if (::lstat(path_.c_str(), &st) != 0) {
       if (errno == ENOENT)
@@ -47,22 +50,13 @@ class SocketProbe final : public BlockingProbe {
     if (!S_ISSOCK(st.st_mode))
       return Observation::Make(CheckStatus::kCritical,
                                fmt::format("{} is not a socket but a {}", path_, Kind(st.st_mode)));
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-      return Observation::Make(CheckStatus::kUnknown,
-                               std::string("socket(AF_UNIX): ") + std::strerror(errno));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path_.data(), path_.size());  // length checked at build
     const MonoTime start = clock.Monotonic();
-    const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-    const int err = errno;
+    const int err = TryUnixConnect(path_, deadline, clock);
     const Duration took = clock.Monotonic() - start;
-    ::close(fd);
     Observation o;
     o.AddMetric("connect_ms", std::chrono::duration<double, std::milli>(took).count());
     o.AddMetric("age_s", AgeSeconds(st));
-    if (rc == 0) {
+    if (err == 0) {
       o.status = CheckStatus::kOk;
       o.summary = fmt::format("socket {} accepts connections ({})", path_, FormatDuration(took));
       return o;
@@ -87,6 +81,11 @@ class SocketProbe final : public BlockingProbe {
       case EAGAIN:
         o.status = CheckStatus::kWarning;
         o.summary = fmt::format("socket {} is overloaded: its listen backlog is full", path_);
+        break;
+      case ETIMEDOUT:
+        o.status = CheckStatus::kWarning;
+        o.summary = fmt::format("socket {} is overloaded: connecting took longer than {}", path_,
+                                FormatDuration(took));
         break;
       default:
         o.status = CheckStatus::kCritical;

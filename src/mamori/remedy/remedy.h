@@ -7,9 +7,16 @@
 //   remove_stale_socket: PATH  removes a Unix socket only when connecting to
 //                              it is refused (nobody listens: it is stale);
 //                              a live socket is left alone.
-//   remove_unused_files: GLOB  removes matching files that no process has
-//                              open (checked through /proc/*/fd), so a lock
-//                              or mutex still in use is never touched.
+//   remove_unused_files: GLOB  removes matching regular files and sockets
+//                              that no process uses (open descriptors, memory
+//                              mappings, executables, working directories,
+//                              through /proc/*), so a lock or mutex still in
+//                              use is never touched. If any process cannot be
+//                              seen it removes nothing. Symlinks are never
+//                              followed below the pattern's literal directory.
+//                              The pattern must lie under /run, /var/run,
+//                              /run/lock, /var/lock, /tmp or /var/tmp unless
+//                              the step says allow_outside_runtime_dirs: true.
 //   command: [ARGV...]         runs a program (no shell), e.g. a service
 //                              restart; exit code 0 is success.
 // and is rate-limited: at most max_attempts runs within `window` (default 3
@@ -38,6 +45,9 @@ struct Step {
   StepKind kind = StepKind::kCommand;
   std::string path;               // socket path or glob
   std::vector<std::string> argv;  // for kCommand
+  // kRemoveUnusedFiles: the pattern may lie outside the runtime dirs (the
+  // config said so explicitly).
+  bool allow_outside_runtime_dirs = false;
 };
 
 struct Plan {
@@ -72,9 +82,11 @@ Outcome Execute(const Plan& plan);
 // `why` says what was found either way.
 bool SocketIsStale(const std::string& path, std::string* why);
 
-// Of `paths`, those that some process under proc_root has open. Processes
-// whose fds cannot be read (another user's, without privilege) are counted
-// as unknown: `unknown` is set so callers can refuse to guess.
+// Of `paths`, those that some process under proc_root uses (an open
+// descriptor, a memory mapping, its executable or working directory).
+// Processes that cannot be read (another user's, without privilege) or seen
+// (hidepid, a PID namespace of mamori's own) make the answer unknown:
+// `unknown` is set so callers can refuse to guess.
 std::vector<std::string> OpenByAnyProcess(const std::vector<std::string>& paths,
                                           const std::string& proc_root, bool* unknown);
 

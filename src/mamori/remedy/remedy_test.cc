@@ -1,10 +1,13 @@
 // Tests for remedies on real things: a real nginx's Unix socket (live, then
-// stale after SIGKILL), files held open by this very process (seen through
-// the real /proc), real commands, and the config reader's errors.
+// stale after SIGKILL), a socket whose listen backlog is full, files held
+// open by this very process or mmapped by a child (seen through the real
+// /proc), planted symlinks, real commands, and the config reader's errors.
 #include "mamori/remedy/remedy.h"
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -14,6 +17,7 @@
 
 #include "mamori/config/diagnostics.h"
 #include "testing/cli.h"
+#include "testing/full_backlog_socket.h"
 #include "testing/nginx.h"
 
 namespace mamori::remedy {
@@ -23,7 +27,12 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 Step StaleSocket(const std::string& p) { return Step{StepKind::kRemoveStaleSocket, p, {}}; }
-Step UnusedFiles(const std::string& p) { return Step{StepKind::kRemoveUnusedFiles, p, {}}; }
+// Test files live in a fresh temp dir, which need not be under /tmp
+// ($TMPDIR): the steps say explicitly that they may clean outside the
+// runtime dirs, as a config would have to.
+Step UnusedFiles(const std::string& p) {
+  return Step{StepKind::kRemoveUnusedFiles, p, {}, /*allow_outside_runtime_dirs=*/true};
+}
 Step Command(std::vector<std::string> argv) {
   return Step{StepKind::kCommand, "", std::move(argv)};
 }
@@ -78,6 +87,134 @@ TEST(Remedy, FilesInUseAreKeptAndUnusedOnesRemoved) {
   ::close(fd);
 }
 
+// A socket whose backlog is full is alive, only busy: it is left alone, and
+// the check does not hang on it (a blocking connect used to).
+TEST(Remedy, FullBacklogSocketIsLiveAndAnsweredAtOnce) {
+  testing::TempDir dir;
+  const std::string sock = dir.path() + "/fpm.sock";
+  std::string error;
+  auto busy = testing::FullBacklogSocket::Start(sock, &error);
+  ASSERT_TRUE(busy) << error;
+  Plan plan;
+  plan.steps = {StaleSocket(sock)};
+  const auto start = std::chrono::steady_clock::now();
+  Outcome o = Execute(plan);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_TRUE(o.ok) << o.Summary();
+  EXPECT_EQ(o.steps.at(0).detail, "live but overloaded (listen backlog full): left alone");
+  EXPECT_TRUE(fs::exists(sock));
+}
+
+// A child that maps `file` into memory, closes its descriptor (so only
+// /proc/PID/maps shows the use), creates `ready` and sleeps. Killed and
+// reaped on destruction; it exits by itself after 60 s in any case.
+class MappingChild {
+ public:
+  MappingChild(const std::string& file, const std::string& ready) {
+    static const char* kScript =
+        "import ctypes, os, sys, time\n"
+        "libc = ctypes.CDLL(None)\n"
+        "libc.mmap.restype = ctypes.c_void_p\n"
+        "libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,\n"
+        "                      ctypes.c_int, ctypes.c_long]\n"
+        "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+        "p = libc.mmap(None, 4096, 3, 1, fd, 0)\n"  // PROT_READ|PROT_WRITE, MAP_SHARED
+        "if p is None or p == ctypes.c_void_p(-1).value: sys.exit(1)\n"
+        "os.close(fd)\n"
+        "open(sys.argv[2], 'w').close()\n"
+        "time.sleep(60)\n";
+    std::vector<const char*> argv = {"python3",    "-c",          kScript,
+                                     file.c_str(), ready.c_str(), nullptr};
+    if (::posix_spawnp(&pid_, "python3", nullptr, nullptr, const_cast<char**>(argv.data()),
+                       environ) != 0)
+      pid_ = -1;
+  }
+  ~MappingChild() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// A proc root holding only `pids`, as symlinks to their real /proc entries:
+// the scan reads their real fd/, maps, exe and cwd, while processes that
+// this environment may not let even root read (a sandbox's PID 1) stay out
+// of a test that is about other things.
+std::string ProcOf(const testing::TempDir& dir, const std::vector<pid_t>& pids) {
+  const std::string root = dir.path() + "/proc";
+  fs::create_directories(root);
+  for (pid_t p : pids)
+    fs::create_directory_symlink("/proc/" + std::to_string(p), root + "/" + std::to_string(p));
+  return root;
+}
+
+// An mmapped file has no open descriptor once the mapping is made: only
+// /proc/PID/maps shows the use, and a remedy that reads only fd/ removed it.
+TEST(Remedy, FileMappedByAnotherProcessIsKept) {
+  testing::TempDir dir;
+  const std::string mapped = dir.Write("mpmtx7120", "shared state");
+  const std::string stale = dir.Write("mpmtx6001", "");
+  const std::string ready = dir.path() + "/ready";
+  MappingChild child(mapped, ready);
+  ASSERT_GT(child.pid(), 0) << "cannot start python3";
+  ASSERT_TRUE(testing::Eventually([&] { return fs::exists(ready); }, 10s));
+  const std::string proc = ProcOf(dir, {::getpid(), child.pid()});
+  bool unknown = true;
+  EXPECT_EQ(OpenByAnyProcess({mapped, stale}, proc, &unknown), std::vector<std::string>{mapped});
+  EXPECT_FALSE(unknown);
+
+  Plan plan;
+  plan.proc_root = proc;
+  plan.steps = {UnusedFiles(dir.path() + "/mpmtx*")};
+  Outcome o = Execute(plan);
+  EXPECT_TRUE(o.ok) << o.Summary();
+  EXPECT_EQ(o.steps.at(0).detail, "removed " + stale + "; in use, kept " + mapped);
+  EXPECT_TRUE(fs::exists(mapped));
+  EXPECT_FALSE(fs::exists(stale));
+}
+
+// glob(3) walks through a symlinked directory, so /tmp/app/*/x.lock with a
+// planted app/evil -> /etc removed files in /etc. Symlinks below the
+// pattern's literal directory are never followed, and a symlink that
+// matches is not a file to remove.
+TEST(Remedy, SymlinksMatchingThePatternAreNotFollowed) {
+  testing::TempDir dir;
+  fs::create_directories(dir.path() + "/outside");
+  fs::create_directories(dir.path() + "/app/real");
+  const std::string victim = dir.Write("outside/victim.lock", "precious");
+  const std::string stale = dir.Write("app/real/old.lock", "");
+  fs::create_directory_symlink(dir.path() + "/outside", dir.path() + "/app/evil");
+  fs::create_symlink(victim, dir.path() + "/app/real/link.lock");
+
+  Plan plan;
+  plan.proc_root = ProcOf(dir, {::getpid()});
+  plan.steps = {UnusedFiles(dir.path() + "/app/*/*.lock")};
+  Outcome o = Execute(plan);
+  EXPECT_TRUE(o.ok) << o.Summary();
+  EXPECT_EQ(o.steps.at(0).detail, "removed " + stale);
+  EXPECT_TRUE(fs::exists(victim));
+  EXPECT_TRUE(fs::is_symlink(dir.path() + "/app/real/link.lock"));
+}
+
+// The directory a pattern spells out may be a symlink (/var/run -> /run), but
+// where it really leads must be a runtime dir unless the step allows more.
+// The pattern matches nothing, so a broken guard could not remove anything.
+TEST(Remedy, LiteralDirectoryLeadingOutsideRuntimeDirsIsRefused) {
+  testing::TempDir dir;
+  fs::create_directory_symlink("/", dir.path() + "/root");
+  Plan plan;
+  plan.steps = {Step{StepKind::kRemoveUnusedFiles, dir.path() + "/root/no-such-file-*", {}}};
+  Outcome o = Execute(plan);
+  EXPECT_FALSE(o.ok);
+  EXPECT_EQ(o.steps.at(0).detail, dir.path() +
+                                      "/root leads to /, outside the runtime directories: "
+                                      "removed nothing");
+}
+
 TEST(Remedy, StepsStopAtTheFirstFailure) {
   testing::TempDir dir;
   const std::string marker = dir.path() + "/ran";
@@ -98,7 +235,7 @@ TEST(Remedy, StepsStopAtTheFirstFailure) {
       << o.Summary();
   plan.command_timeout = 200ms;
   plan.steps = {Command({"sleep", "10"})};
-  EXPECT_EQ(Execute(plan).steps.at(0).detail, "timed out after 0s");
+  EXPECT_EQ(Execute(plan).steps.at(0).detail, "timed out after 200ms");
 }
 
 TEST(Remedy, GuardAllowsMaxAttemptsPerWindow) {
@@ -147,6 +284,40 @@ TEST(RemedyConfig, ReadsStepsAndRejectsUnsafeOrUnclearOnes) {
   EXPECT_NE(errors.find("remedy has no steps"), std::string::npos) << errors;
   EXPECT_FALSE(Parse("name: x", &errors));
   EXPECT_EQ(errors, "");
+}
+
+TEST(RemedyConfig, UnusedFilesStayInRuntimeDirsUnlessAllowed) {
+  std::string errors;
+  for (const char* ok : {"/run/php/*.pid", "/var/run/app.lock", "/run/lock/LCK..ttyS*",
+                         "/var/lock/subsys/x*", "/tmp/mpmtx*", "/var/tmp/app-*/lock"}) {
+    EXPECT_TRUE(Parse(std::string("remedy: {steps: [{remove_unused_files: ") + ok + "}]}", &errors))
+        << ok << ": " << errors;
+  }
+  EXPECT_FALSE(Parse("remedy: {steps: [{remove_unused_files: /etc/*.conf}]}", &errors));
+  EXPECT_EQ(errors,
+            "test.yaml:1:40: steps item 1: 'remove_unused_files': '/etc/*.conf' is outside the "
+            "runtime directories (/run, "
+            "/var/run, /run/lock, /var/lock, /tmp, /var/tmp); stale locks, sockets and PID files "
+            "live there; to clean elsewhere on purpose, add allow_outside_runtime_dirs: true to "
+            "this step\n");
+  EXPECT_FALSE(Parse("remedy: {steps: [{remove_unused_files: /var/lib/mysql/ib*}]}", &errors));
+  EXPECT_NE(errors.find("'/var/lib/mysql/ib*' is outside the runtime directories"),
+            std::string::npos)
+      << errors;
+  EXPECT_FALSE(Parse("remedy: {steps: [{remove_unused_files: /tmp/../etc/x*}]}", &errors));
+  EXPECT_NE(errors.find("contains '.' or '..' components"), std::string::npos) << errors;
+  EXPECT_FALSE(Parse("remedy: {steps: [{remove_unused_files: /run/app/**}]}", &errors));
+  EXPECT_NE(errors.find("would match whole directories of files"), std::string::npos) << errors;
+
+  auto plan = Parse(
+      "remedy: {steps: [{remove_unused_files: /srv/app/locks/*.lock, "
+      "allow_outside_runtime_dirs: true}]}",
+      &errors);
+  ASSERT_TRUE(plan) << errors;
+  EXPECT_TRUE(plan->steps.at(0).allow_outside_runtime_dirs);
+  EXPECT_FALSE(
+      Parse("remedy: {steps: [{command: [true], allow_outside_runtime_dirs: true}]}", &errors));
+  EXPECT_NE(errors.find("applies only to remove_unused_files"), std::string::npos) << errors;
 }
 
 }  // namespace
