@@ -209,6 +209,27 @@ TEST_F(HeartbeatDaemon, LateIsJudgedAtTheDeadlineWhateverTheInterval) {
   EXPECT_GE(took, 5000ms);
 }
 
+// `mamori status` computes times when it prints: a heartbeat judged right
+// after its ping ("last success 0.8ms ago", interval 60s) reads seconds ago
+// when status runs seconds later.
+TEST_F(HeartbeatDaemon, StatusTimesAreComputedWhenPrinted) {
+  Start(
+      "  - {name: slow-check, type: heartbeat, slug: slow-check, period: 1h, "
+      "interval: 60s}\n",
+      "api: {ping_key: test-key-123}\n");
+  ASSERT_EQ(Fetch(*http_, Url("/ping/test-key-123/slow-check")).status, 200);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto s = StatusOf(config_, "slow-check");
+        return s.is_object() && s["status"] == "ok";
+      },
+      3000ms));
+  std::this_thread::sleep_for(2500ms);  // the time that has to show
+  const std::string summary = StatusOf(config_, "slow-check")["summary"].get<std::string>();
+  EXPECT_EQ(summary.find("ms ago"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("s ago"), std::string::npos) << summary;
+}
+
 TEST_F(HeartbeatDaemon, BodiesAreCutAtTheLimitAndRateLimitApplies) {
   Start("", "api: {max_body: 1KB, rate_limit: 5}\n");
   EXPECT_EQ(Fetch(*http_, Ping("/log"), "POST", std::string(5000, 'x')).status, 200);

@@ -237,6 +237,23 @@ class Holder {
   pid_t pid_ = -1;
 };
 
+// The pid of a process whose open files cannot be read here, or "".
+std::string FirstUninspectableProcess() {
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || name[0] < '0' || name[0] > '9') continue;
+    // The remedy reads fd/, maps, exe and cwd; a non-dumpable process
+    // refuses them all to a root without CAP_SYS_PTRACE.
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink(e.path() / "exe", ec);
+    (void)exe;
+    if (ec == std::errc::permission_denied) return name;
+    std::filesystem::directory_iterator fds(e.path() / "fd", ec);
+    if (ec == std::errc::permission_denied) return name;
+  }
+  return "";
+}
+
 // The repair: the daemon's `file` check (exists: false) on the mutex glob
 // turns CRITICAL, its remedy removes the mutex file nobody has open, and the
 // re-check is OK. A mutex file a live process holds open is kept.
@@ -265,6 +282,18 @@ TEST(ScenarioPowerCut, DaemonRemovesTheStaleMutexButNotOneInUse) {
   const WallTime began = std::chrono::system_clock::now() - 1s;
   testing::DaemonProcess daemon({"-c", config}, dir.path() + "/daemon.log");
   ASSERT_TRUE(daemon.WaitForLog("apache-stale-mutex: PENDING -> CRITICAL")) << daemon.Log();
+  // Where some process cannot be inspected even by root (a non-dumpable one
+  // without CAP_SYS_PTRACE, as in some containers), nobody can tell that the
+  // mutex is unused: the remedy must remove nothing and say why. That branch
+  // is asserted instead; the repair itself where every process is visible.
+  if (const std::string blind = FirstUninspectableProcess(); !blind.empty()) {
+    ASSERT_TRUE(daemon.WaitForLog("cannot see what process " + blind + " uses")) << daemon.Log();
+    ASSERT_TRUE(daemon.WaitForLog("removed nothing")) << daemon.Log();
+    EXPECT_TRUE(std::filesystem::exists(stale));
+    GTEST_LOG_(INFO) << "process " << blind
+                     << " cannot be inspected here: asserted that nothing was removed";
+    return;
+  }
   ASSERT_TRUE(daemon.WaitForLog("remedy ok: remove_unused_files " + glob + ": removed " + stale))
       << daemon.Log();
   ASSERT_TRUE(daemon.WaitForLog("apache-stale-mutex: CRITICAL -> OK")) << daemon.Log();

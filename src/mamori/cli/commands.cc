@@ -65,6 +65,39 @@ std::unique_ptr<Config> LoadOrReport(const std::string& file,
   return std::move(load.config);
 }
 
+// The heartbeat book as the daemon left it in the store, for these checks.
+std::unique_ptr<heartbeat::HeartbeatBook> BookFromStore(Store& store,
+                                                        const std::vector<CheckConfig>& checks) {
+  auto book = std::make_unique<heartbeat::HeartbeatBook>();
+  for (const auto& c : checks) {
+    if (c.type != "heartbeat") continue;
+    auto pings = store.Pings(c.name, heartbeat::HeartbeatBook::kMaxOpenRuns * 4);
+    if (!pings.ok()) continue;
+    for (auto it = pings->rbegin(); it != pings->rend(); ++it) book->Add(*it);
+  }
+  return book;
+}
+
+// Summaries that speak of time ("last success 3m ago") are computed now, not
+// when the daemon last ran the check: heartbeats are judged again from the
+// stored pings (their status stays the daemon's).
+void RefreshTimeSummaries(Store& store, const Config& config, std::vector<ResultRow>& rows) {
+  std::vector<CheckConfig> beats;
+  std::vector<size_t> at;
+  for (size_t i = 0; i < config.checks.size() && i < rows.size(); ++i)
+    if (config.checks[i].type == "heartbeat" && rows[i].summary != "not checked yet") {
+      beats.push_back(config.checks[i]);
+      at.push_back(i);
+    }
+  if (beats.empty()) return;
+  auto book = BookFromStore(store, beats);
+  ProbeServices services;
+  services.Provide(book.get());
+  SystemClock clock;
+  auto fresh = RunChecksOnce(beats, config.data_dir, clock, nullptr, services);
+  for (size_t k = 0; k < fresh.size(); ++k) rows[at[k]].summary = fresh[k].summary;
+}
+
 int RunOnceAndPrint(const Config& config, bool json, const std::vector<std::string>& only) {
   Config subset;
   const Config* use = &config;
@@ -86,17 +119,9 @@ int RunOnceAndPrint(const Config& config, bool json, const std::vector<std::stri
   if (UsesType(*use, "http")) http = MakeCurlHttpClient();
   // Heartbeats are judged from the pings the daemon stored, when it has run.
   std::unique_ptr<heartbeat::HeartbeatBook> heartbeats;
-  if (UsesType(*use, "heartbeat")) {
-    if (auto store = Store::Open(use->data_dir, clock, Store::OpenMode::kReadOnly); store.ok()) {
-      heartbeats = std::make_unique<heartbeat::HeartbeatBook>();
-      for (const auto& c : use->checks) {
-        if (c.type != "heartbeat") continue;
-        auto pings = (*store)->Pings(c.name, heartbeat::HeartbeatBook::kMaxOpenRuns * 4);
-        if (!pings.ok()) continue;
-        for (auto it = pings->rbegin(); it != pings->rend(); ++it) heartbeats->Add(*it);
-      }
-    }
-  }
+  if (UsesType(*use, "heartbeat"))
+    if (auto store = Store::Open(use->data_dir, clock, Store::OpenMode::kReadOnly); store.ok())
+      heartbeats = BookFromStore(**store, use->checks);
   ProbeServices services;
   services.Provide(heartbeats.get());
   std::vector<Observation> obs =
@@ -141,6 +166,7 @@ int StatusCommand(const std::string& file, const std::string& data_dir, bool jso
       rows.push_back(RowFromSnapshot(pending));
     }
   }
+  RefreshTimeSummaries(**store, *config, rows);
   // Maintenance windows: checks in one are marked (the table's summary, and a
   // "maintenance" object in the JSON).
   std::vector<std::optional<MaintenanceOccurrence>> held;

@@ -82,6 +82,8 @@ struct Daemon::Impl {
                               }}};
 
   RunStats stats;  // figures for the log (and the benchmarks that read it)
+  // A compaction runs on the pool (joined before the store goes).
+  std::shared_ptr<std::atomic<bool>> compacting = std::make_shared<std::atomic<bool>>(false);
   MonoTime next_stats{}, next_compact{};
 
   Impl(DaemonOptions o, const Clock& c) : options(std::move(o)), clock(c) {}
@@ -544,9 +546,14 @@ struct Daemon::Impl {
       spdlog::info("{}", stats.TakeWindow(now, checks.size(), store->dropped_observations()));
       next_stats = now + options.stats_interval;
     }
-    if (now >= next_compact) {
-      if (Status s = store->Compact(config->retention); !s.ok())
-        spdlog::warn("store compaction failed: {}", s.error().message());
+    if (now >= next_compact && !compacting->exchange(true)) {
+      // Compaction (DELETE + VACUUM) takes seconds on a slow disk: on the
+      // worker pool, never on the loop that schedules the checks.
+      asio::post(pool, [store = store.get(), retention = config->retention, running = compacting] {
+        if (Status s = store->Compact(retention); !s.ok())
+          spdlog::warn("store compaction failed: {}", s.error().message());
+        running->store(false);
+      });
       next_compact = now + std::chrono::hours(1);
     }
     if (stopping) return;
