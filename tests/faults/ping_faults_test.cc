@@ -26,6 +26,7 @@
 
 #include "mamori/store/store.h"
 #include "testing/cli.h"
+#include "testing/loopback_client.h"
 #include "testing/ports.h"
 
 namespace mamori {
@@ -33,77 +34,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::DaemonProcess;
+using testing::OpenFrom;
+using testing::PingRequest;
+using testing::Request;
 using testing::TempDir;
 
 constexpr const char* kUuid = "6a1c7a3e-4f0b-4c1e-9d3a-2b7f1e0c5d42";
-
-// A non-blocking TCP connection from `from` to 127.0.0.1:port; -1 on failure.
-int OpenFrom(const std::string& from, int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in src{};
-  src.sin_family = AF_INET;
-  ::inet_pton(AF_INET, from.c_str(), &src.sin_addr);
-  sockaddr_in dst{};
-  dst.sin_family = AF_INET;
-  dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  dst.sin_port = htons(static_cast<uint16_t>(port));
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0 ||
-      (::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0 && errno != EINPROGRESS)) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// One HTTP request from 127.0.0.1 with an overall deadline; returns the status
-// code, or 0 if no answer came in time (connect, send and read all count).
-int Request(int port, const std::string& request, std::chrono::milliseconds deadline) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  auto left = [&] {
-    return static_cast<int>(std::max<int64_t>(
-        0, std::chrono::duration_cast<std::chrono::milliseconds>(end -
-                                                                 std::chrono::steady_clock::now())
-               .count()));
-  };
-  int fd = OpenFrom("127.0.0.1", port);
-  if (fd < 0) return 0;
-  pollfd p{fd, POLLOUT, 0};
-  if (::poll(&p, 1, left()) <= 0) {
-    ::close(fd);
-    return 0;
-  }
-  size_t off = 0;
-  while (off < request.size()) {
-    ssize_t n = ::send(fd, request.data() + off, request.size() - off, MSG_NOSIGNAL);
-    if (n > 0) {
-      off += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno != EAGAIN) break;
-    p = {fd, POLLOUT, 0};
-    if (::poll(&p, 1, left()) <= 0) break;
-  }
-  std::string in;
-  char buf[4096];
-  while (in.find("\r\n") == std::string::npos) {
-    p = {fd, POLLIN, 0};
-    if (::poll(&p, 1, left()) <= 0) break;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    in.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  int status = 0;
-  if (in.rfind("HTTP/1.1 ", 0) == 0) status = std::atoi(in.c_str() + 9);
-  return status;
-}
-
-std::string PingRequest(const std::string& body) {
-  return "POST /ping/" + std::string(kUuid) +
-         " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
-}
 
 // user + system CPU time of a process, from /proc/PID/stat.
 std::chrono::milliseconds CpuTime(pid_t pid) {
@@ -158,7 +94,7 @@ class PingFaults : public ::testing::Test {
     ASSERT_TRUE(daemon_->WaitForLog("ping API listening")) << daemon_->Log();
   }
   int Ping(const std::string& body, std::chrono::milliseconds deadline = 2000ms) {
-    return Request(port_, PingRequest(body), deadline);
+    return Request(port_, PingRequest(kUuid, body), deadline);
   }
 
   TempDir dir_;

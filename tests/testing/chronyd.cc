@@ -18,17 +18,6 @@
 
 namespace mamori::testing {
 namespace fs = std::filesystem;
-namespace {
-
-std::string FaketimeLibrary() {
-  for (const char* p : {"/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-                        "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-                        "/usr/lib/faketime/libfaketime.so.1"})
-    if (::access(p, R_OK) == 0) return p;
-  return "";
-}
-
-}  // namespace
 
 std::unique_ptr<ChronydServer> ChronydServer::Start(const std::string& shift, std::string* error) {
   const char* chronyd = "/usr/sbin/chronyd";

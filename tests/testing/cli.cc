@@ -55,12 +55,14 @@ CliResult RunMamori(const std::vector<std::string>& args) {
   return r;
 }
 
-DaemonProcess::DaemonProcess(const std::vector<std::string>& args, const std::string& log_path)
+DaemonProcess::DaemonProcess(const std::vector<std::string>& args, const std::string& log_path,
+                             const std::vector<std::string>& env)
     : log_path_(log_path) {
   SpawnSpec spec;
   spec.argv = {MAMORI_BINARY, "run"};
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   spec.output = log_path;
+  spec.env = env;
   pid_ = SpawnServer(spec);
 }
 

@@ -33,10 +33,12 @@ struct CliResult {
 // Runs build/mamori with `args` and waits (at most 60 s).
 CliResult RunMamori(const std::vector<std::string>& args);
 
-// `mamori run ...` in the background with stderr+stdout to a log file.
+// `mamori run ...` in the background with stderr+stdout to a log file;
+// `env` adds "NAME=value" entries to its environment (e.g. LD_PRELOAD).
 class DaemonProcess {
  public:
-  DaemonProcess(const std::vector<std::string>& args, const std::string& log_path);
+  DaemonProcess(const std::vector<std::string>& args, const std::string& log_path,
+                const std::vector<std::string>& env = {});
   ~DaemonProcess();  // SIGKILL if still running
   pid_t pid() const { return pid_; }
   void Signal(int sig) const;

@@ -217,6 +217,14 @@ void RemoveFaketimeFiles(pid_t pid) {
   if (pid > 0) UnlinkFaketimeFiles(pid);
 }
 
+std::string FaketimeLibrary() {
+  for (const char* p : {"/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+                        "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+                        "/usr/lib/faketime/libfaketime.so.1"})
+    if (::access(p, R_OK) == 0) return p;
+  return "";
+}
+
 void ForgetServer(pid_t pgid) {
   if (pgid > 0) Spawner::Get().Tell(-pgid);
 }

@@ -53,4 +53,8 @@ void ForgetServer(pid_t pgid);
 // group it kills.
 void RemoveFaketimeFiles(pid_t pid);
 
+// The path of libfaketime.so.1 (Debian package libfaketime), or "" if it is
+// not installed.
+std::string FaketimeLibrary();
+
 }  // namespace mamori::testing
