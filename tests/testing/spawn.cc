@@ -10,14 +10,14 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <functional>
 #include <future>
-#include <mutex>
 #include <thread>
+
+#include "mamori/util/mutex.h"
 
 extern char** environ;
 
@@ -92,7 +92,7 @@ class Spawner {
     std::packaged_task<pid_t()> task([&] { return ForkExec(spec); });
     auto result = task.get_future();
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       tasks_.push_back(std::move(task));
     }
     cv_.notify_all();
@@ -140,8 +140,8 @@ class Spawner {
     while (true) {
       std::packaged_task<pid_t()> task;
       {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return !tasks_.empty(); });
+        MutexLock lock(mu_);
+        cv_.wait(lock, [&]() REQUIRES(mu_) { return !tasks_.empty(); });
         task = std::move(tasks_.front());
         tasks_.pop_front();
       }
@@ -197,9 +197,9 @@ class Spawner {
     return pid;
   }
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::packaged_task<pid_t()>> tasks_;
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<std::packaged_task<pid_t()>> tasks_ GUARDED_BY(mu_);
   int reaper_fd_ = -1;
 };
 

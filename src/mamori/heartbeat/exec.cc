@@ -9,16 +9,15 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <deque>
 #include <iostream>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "mamori/heartbeat/ping.h"
 #include "mamori/net/http_client.h"
+#include "mamori/util/mutex.h"
 #include "mamori/util/subprocess.h"
 #include "mamori/util/units.h"
 
@@ -74,7 +73,7 @@ class Pinger {
 
   // `label` names the ping in the failure line ("/start", "/0").
   void Send(std::string label, std::string url, std::string body) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (queue_.size() >= kMaxQueued) return;
     queue_.push_back({std::move(label), std::move(url), std::move(body), Steady::now() + budget_});
     cv_.notify_all();
@@ -85,7 +84,7 @@ class Pinger {
   // as "/start (connection refused, 4 attempts)".
   std::vector<std::string> Finish() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       closing_ = true;
       cv_.notify_all();
     }
@@ -103,17 +102,17 @@ class Pinger {
   // after we stopped waiting (it cannot, the request has the same deadline)
   // still writes somewhere valid.
   struct Slot {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::optional<Result<HttpResponse>> result;
+    Mutex mu;
+    CondVar cv;
+    std::optional<Result<HttpResponse>> result GUARDED_BY(mu);
   };
 
   void Run() {
     while (true) {
       Item item;
       {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+        MutexLock lock(mu_);
+        cv_.wait(lock, [&]() REQUIRES(mu_) { return closing_ || !queue_.empty(); });
         if (queue_.empty()) return;
         item = std::move(queue_.front());
         queue_.pop_front();
@@ -133,15 +132,15 @@ class Pinger {
     req.headers.emplace_back("User-Agent", "mamori-exec/" MAMORI_VERSION);
     auto slot = std::make_shared<Slot>();
     http_->Fetch(req, [slot](Result<HttpResponse> r) {
-      std::lock_guard lock(slot->mu);
+      MutexLock lock(slot->mu);
       slot->result = std::move(r);
       slot->cv.notify_all();
     });
-    std::unique_lock lock(slot->mu);
+    MutexLock lock(slot->mu);
     // curl keeps the request's own timeout; the slack only guards against a
     // callback that never comes.
     slot->cv.wait_until(lock, deadline + std::chrono::seconds(1),
-                        [&] { return slot->result.has_value(); });
+                        [&]() REQUIRES(slot->mu) { return slot->result.has_value(); });
     return std::move(slot->result);
   }
 
@@ -168,10 +167,10 @@ class Pinger {
 
   const Duration budget_;
   std::unique_ptr<HttpClient> http_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Item> queue_;
-  bool closing_ = false;
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<Item> queue_ GUARDED_BY(mu_);
+  bool closing_ GUARDED_BY(mu_) = false;
   std::vector<std::string> failures_;  // written by the thread, read after join
   std::thread thread_;
 };

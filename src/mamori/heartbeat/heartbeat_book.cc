@@ -36,7 +36,7 @@ std::string OutputTail(const std::string& body) {
 
 void HeartbeatBook::FillDuration(Ping& ping) const {
   if (!EndsRun(ping)) return;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = records_.find(ping.check);
   if (it == records_.end()) return;
   auto run = it->second.open_runs.find(ping.rid);
@@ -45,7 +45,7 @@ void HeartbeatBook::FillDuration(Ping& ping) const {
 }
 
 std::string HeartbeatBook::Add(const Ping& ping) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   HeartbeatRecord& r = records_[ping.check];
   std::string previous_source = r.last_ping ? r.last_ping->source : std::string();
   if (r.first_seen == WallTime{}) r.first_seen = ping.time;
@@ -68,38 +68,38 @@ std::string HeartbeatBook::Add(const Ping& ping) {
 }
 
 void HeartbeatBook::Expect(const std::string& check, WallTime t) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   HeartbeatRecord& r = records_[check];
   if (r.first_seen == WallTime{} || t < r.first_seen) r.first_seen = t;
 }
 
 std::optional<HeartbeatRecord> HeartbeatBook::Get(const std::string& check) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = records_.find(check);
   if (it == records_.end()) return std::nullopt;
   return it->second;
 }
 
 void HeartbeatBook::SetRoute(HeartbeatRoute route) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::string check = route.check;
   routes_[check] = std::move(route);
 }
 
 void HeartbeatBook::ClearRoutes() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   routes_.clear();
 }
 
 std::vector<HeartbeatRoute> HeartbeatBook::Routes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<HeartbeatRoute> out;
   for (const auto& [name, r] : routes_) out.push_back(r);
   return out;
 }
 
 std::optional<HeartbeatRoute> HeartbeatBook::RouteOf(const std::string& check) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = routes_.find(check);
   if (it == routes_.end()) return std::nullopt;
   return it->second;

@@ -11,7 +11,6 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -20,6 +19,7 @@
 
 #include "mamori/core/observation.h"
 #include "mamori/heartbeat/ping.h"
+#include "mamori/util/mutex.h"
 
 namespace mamori::heartbeat {
 
@@ -66,9 +66,9 @@ class HeartbeatBook {
   std::optional<HeartbeatRoute> RouteOf(const std::string& check) const;
 
  private:
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, HeartbeatRecord> records_;
-  std::map<std::string, HeartbeatRoute> routes_;  // by check name
+  mutable Mutex mu_;
+  std::unordered_map<std::string, HeartbeatRecord> records_ GUARDED_BY(mu_);
+  std::map<std::string, HeartbeatRoute> routes_ GUARDED_BY(mu_);  // by check name
 };
 
 // When a heartbeat is due.

@@ -33,7 +33,7 @@ PingApi::PingApi(Store& store, HeartbeatBook& book, const Clock& clock, Options 
     : store_(store), book_(book), clock_(clock), options_(std::move(options)) {}
 
 std::string PingApi::SourceOf(const web::Request& r) const {
-  auto trusted = [&](const boost::asio::ip::address& a) {
+  auto trusted = [&](const boost::asio::ip::address& a) REQUIRES(mu_) {
     for (const auto& t : options_.trusted_proxies)
       if (t == a) return true;
     return false;
@@ -103,7 +103,7 @@ web::Admission PingApi::Admit(const web::Request& head) {
   web::Admission a;
   a.max_body_bytes = kSmallBody;
   if (std::string_view(head.target).substr(0, 6) != "/ping/") return a;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   PingTarget t;
   web::Response refusal;
   if (!RouteLocked(head, t, refusal)) {
@@ -117,11 +117,11 @@ web::Admission PingApi::Admit(const web::Request& head) {
 }
 
 void PingApi::Handle(web::Request req, web::Respond respond) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   const std::string_view target = req.target;
   if (target == "/ip" || target.substr(0, 4) == "/ip?") {
     std::string ip = SourceOf(req);
-    lock.unlock();
+    lock.Unlock();
     respond(Text(200, ip + "\n"));
     return;
   }
@@ -133,15 +133,17 @@ void PingApi::Handle(web::Request req, web::Respond respond) {
     const bool allowed = options_.read_key.empty() ? (!ec && client.is_loopback() && req.forwarded_for.empty())
                                                    : req.api_key == options_.read_key;
     if (!allowed) {
-      lock.unlock();
-      respond(Text(403, options_.read_key.empty() ? "only for loopback callers unless api.read_key is set\n"
-                                                  : "send api.read_key as X-Api-Key\n"));
+      // Read under the lock: a reload may replace options_ meanwhile.
+      const bool keyless = options_.read_key.empty();
+      lock.Unlock();
+      respond(Text(403, keyless ? "only for loopback callers unless api.read_key is set\n"
+                                : "send api.read_key as X-Api-Key\n"));
       return;
     }
     std::vector<std::string> names;
     for (const auto& [k, v] : routes_.by_uuid) names.push_back(v);
     for (const auto& [k, v] : routes_.by_slug) names.push_back(v);
-    lock.unlock();
+    lock.Unlock();
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
     respond(History(names));
@@ -180,9 +182,9 @@ void PingApi::Handle(web::Request req, web::Respond respond) {
     p.body_truncated = true;
   }
   const std::string limit = std::to_string(options_.max_body);
-  lock.unlock();
-  book_.FillDuration(p);
   auto on_ping = on_ping_;
+  lock.Unlock();
+  book_.FillDuration(p);
   auto acknowledged = acknowledged_;
   HeartbeatBook* book = &book_;
   store_.RecordPing(

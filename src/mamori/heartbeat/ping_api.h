@@ -20,7 +20,7 @@
 //
 // Threading: every method may be called from any thread (Handle() runs on
 // the server's threads, SetRoutes() on the daemon's); one mutex guards the
-// routes, options and rate-limit buckets. Commit callbacks arrive on the
+// routes, options, `on_ping` and rate-limit buckets. Commit callbacks arrive on the
 // store's writer thread; they update the (thread-safe) HeartbeatBook, answer
 // through the server's thread-safe respond function, and call `on_ping`
 // (which must be thread-safe too).
@@ -29,13 +29,13 @@
 #include <boost/asio/ip/address.hpp>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/store/store.h"
+#include "mamori/util/mutex.h"
 #include "mamori/web/http_server.h"
 
 namespace mamori::heartbeat {
@@ -57,17 +57,20 @@ class PingApi {
   PingApi(Store& store, HeartbeatBook& book, const Clock& clock, Options options);
 
   void SetRoutes(Routes routes) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     routes_ = std::move(routes);
   }
   void set_options(Options options) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     options_ = std::move(options);
   }
   // Called after a ping is committed (any thread), with the source address of
   // the check's previous ping ("" if none).
   using OnPing = std::function<void(const Ping&, const std::string& previous_source)>;
-  void set_on_ping(OnPing f) { on_ping_ = std::move(f); }
+  void set_on_ping(OnPing f) {
+    MutexLock lock(mu_);
+    on_ping_ = std::move(f);
+  }
 
   void Handle(web::Request request, web::Respond respond);
   // Decides from a request's head, before its body is read: a ping to an
@@ -82,26 +85,25 @@ class PingApi {
 
  private:
   web::Response History(const std::vector<std::string>& checks) const;
-  // All three need mu_ held.
-  std::string SourceOf(const web::Request& r) const;
-  bool Allow(const std::string& source);
+  std::string SourceOf(const web::Request& r) const REQUIRES(mu_);
+  bool Allow(const std::string& source) REQUIRES(mu_);
   // The check a /ping/ request is for, or nullptr with `refusal` set
   // (405, 400 or 404). `target` receives the parsed URL.
   const std::string* RouteLocked(const web::Request& r, PingTarget& target,
-                                 web::Response& refusal) const;
+                                 web::Response& refusal) const REQUIRES(mu_);
 
   Store& store_;
   HeartbeatBook& book_;
   const Clock& clock_;
-  std::mutex mu_;
-  Options options_;
-  Routes routes_;
-  OnPing on_ping_;
+  Mutex mu_;
+  Options options_ GUARDED_BY(mu_);
+  Routes routes_ GUARDED_BY(mu_);
+  OnPing on_ping_ GUARDED_BY(mu_);
   struct Bucket {
     double tokens = 0;
     MonoTime last{};
   };
-  std::unordered_map<std::string, Bucket> buckets_;
+  std::unordered_map<std::string, Bucket> buckets_ GUARDED_BY(mu_);
   std::shared_ptr<std::atomic<uint64_t>> acknowledged_ = std::make_shared<std::atomic<uint64_t>>(0);
 };
 

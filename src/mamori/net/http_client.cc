@@ -16,6 +16,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "mamori/util/mutex.h"
 #include "mamori/util/units.h"
 
 namespace mamori {
@@ -159,7 +160,7 @@ class CurlHttpClient final : public HttpClient {
     }
     std::deque<std::unique_ptr<Transfer>> pending;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       pending.swap(pending_);
     }
     for (auto& t : pending)
@@ -175,7 +176,7 @@ class CurlHttpClient final : public HttpClient {
     t->request = std::move(request);
     t->done = std::move(done);
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       pending_.push_back(std::move(t));
     }
     Wake();
@@ -251,7 +252,7 @@ class CurlHttpClient final : public HttpClient {
   void StartPending() {
     std::deque<std::unique_ptr<Transfer>> batch;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       while (!pending_.empty() && active_.size() + batch.size() < max_concurrent_) {
         batch.push_back(std::move(pending_.front()));
         pending_.pop_front();
@@ -377,8 +378,8 @@ class CurlHttpClient final : public HttpClient {
   std::optional<std::chrono::steady_clock::time_point> timer_due_;  // I/O thread only
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::deque<std::unique_ptr<Transfer>> pending_;                // guarded by mu_
+  Mutex mu_;
+  std::deque<std::unique_ptr<Transfer>> pending_ GUARDED_BY(mu_);
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> active_;  // I/O thread only
   std::vector<CURL*> free_;                                      // I/O thread only
 };

@@ -5,14 +5,13 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <condition_variable>
 #include <deque>
 #include <filesystem>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "mamori/store/sqlite.h"
+#include "mamori/util/mutex.h"
 #include "mamori/util/units.h"
 
 namespace mamori::notify {
@@ -96,20 +95,20 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
   bool stopped = false;                                         // event-loop side
   std::vector<std::pair<std::string, std::string>> saved_rows;  // read at Start
 
-  std::mutex api_mu;  // guards read_key
-  std::string read_key;
+  Mutex api_mu;  // the ack API's threads read read_key, Configure writes it
+  std::string read_key GUARDED_BY(api_mu);
 
   struct Job {
     Decisions decisions;  // turned into notifications on the worker
     std::vector<std::pair<std::string, std::string>> rows;
   };
-  std::mutex mu;  // guards everything below
-  std::condition_variable cv;
-  std::deque<Job> jobs;
-  Outbox* outbox = nullptr;
-  bool stop = false;
-  std::thread worker;
-  Db db;  // worker thread only (after Start)
+  Mutex mu;  // the hand-over from the event loop to the worker: jobs, outbox, stop
+  CondVar cv;
+  std::deque<Job> jobs GUARDED_BY(mu);
+  Outbox* outbox GUARDED_BY(mu) = nullptr;
+  bool stop GUARDED_BY(mu) = false;
+  std::thread worker;  // started by Start, joined by Stop (event-loop side)
+  Db db;               // OpenDb fills it before the worker starts; then worker thread only
 
   Impl(asio::io_context& i, const Clock& c, Options o)
       : io(i), clock(c), options(o), router(c), timer(i) {}
@@ -165,8 +164,9 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
       Outbox* ob = nullptr;
       bool poll_health = false;
       {
-        std::unique_lock lock(mu);
-        cv.wait_for(lock, options.health_every, [&] { return stop || !jobs.empty(); });
+        MutexLock lock(mu);
+        cv.wait_for(lock, options.health_every,
+                    [&]() REQUIRES(mu) { return stop || !jobs.empty(); });
         batch.swap(jobs);
         ob = outbox;
         if (batch.empty() && stop) return;
@@ -208,7 +208,7 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
   void Push(Job job) {
     if (job.decisions.empty() && job.rows.empty()) return;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       jobs.push_back(std::move(job));
     }
     cv.notify_one();
@@ -244,7 +244,7 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
     last.rows = router.TakeDirtyRows();
     Push(std::move(last));
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       stop = true;
     }
     cv.notify_one();
@@ -286,11 +286,11 @@ void AlertService::Configure(const NotifyConfig& notify,
     impl_->Arm();
   }
   {
-    std::lock_guard lock(impl_->api_mu);
+    MutexLock lock(impl_->api_mu);
     impl_->read_key = read_key;
   }
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     impl_->outbox = outbox;
   }
 }
@@ -320,7 +320,7 @@ bool AlertService::IsApiTarget(std::string_view target) {
 
 void AlertService::HandleApi(web::Request req, web::Respond respond) {
   {
-    std::lock_guard lock(impl_->api_mu);
+    MutexLock lock(impl_->api_mu);
     const bool allowed = impl_->read_key.empty()
                              ? (req.peer.is_loopback() && req.forwarded_for.empty())
                              : req.api_key == impl_->read_key;

@@ -9,13 +9,12 @@
 #include <cstring>
 
 #include <algorithm>
-#include <condition_variable>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <thread>
 
 #include "mamori/store/sqlite.h"
+#include "mamori/util/mutex.h"
 #include "mamori/util/units.h"
 
 namespace mamori::notify {
@@ -91,29 +90,39 @@ struct Outbox::Impl {
   std::string path;
 
   int lock_fd = -1;  // flock()ed: one outbox per data_dir at a time
-  std::mutex db_mu;  // guards db and luck
-  Db db;
-  std::map<std::string, Luck> luck;
+  Mutex db_mu;       // the connection, the channels' luck and the purge clock
+  Db db GUARDED_BY(db_mu);
+  std::map<std::string, Luck> luck GUARDED_BY(db_mu);
+  WallTime last_purge GUARDED_BY(db_mu){};
 
-  struct Worker {
-    std::shared_ptr<Channel> channel;  // guarded by mu
-    bool stop = false;                 // guarded by mu
-    std::thread thread;
+  // One delivery thread per channel. Its channel and stop flag are guarded by
+  // `mu`, which a nested struct cannot name: they are private, reached
+  // through ChannelOf/StopOf, which require `mu`.
+  class Worker {
+   public:
+    std::thread thread;  // started and joined by the thread that owns the Worker
+
+   private:
+    friend struct Impl;
+    std::shared_ptr<Channel> channel;
+    bool stop = false;
   };
-  std::mutex mu;  // guards workers, order, generation, stopping
-  std::condition_variable cv;
-  std::map<std::string, std::unique_ptr<Worker>> workers;
-  std::vector<std::string> order;  // configured channel names, config order
-  uint64_t generation = 0;
-  bool stopping = false;
-  WallTime last_purge{};
+  Mutex mu;  // the workers, their channels and stop flags, order, generation, stopping
+  CondVar cv;
+  std::map<std::string, std::unique_ptr<Worker>> workers GUARDED_BY(mu);
+  std::vector<std::string> order GUARDED_BY(mu);  // configured channel names, config order
+  uint64_t generation GUARDED_BY(mu) = 0;
+  bool stopping GUARDED_BY(mu) = false;
+
+  std::shared_ptr<Channel>& ChannelOf(Worker& w) REQUIRES(mu) { return w.channel; }
+  bool& StopOf(Worker& w) REQUIRES(mu) { return w.stop; }
 
   Impl(const Clock& c, OutboxOptions o) : clock(c), options(std::move(o)) {}
   ~Impl() {
     if (lock_fd >= 0) ::close(lock_fd);
   }
 
-  Status Init() {
+  Status Init() REQUIRES(db_mu) {
     if (Status s = db.Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"); !s.ok())
       return s;
     {
@@ -140,7 +149,7 @@ struct Outbox::Impl {
   // Items left "sending" by a process that died mid-delivery: the receiver
   // may or may not have them. Delivering again is the safe side (receivers
   // de-duplicate on the id); the interruption is recorded.
-  Status RecoverInterrupted() {
+  Status RecoverInterrupted() REQUIRES(db_mu) {
     const int64_t now = Ms(clock.Now());
     auto tx = Transaction::Begin(db);
     if (!tx.ok()) return tx.error();
@@ -160,7 +169,7 @@ struct Outbox::Impl {
 
   // Rebuilds a channel's luck from its latest attempts (after a restart the
   // health report and the channel backoff carry on where they were).
-  void LoadLuck(const std::string& channel) {
+  void LoadLuck(const std::string& channel) REQUIRES(db_mu) {
     Luck l;
     auto st = db.Prepare(
         "SELECT outcome, answer, time_ms FROM attempts WHERE channel = ?1 AND outcome != "
@@ -192,7 +201,7 @@ struct Outbox::Impl {
     luck[channel] = std::move(l);
   }
 
-  void ExpireAndPurge(WallTime now) {
+  void ExpireAndPurge(WallTime now) REQUIRES(db_mu) {
     auto ex = db.Prepare(
         "UPDATE outbox SET state = 'expired', done_ms = ?1, last_answer = "
         "'expired without delivery; last: ' || last_answer WHERE state = 'pending' AND "
@@ -219,7 +228,7 @@ struct Outbox::Impl {
   // time the next one becomes due.
   Result<std::optional<Due>> Claim(const std::string& channel, WallTime now,
                                    std::optional<WallTime>* next_due) {
-    std::lock_guard lock(db_mu);
+    MutexLock lock(db_mu);
     ExpireAndPurge(now);
     const Luck& l = luck[channel];
     auto next =
@@ -267,7 +276,7 @@ struct Outbox::Impl {
   // The channel's luck after an attempt; in memory, so once per attempt
   // however often writing the outcome has to be retried.
   void NoteLuck(const std::string& channel, const Outcome& o) {
-    std::lock_guard lock(db_mu);
+    MutexLock lock(db_mu);
     Luck& l = luck[channel];
     if (o.result.ok()) {
       l.consecutive_failures = 0;
@@ -289,14 +298,14 @@ struct Outbox::Impl {
   // Writes the attempt and the item's new state in one transaction; on
   // failure the channel's record_error says why until a write succeeds.
   Status WriteOutcome(const std::string& channel, const Outcome& o) {
-    std::lock_guard lock(db_mu);
+    MutexLock lock(db_mu);
     Status s = WriteOutcomeLocked(channel, o);
     luck[channel].record_error =
         s.ok() ? "" : "the outcome of a delivery could not be recorded: " + s.error().message();
     return s;
   }
 
-  Status WriteOutcomeLocked(const std::string& channel, const Outcome& o) {
+  Status WriteOutcomeLocked(const std::string& channel, const Outcome& o) REQUIRES(db_mu) {
     const Due& d = o.due;
     const std::string answer = Answer(o);
     const WallTime now = o.finished;
@@ -339,9 +348,9 @@ struct Outbox::Impl {
       std::shared_ptr<Channel> channel;
       uint64_t gen;
       {
-        std::lock_guard lock(mu);
-        if (stopping || w->stop) break;
-        channel = w->channel;
+        MutexLock lock(mu);
+        if (stopping || StopOf(*w)) break;
+        channel = ChannelOf(*w);
         gen = generation;
       }
       Duration sleep = options.max_sleep;
@@ -358,8 +367,9 @@ struct Outbox::Impl {
         if (!WriteOutcome(name, *o).ok()) unrecorded = std::move(o);
         continue;  // look for the next one at once
       }
-      std::unique_lock lock(mu);
-      cv.wait_for(lock, sleep, [&] { return stopping || w->stop || generation != gen; });
+      MutexLock lock(mu);
+      cv.wait_for(lock, sleep,
+                  [&]() REQUIRES(mu) { return stopping || StopOf(*w) || generation != gen; });
     }
     // A last try; if it fails too the item stays "sending" and is delivered
     // again after the restart (at least once).
@@ -411,8 +421,12 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& data_dir, const 
     return Error(fmt::format("{} is in use by another mamori process (the daemon?)", impl->path));
   auto db = Db::Open(impl->path, Db::Mode::kReadWriteCreate, impl->options.busy_timeout);
   if (!db.ok()) return db.error();
-  impl->db = std::move(*db);
-  if (Status s = impl->Init(); !s.ok()) return s.error().Wrap("opening " + impl->path);
+  {
+    // No worker runs yet; the lock is for the analysis.
+    MutexLock lock(impl->db_mu);
+    impl->db = std::move(*db);
+    if (Status s = impl->Init(); !s.ok()) return s.error().Wrap("opening " + impl->path);
+  }
   return std::unique_ptr<Outbox>(new Outbox(std::move(impl)));
 }
 
@@ -421,12 +435,12 @@ const std::string& Outbox::path() const { return impl_->path; }
 void Outbox::SetChannels(const ChannelList& channels) {
   std::vector<std::unique_ptr<Impl::Worker>> retired;
   {
-    std::lock_guard dbl(impl_->db_mu);
+    MutexLock dbl(impl_->db_mu);
     for (const auto& c : channels)
       if (!impl_->luck.count(c->name())) impl_->LoadLuck(c->name());
   }
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     if (impl_->stopping) return;
     impl_->order.clear();
     std::map<std::string, std::shared_ptr<Channel>> wanted;
@@ -437,18 +451,18 @@ void Outbox::SetChannels(const ChannelList& channels) {
     for (auto it = impl_->workers.begin(); it != impl_->workers.end();) {
       auto found = wanted.find(it->first);
       if (found == wanted.end()) {
-        it->second->stop = true;
+        impl_->StopOf(*it->second) = true;
         retired.push_back(std::move(it->second));
         it = impl_->workers.erase(it);
       } else {
-        it->second->channel = found->second;
+        impl_->ChannelOf(*it->second) = found->second;
         wanted.erase(found);
         ++it;
       }
     }
     for (auto& [name, ch] : wanted) {
       auto w = std::make_unique<Impl::Worker>();
-      w->channel = ch;
+      impl_->ChannelOf(*w) = ch;
       Impl::Worker* raw = w.get();
       Impl* impl = impl_.get();
       w->thread = std::thread([impl, n = name, raw] { impl->Loop(n, raw); });
@@ -464,7 +478,7 @@ void Outbox::SetChannels(const ChannelList& channels) {
 Status Outbox::Enqueue(const Notification& original, const std::vector<std::string>& channels) {
   if (original.id.empty()) return Error("a notification needs an id");
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     for (const auto& c : channels)
       if (!impl_->workers.count(c)) return Error(fmt::format("no notify channel named '{}'", c));
   }
@@ -474,7 +488,7 @@ Status Outbox::Enqueue(const Notification& original, const std::vector<std::stri
       ToJson(n).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const WallTime now = impl_->clock.Now();
   {
-    std::lock_guard lock(impl_->db_mu);
+    MutexLock lock(impl_->db_mu);
     Db& db = impl_->db;
     auto tx = Transaction::Begin(db);
     if (!tx.ok()) return tx.error();
@@ -509,7 +523,7 @@ Status Outbox::Enqueue(const Notification& original, const std::vector<std::stri
 
 void Outbox::Wake() {
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     ++impl_->generation;
   }
   impl_->cv.notify_all();
@@ -518,7 +532,7 @@ void Outbox::Wake() {
 void Outbox::Stop() {
   std::map<std::string, std::unique_ptr<Impl::Worker>> workers;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     impl_->stopping = true;
     workers.swap(impl_->workers);
   }
@@ -528,7 +542,7 @@ void Outbox::Stop() {
 }
 
 Result<std::vector<OutboxItem>> Outbox::Items(std::string_view id, size_t limit) {
-  std::lock_guard lock(impl_->db_mu);
+  MutexLock lock(impl_->db_mu);
   auto st = impl_->db.Prepare(
       "SELECT seq, id, channel, state, attempts, created_ms, next_ms, expires_ms, done_ms, "
       "last_answer FROM outbox WHERE (?1 = '' OR id = ?1) ORDER BY seq DESC LIMIT ?2");
@@ -556,7 +570,7 @@ Result<std::vector<OutboxItem>> Outbox::Items(std::string_view id, size_t limit)
 }
 
 Result<std::vector<DeliveryAttempt>> Outbox::Attempts(std::string_view id, size_t limit) {
-  std::lock_guard lock(impl_->db_mu);
+  MutexLock lock(impl_->db_mu);
   auto st = impl_->db.Prepare(
       "SELECT item_seq, id, channel, time_ms, outcome, answer, took_ms FROM attempts "
       "WHERE (?1 = '' OR id = ?1) ORDER BY n DESC LIMIT ?2");
@@ -584,11 +598,11 @@ Result<std::vector<ChannelHealth>> Outbox::Health() {
   std::vector<std::string> names;
   std::map<std::string, std::string> describe;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     names = impl_->order;
-    for (const auto& [name, w] : impl_->workers) describe[name] = w->channel->Describe();
+    for (const auto& [name, w] : impl_->workers) describe[name] = impl_->ChannelOf(*w)->Describe();
   }
-  std::lock_guard lock(impl_->db_mu);
+  MutexLock lock(impl_->db_mu);
   const int64_t cutoff = Ms(impl_->clock.Now() - impl_->options.retention);
   auto st = impl_->db.Prepare(
       "SELECT channel, "

@@ -29,11 +29,11 @@
 #include <cmath>
 #include <cstring>
 #include <map>
-#include <mutex>
 #include <optional>
 
 #include "mamori/check/registry.h"
 #include "mamori/probes/procfs.h"
+#include "mamori/util/mutex.h"
 #include "mamori/util/units.h"
 
 namespace mamori::probes::process {
@@ -94,9 +94,9 @@ class ProcessProbe final : public BlockingProbe {
     uint64_t start_ticks;
     uint64_t ticks;
   };
-  std::mutex mu_;
-  std::map<int, CpuSample> prev_;  // guarded by mu_
-  std::optional<MonoTime> prev_time_;
+  Mutex mu_;
+  std::map<int, CpuSample> prev_ GUARDED_BY(mu_);
+  std::optional<MonoTime> prev_time_ GUARDED_BY(mu_);
 };
 
 Observation Critical(std::string s) {
@@ -132,7 +132,7 @@ std::optional<Observation> ProcessProbe::FromPidfile(std::vector<Matched>& out) 
 }
 
 std::optional<double> ProcessProbe::CpuPercent(const std::vector<Matched>& procs, MonoTime now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::optional<double> result;
   const long hz = ::sysconf(_SC_CLK_TCK);
   if (prev_time_ && now > *prev_time_ && hz > 0) {

@@ -401,6 +401,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir, const Cl
 
   auto rdb = sqlite::Db::Open(path, sqlite::Db::Mode::kReadOnly, options.busy_timeout);
   if (!rdb.ok()) return rdb.error();
+  // Nothing else can reach the store yet; the lock is for the analysis.
+  MutexLock read_lock(store->read_mu_);
   store->reader_ = std::move(rdb).value();
   if (mode == OpenMode::kReadOnly) {
     auto in = Inspect(store->reader_);
@@ -420,7 +422,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir, const Cl
 
 Store::~Store() {
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     stop_ = true;
   }
   wake_.notify_all();
@@ -428,7 +430,7 @@ Store::~Store() {
   // The writer closes last so that, as the last connection, it checkpoints
   // and removes the WAL file.
   {
-    std::lock_guard lk(read_mu_);
+    MutexLock lk(read_mu_);
     reader_ = sqlite::Db();
   }
   writer_.reset();
@@ -451,7 +453,7 @@ void Store::Record(const std::string& check, const std::string& type, const Obse
   CapText(o.summary, kMaxSummaryBytes);
   CapMetrics(o.metrics);
 
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   if (queue_.size() >= options_.queue_capacity) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     if (!drop_logged_.exchange(true))
@@ -473,12 +475,13 @@ void Store::RecordEvent(const Event& event) {
   if (item.event->time == WallTime{}) item.event->time = clock_.Now();
   CapText(item.event->summary, kMaxSummaryBytes);
 
-  std::unique_lock lk(mu_);
+  MutexLock lk(mu_);
   if (queue_.size() >= options_.queue_capacity) {
     // Waiting gives the writer a chance; past that the event goes in anyway:
     // a lost state change is a lost incident.
-    space_.wait_for(lk, options_.event_block,
-                    [&] { return queue_.size() < options_.queue_capacity || writer_exited_; });
+    space_.wait_for(lk, options_.event_block, [&]() REQUIRES(mu_) {
+      return queue_.size() < options_.queue_capacity || writer_exited_;
+    });
   }
   item.seq = ++next_seq_;
   queue_.push_back(std::move(item));
@@ -492,7 +495,7 @@ void Store::SaveSnapshot(const CheckSnapshot& snapshot) {
   CapText(item.snap.summary, kMaxSummaryBytes);
   CapMetrics(item.snap.metrics);
 
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   bool was_empty = !HasPendingLocked();
   item.seq = ++next_seq_;
   snapshots_[snapshot.name] = std::move(item);
@@ -515,9 +518,9 @@ void Store::RecordPing(const heartbeat::Ping& ping, Committed committed) {
   }
   CapText(p.user_agent, kMaxUserAgentBytes);
 
-  std::unique_lock lk(mu_);
+  MutexLock lk(mu_);
   if (writer_exited_) {
-    lk.unlock();
+    lk.Unlock();
     item->committed(Error("writing " + path_ + ": the writer has stopped"));
     return;
   }
@@ -526,7 +529,7 @@ void Store::RecordPing(const heartbeat::Ping& ping, Committed committed) {
     // would wait behind its retries while its client hangs. Tell the client
     // at once; it retries, and is stored once writing works again.
     Error e = last_error_->Wrap("writing " + path_);
-    lk.unlock();
+    lk.Unlock();
     item->committed(std::move(e));
     return;
   }
@@ -540,13 +543,15 @@ void Store::RecordPing(const heartbeat::Ping& ping, Committed committed) {
 
 Status Store::Flush() {
   if (mode_ != OpenMode::kReadWrite) return Error(path_ + " is open read-only");
-  std::unique_lock lk(mu_);
+  MutexLock lk(mu_);
   const uint64_t target = next_seq_;
   if (committed_seq_ >= target) return Status::Ok();
   const uint64_t gen = error_gen_;
   ++flush_waiters_;
   wake_.notify_one();
-  done_.wait(lk, [&] { return committed_seq_ >= target || error_gen_ != gen || writer_exited_; });
+  done_.wait(lk, [&]() REQUIRES(mu_) {
+    return committed_seq_ >= target || error_gen_ != gen || writer_exited_;
+  });
   --flush_waiters_;
   if (committed_seq_ >= target) return Status::Ok();
   if (last_error_) return last_error_->Wrap("writing " + path_);
@@ -692,7 +697,7 @@ void Store::WriterLoop() {
   std::optional<Batch> failed;  // a batch whose commit failed; retried before anything else
   Duration backoff = kMinBackoff;
   std::string logged_error;
-  auto urgent = [&] {
+  auto urgent = [&]() REQUIRES(mu_) {
     return stop_ || flush_waiters_ > 0 || !tasks_.empty() || queued_pings_ > 0 ||
            queue_.size() >= options_.batch_size;
   };
@@ -705,11 +710,12 @@ void Store::WriterLoop() {
     if (!s.ok()) std::erase_if(b.items, [](const QueueItem& item) { return item.ping != nullptr; });
   };
 
-  std::unique_lock lk(mu_);
+  MutexLock lk(mu_);
   for (;;) {
     if (!failed && !HasPendingLocked() && tasks_.empty()) {
       if (stop_) break;
-      wake_.wait(lk, [&] { return stop_ || HasPendingLocked() || !tasks_.empty(); });
+      wake_.wait(lk,
+                 [&]() REQUIRES(mu_) { return stop_ || HasPendingLocked() || !tasks_.empty(); });
       continue;
     }
     // Let a batch build up for flush_interval unless someone needs it now.
@@ -719,10 +725,10 @@ void Store::WriterLoop() {
       Batch b = failed ? std::move(*failed) : TakeBatchLocked();
       failed.reset();
       space_.notify_all();
-      lk.unlock();
+      lk.Unlock();
       Status s = CommitBatch(*writer_, b);
       answer_pings(b, s);
-      lk.lock();
+      lk.Lock();
       failing_ = !s.ok();
       if (s.ok()) {
         committed_seq_ = std::max(committed_seq_, b.last_seq);
@@ -760,15 +766,15 @@ void Store::WriterLoop() {
     while (!tasks_.empty()) {
       auto [task, result] = std::move(tasks_.front());
       tasks_.pop_front();
-      lk.unlock();
+      lk.Unlock();
       Status s = task(*writer_);
-      lk.lock();
+      lk.Lock();
       *result = std::move(s);
       done_.notify_all();
     }
 
     if (failed) {
-      wake_.wait_for(lk, backoff, [&] { return stop_ || !tasks_.empty(); });
+      wake_.wait_for(lk, backoff, [&]() REQUIRES(mu_) { return stop_ || !tasks_.empty(); });
       backoff = std::min(backoff * 2, kMaxBackoff);
     }
   }
@@ -779,11 +785,11 @@ void Store::WriterLoop() {
 
 Status Store::RunTask(Task task) {
   auto result = std::make_shared<std::optional<Status>>();
-  std::unique_lock lk(mu_);
+  MutexLock lk(mu_);
   if (writer_exited_) return Error("writing " + path_ + ": the writer has stopped");
   tasks_.emplace_back(std::move(task), result);
   wake_.notify_one();
-  done_.wait(lk, [&] { return result->has_value() || writer_exited_; });
+  done_.wait(lk, [&]() REQUIRES(mu_) { return result->has_value() || writer_exited_; });
   if (!result->has_value()) return Error("writing " + path_ + ": the writer has stopped");
   return **result;
 }
@@ -884,7 +890,7 @@ Status Store::Compact(const RetentionConfig& retention) {
 // ---- reads ----
 
 Result<std::vector<CheckSnapshot>> Store::LoadSnapshots() {
-  std::lock_guard lk(read_mu_);
+  MutexLock lk(read_mu_);
   auto st = reader_.Prepare(
       "SELECT c.name, c.type, s.hard, s.last, s.soft_failing, s.attempts, s.flapping, "
       "s.last_ms, s.hard_since_ms, s.summary, s.duration_us, s.metrics "
@@ -917,7 +923,7 @@ Result<std::vector<CheckSnapshot>> Store::LoadSnapshots() {
 Result<std::vector<Event>> Store::Events(std::optional<std::string> check, WallTime since,
                                          size_t limit) {
   limit = std::min(limit, kMaxReadRows);
-  std::lock_guard lk(read_mu_);
+  MutexLock lk(read_mu_);
   std::string sql =
       "SELECT e.ts_ms, c.name, e.kind, e.from_status, e.to_status, e.summary "
       "FROM events e JOIN checks c ON c.id = e.check_id WHERE e.ts_ms >= ?1 ";
@@ -949,7 +955,7 @@ Result<std::vector<Event>> Store::Events(std::optional<std::string> check, WallT
 Result<std::vector<StoredObservation>> Store::Observations(const std::string& check, WallTime since,
                                                            size_t limit) {
   limit = std::min(limit, kMaxReadRows);
-  std::lock_guard lk(read_mu_);
+  MutexLock lk(read_mu_);
   auto st = reader_.Prepare(
       "SELECT ts_ms, status, duration_us, summary, metrics FROM observations "
       "WHERE check_id = (SELECT id FROM checks WHERE name = ?1) AND ts_ms >= ?2 "
@@ -973,7 +979,7 @@ Result<std::vector<StoredObservation>> Store::Observations(const std::string& ch
 }
 
 Result<std::vector<Rollup>> Store::Rollups(const std::string& check, WallTime since) {
-  std::lock_guard lk(read_mu_);
+  MutexLock lk(read_mu_);
   auto st = reader_.Prepare(
       "SELECT hour_ts, n_ok, n_warning, n_critical, n_unknown, duration_sum_us, "
       "duration_max_us FROM rollups "
@@ -1005,7 +1011,7 @@ namespace mamori {
 
 Result<std::vector<heartbeat::Ping>> Store::Pings(const std::string& check, size_t limit) {
   limit = std::min(limit, kMaxReadRows);
-  std::lock_guard lk(read_mu_);
+  MutexLock lk(read_mu_);
   auto st = reader_.Prepare(
       "SELECT ts_ms, kind, exit_code, rid, source, user_agent, body, body_truncated, duration_us "
       "FROM pings WHERE check_id = (SELECT id FROM checks WHERE name = ?1) ORDER BY id DESC LIMIT "
@@ -1034,7 +1040,7 @@ Result<std::vector<heartbeat::Ping>> Store::Pings(const std::string& check, size
 }
 
 Result<int64_t> Store::PingCount() {
-  std::lock_guard lk(read_mu_);
+  MutexLock lk(read_mu_);
   auto st = reader_.Prepare("SELECT count(*) FROM pings");
   if (!st.ok()) return st.error().Wrap("reading " + path_);
   auto r = st->Step();

@@ -45,13 +45,11 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -64,6 +62,7 @@
 #include "mamori/core/status.h"
 #include "mamori/store/sqlite.h"
 #include "mamori/util/clock.h"
+#include "mamori/util/mutex.h"
 #include "mamori/util/result.h"
 
 namespace mamori {
@@ -210,9 +209,9 @@ class Store {
   Store(std::string path, const Clock& clock, OpenMode mode, Options options);
 
   void WriterLoop();
-  bool HasPendingLocked() const { return !queue_.empty() || !snapshots_.empty(); }
-  Batch TakeBatchLocked();
-  void NoteQueueDrainedLocked();  // ends an overflow episode once the queue has room
+  bool HasPendingLocked() const REQUIRES(mu_) { return !queue_.empty() || !snapshots_.empty(); }
+  Batch TakeBatchLocked() REQUIRES(mu_);
+  void NoteQueueDrainedLocked() REQUIRES(mu_);  // ends an overflow episode once the queue has room
   Status CommitBatch(Writer& w, const Batch& batch);
   Status RunTask(Task task);  // runs `task` on the writer thread, waits for its result
 
@@ -221,28 +220,34 @@ class Store {
   const OpenMode mode_;
   const Options options_;
 
-  std::mutex read_mu_;  // guards reader_
-  sqlite::Db reader_;
+  Mutex read_mu_;
+  sqlite::Db reader_ GUARDED_BY(read_mu_);
 
-  std::unique_ptr<Writer> writer_;  // owned here, used only by writer_thread_
+  // Owned here; used only by writer_thread_ (Open fills it before starting
+  // the thread, the destructor frees it after the join), so no lock.
+  std::unique_ptr<Writer> writer_;
 
-  mutable std::mutex mu_;                          // guards everything below
-  std::condition_variable wake_;                   // writer: work, flush or stop
-  std::condition_variable done_;                   // Flush/RunTask: progress or error
-  std::condition_variable space_;                  // RecordEvent: room in the queue
-  std::deque<QueueItem> queue_;                    // observations and events, in order
-  std::map<std::string, SnapshotItem> snapshots_;  // latest per check
-  uint64_t next_seq_ = 0;                          // seq of the latest enqueued item
-  uint64_t committed_seq_ = 0;                     // every item with seq <= this is committed
-  int flush_waiters_ = 0;
-  size_t queued_pings_ = 0;  // pings make the queue urgent (their clients wait)
-  uint64_t error_gen_ = 0;   // bumped on every failed commit
-  std::optional<Error> last_error_;
-  bool failing_ = false;  // the last commit failed: pings are answered at once
-  std::deque<std::pair<Task, std::shared_ptr<std::optional<Status>>>> tasks_;
-  bool stop_ = false;
-  bool writer_exited_ = false;
+  // mu_ guards the queue and the writer's bookkeeping below; the atomics and
+  // the thread after them need no lock.
+  mutable Mutex mu_;
+  CondVar wake_;                                 // writer: work, flush or stop
+  CondVar done_;                                 // Flush/RunTask: progress or error
+  CondVar space_;                                // RecordEvent: room in the queue
+  std::deque<QueueItem> queue_ GUARDED_BY(mu_);  // observations and events, in order
+  std::map<std::string, SnapshotItem> snapshots_ GUARDED_BY(mu_);  // latest per check
+  uint64_t next_seq_ GUARDED_BY(mu_) = 0;       // seq of the latest enqueued item
+  uint64_t committed_seq_ GUARDED_BY(mu_) = 0;  // every item with seq <= this is committed
+  int flush_waiters_ GUARDED_BY(mu_) = 0;
+  size_t queued_pings_ GUARDED_BY(mu_) = 0;  // pings make the queue urgent (their clients wait)
+  uint64_t error_gen_ GUARDED_BY(mu_) = 0;   // bumped on every failed commit
+  std::optional<Error> last_error_ GUARDED_BY(mu_);
+  bool failing_ GUARDED_BY(mu_) = false;  // the last commit failed: pings are answered at once
+  std::deque<std::pair<Task, std::shared_ptr<std::optional<Status>>>> tasks_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool writer_exited_ GUARDED_BY(mu_) = false;
 
+  // Lock-free: Record counts and logs drops while holding mu_, but
+  // dropped_observations() reads without it.
   std::atomic<uint64_t> dropped_{0};
   std::atomic<bool> drop_logged_{false};  // this overflow was logged; reset once drained
 

@@ -17,9 +17,10 @@
 #include <limits>
 #include <list>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <vector>
+
+#include "mamori/util/mutex.h"
 
 namespace mamori::web {
 namespace {
@@ -52,24 +53,25 @@ struct IdleEntry {
 };
 
 // What the acceptor and every session share. `open` is read without the lock
-// (for the cap and stats); `mu` guards the per-address counts and the idle
-// list, which sessions update from their strands and the acceptor from its own.
+// (for the cap and stats); `mu` guards the per-address counts, the idle list
+// and each session's place in it (Session::idle_), which sessions update from
+// their strands and the acceptor from its own.
 struct Shared {
   Limits limits;
   Admit admit;
   Handler handler;
   std::atomic<size_t> open{0};
 
-  std::mutex mu;
-  std::map<asio::ip::address, size_t> per_address;
-  std::list<IdleEntry> idle;  // connections waiting for a request, oldest first
+  Mutex mu;
+  std::map<asio::ip::address, size_t> per_address GUARDED_BY(mu);
+  std::list<IdleEntry> idle GUARDED_BY(mu);  // connections waiting for a request, oldest first
 
   // Above 75% of the cap idle connections make room for new ones.
   bool UnderPressure() const { return open * 4 > limits.max_connections * 3; }
 
   // Counts a new connection from `peer`; false if that address has its share.
   bool TakeSlot(const asio::ip::address& peer) {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     size_t& n = per_address[peer];
     if (n >= limits.max_connections_per_address) {
       if (n == 0) per_address.erase(peer);
@@ -79,7 +81,7 @@ struct Shared {
     return true;
   }
   void ReleaseSlot(const asio::ip::address& peer) {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     auto it = per_address.find(peer);
     if (it != per_address.end() && --it->second == 0) per_address.erase(it);
   }
@@ -96,7 +98,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   ~Session() {
     {
-      std::lock_guard lock(shared_->mu);
+      MutexLock lock(shared_->mu);
       if (idle_) shared_->idle.erase(*idle_);
     }
     shared_->ReleaseSlot(peer_);
@@ -110,7 +112,7 @@ class Session : public std::enable_shared_from_this<Session> {
   static size_t Shed(Shared& shared, size_t max, SteadyTime idle_before) {
     std::vector<std::shared_ptr<Session>> victims;
     {
-      std::lock_guard lock(shared.mu);
+      MutexLock lock(shared.mu);
       for (auto it = shared.idle.begin(); it != shared.idle.end() && victims.size() < max;) {
         if (it->since >= idle_before) break;
         auto s = it->session.lock();
@@ -118,6 +120,9 @@ class Session : public std::enable_shared_from_this<Session> {
           ++it;  // being destroyed: its destructor removes the entry
           continue;
         }
+        // Every session of this server holds the same Shared: its mutex is
+        // the one locked here, which the analysis cannot prove.
+        s->shared_->mu.AssertHeld();
         s->idle_.reset();
         it = shared.idle.erase(it);
         victims.push_back(std::move(s));
@@ -132,7 +137,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // A connection counts as idle while it waits for a request's head (also a
   // slow one trickling it in); never while a body is read or a handler runs.
   void MarkIdle(bool idle) {
-    std::lock_guard lock(shared_->mu);
+    MutexLock lock(shared_->mu);
     if (idle && !idle_)
       idle_ = shared_->idle.insert(shared_->idle.end(),
                                    {std::chrono::steady_clock::now(), weak_from_this()});
@@ -317,7 +322,7 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response<http::empty_body> continue_;
   http::response<http::string_body> res_;
   std::shared_ptr<Shared> shared_;
-  std::optional<std::list<IdleEntry>::iterator> idle_;  // guarded by shared_->mu
+  std::optional<std::list<IdleEntry>::iterator> idle_ GUARDED_BY(shared_->mu);
   bool keep_alive_ = false, head_ = false;
   unsigned version_ = 11;
 };

@@ -11,9 +11,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <mutex>
 #include <thread>
 
+#include <yaml-cpp/yaml.h>
+
+#include "mamori/config/node.h"
+#include "mamori/util/mutex.h"
 #include "mamori/web/api_config.h"
 #include "testing/cli.h"
 
@@ -30,7 +33,7 @@ class Server {
           if (r.target == "/never") {
             // A handler stuck on something (a full disk, say): it keeps the
             // callback and never calls it.
-            std::lock_guard lock(mu_);
+            MutexLock lock(mu_);
             never_.push_back(std::move(respond));
             return;
           }
@@ -61,8 +64,8 @@ class Server {
 
  private:
   boost::asio::io_context io_;
-  std::mutex mu_;
-  std::vector<Respond> never_;  // after io_: its sessions' sockets need io_
+  Mutex mu_;
+  std::vector<Respond> never_ GUARDED_BY(mu_);  // after io_: its sessions' sockets need io_
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
 };
@@ -307,6 +310,46 @@ TEST(HttpServer, BodiesAreReadOnlyAfterTheRouteAdmitsThem) {
   // An announced body over the limit is refused before it is sent.
   r = exchange("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 90000\r\n\r\n");
   EXPECT_EQ(r.rfind("HTTP/1.1 413", 0), 0u) << r;
+}
+
+// Reads the `api:` mapping of a configuration text as the daemon's config
+// loader does; `errors` receives the diagnostics.
+ApiConfig ReadApi(const std::string& yaml, std::string* errors) {
+  config::Diagnostics diag;
+  config::ConfigNode top(YAML::Load(yaml), "the configuration", "mamori.yaml", &diag);
+  ApiConfig api;
+  if (auto a = top.GetMap("api")) ReadServerLimits(*a, api);
+  *errors = diag.ToString();
+  return api;
+}
+
+TEST(HttpServer, ConnectionLimitsAreReadFromApiConfig) {
+  std::string errors;
+  ApiConfig api = ReadApi(
+      "data_dir: /tmp/x\nchecks: [{name: d, type: disk, path: /}]\napi: {max_connections: 200, "
+      "max_connections_per_address: 8, "
+      "response_timeout: 3s}\n",
+      &errors);
+  ASSERT_EQ(errors, "");
+  Limits l = ServerLimits(api);
+  EXPECT_EQ(l.max_connections, 200u);
+  EXPECT_EQ(l.max_connections_per_address, 8u);
+  EXPECT_EQ(l.handler_timeout, Duration(3s));
+  // Defaults when absent.
+  api = ReadApi("data_dir: /tmp/x\nchecks: [{name: d, type: disk, path: /}]\n", &errors);
+  ASSERT_EQ(errors, "");
+  l = ServerLimits(api);
+  EXPECT_EQ(l.max_connections, 1024u);
+  EXPECT_EQ(l.max_connections_per_address, 64u);
+  EXPECT_EQ(l.handler_timeout, Duration(10s));
+  // Mistakes are reported at their line with a hint.
+  ReadApi(
+      "data_dir: /tmp/x\nchecks: [{name: d, type: disk, path: /}]\napi:\n  "
+      "max_connections_per_address: 0\n  response_timeout: 1ms\n",
+      &errors);
+  EXPECT_NE(errors.find("mamori.yaml:4:"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("mamori.yaml:5:"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("between 100ms and 10m"), std::string::npos) << errors;
 }
 
 TEST(HttpServer, ListenAddressErrorsSayWhatToWrite) {
