@@ -1,0 +1,285 @@
+#include "mamori/host/systemd_bus.h"
+
+#include <systemd/sd-bus.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+namespace mamori::host::systemd {
+namespace {
+
+constexpr const char* kDest = "org.freedesktop.systemd1";
+constexpr const char* kUnitIface = "org.freedesktop.systemd1.Unit";
+constexpr const char* kServiceIface = "org.freedesktop.systemd1.Service";
+
+struct BusCloser {
+  void operator()(sd_bus* b) const { sd_bus_flush_close_unref(b); }
+};
+using BusPtr = std::unique_ptr<sd_bus, BusCloser>;
+
+// sd_bus_error, freed on every path.
+struct BusError {
+  sd_bus_error e = SD_BUS_ERROR_NULL;
+  ~BusError() { sd_bus_error_free(&e); }
+  std::string Text(int r) const {
+    if (sd_bus_error_is_set(&e)) return fmt::format("{} ({})", e.message ? e.message : "", e.name);
+    return std::strerror(-r);
+  }
+};
+
+class Session {
+ public:
+  Session(const Clock& clock, MonoTime deadline) : clock_(clock), deadline_(deadline) {}
+
+  Result<bool> Open(const std::string& address) {
+    if (!address.empty()) return OpenAddress(address);
+    if (::geteuid() == 0 && ::access("/run/systemd/private", F_OK) == 0) {
+      auto r = OpenAddress("unix:path=/run/systemd/private");
+      if (r.ok()) return r;
+    }
+    sd_bus* b = nullptr;
+    int r = sd_bus_open_system(&b);
+    if (r < 0) return Error(fmt::format("cannot connect to the system bus: {}", std::strerror(-r)));
+    bus_.reset(b);
+    return WaitReady("the system bus");
+  }
+
+  // Microseconds left, or an Error once the deadline passed.
+  Result<uint64_t> Remaining(std::string_view step) const {
+    auto left =
+        std::chrono::duration_cast<std::chrono::microseconds>(deadline_ - clock_.Monotonic());
+    if (left.count() <= 0) return Error(fmt::format("timed out before {}", step));
+    return static_cast<uint64_t>(left.count());
+  }
+
+  // Bounds the next call by the deadline.
+  Result<bool> Arm(std::string_view step) {
+    auto left = Remaining(step);
+    if (!left.ok()) return left.error();
+    sd_bus_set_method_call_timeout(bus_.get(), *left);
+    return true;
+  }
+
+  sd_bus* bus() const { return bus_.get(); }
+
+  Result<std::string> GetString(const std::string& path, const char* iface, const char* member) {
+    if (auto a = Arm(member); !a.ok()) return a.error();
+    BusError err;
+    char* s = nullptr;
+    int r = sd_bus_get_property_string(bus_.get(), kDest, path.c_str(), iface, member, &err.e, &s);
+    if (r < 0) return Error(fmt::format("{} of {}: {}", member, path, err.Text(r)));
+    std::string out = s ? s : "";
+    std::free(s);
+    return out;
+  }
+
+  Result<bool> GetBool(const std::string& path, const char* iface, const char* member) {
+    if (auto a = Arm(member); !a.ok()) return a.error();
+    BusError err;
+    int v = 0;
+    int r = sd_bus_get_property_trivial(bus_.get(), kDest, path.c_str(), iface, member, &err.e, 'b',
+                                        &v);
+    if (r < 0) return Error(fmt::format("{} of {}: {}", member, path, err.Text(r)));
+    return v != 0;
+  }
+
+  Result<uint64_t> GetU(const std::string& path, const char* iface, const char* member, char type) {
+    if (auto a = Arm(member); !a.ok()) return a.error();
+    BusError err;
+    uint64_t v64 = 0;
+    uint32_t v32 = 0;
+    int r = sd_bus_get_property_trivial(bus_.get(), kDest, path.c_str(), iface, member, &err.e,
+                                        type, type == 't' ? static_cast<void*>(&v64) : &v32);
+    if (r < 0) return Error(fmt::format("{} of {}: {}", member, path, err.Text(r)));
+    return type == 't' ? v64 : v32;
+  }
+
+  Result<std::vector<std::string>> GetStrv(const std::string& path, const char* iface,
+                                           const char* member) {
+    if (auto a = Arm(member); !a.ok()) return a.error();
+    BusError err;
+    char** v = nullptr;
+    int r = sd_bus_get_property_strv(bus_.get(), kDest, path.c_str(), iface, member, &err.e, &v);
+    if (r < 0) return Error(fmt::format("{} of {}: {}", member, path, err.Text(r)));
+    std::vector<std::string> out;
+    for (char** p = v; p && *p; ++p) {
+      out.emplace_back(*p);
+      std::free(*p);
+    }
+    std::free(v);
+    return out;
+  }
+
+ private:
+  Result<bool> OpenAddress(const std::string& address) {
+    sd_bus* b = nullptr;
+    int r = sd_bus_new(&b);
+    if (r < 0) return Error(fmt::format("sd_bus_new: {}", std::strerror(-r)));
+    BusPtr owned(b);
+    if ((r = sd_bus_set_address(b, address.c_str())) < 0 || (r = sd_bus_start(b)) < 0)
+      return Error(fmt::format("cannot connect to {}: {}", address, std::strerror(-r)));
+    bus_ = std::move(owned);
+    return WaitReady(address);
+  }
+
+  // The connect is non-blocking; the authentication (and on a bus, Hello)
+  // is driven here so that it too ends by the deadline.
+  Result<bool> WaitReady(const std::string& what) {
+    for (;;) {
+      int r = sd_bus_is_ready(bus_.get());
+      if (r > 0) return true;
+      if (r < 0) return Error(fmt::format("connecting to {}: {}", what, std::strerror(-r)));
+      r = sd_bus_process(bus_.get(), nullptr);
+      if (r < 0) return Error(fmt::format("connecting to {}: {}", what, std::strerror(-r)));
+      if (r > 0) continue;
+      auto left = Remaining("the connection to " + what + " was ready");
+      if (!left.ok()) return left.error();
+      r = sd_bus_wait(bus_.get(), *left);
+      if (r < 0) return Error(fmt::format("connecting to {}: {}", what, std::strerror(-r)));
+    }
+  }
+
+  const Clock& clock_;
+  MonoTime deadline_;
+  BusPtr bus_;
+};
+
+// Reads the a(ssssssouso) array of ListUnits / ListUnitsByNames.
+Result<bool> ParseUnitList(sd_bus_message* reply, std::vector<UnitRecord>& out,
+                           std::vector<std::string>& paths) {
+  int r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "(ssssssouso)");
+  if (r < 0) return Error(fmt::format("reading the unit list: {}", std::strerror(-r)));
+  for (;;) {
+    const char *name, *desc, *load, *active, *sub, *following, *path, *job_type, *job_path;
+    uint32_t job_id;
+    r = sd_bus_message_read(reply, "(ssssssouso)", &name, &desc, &load, &active, &sub, &following,
+                            &path, &job_id, &job_type, &job_path);
+    if (r < 0) return Error(fmt::format("reading the unit list: {}", std::strerror(-r)));
+    if (r == 0) break;
+    UnitRecord u;
+    u.name = name;
+    u.load_state = load;
+    u.active_state = active;
+    u.sub_state = sub;
+    out.push_back(std::move(u));
+    paths.emplace_back(path);
+  }
+  sd_bus_message_exit_container(reply);
+  return true;
+}
+
+// "foo.mount" -> "org.freedesktop.systemd1.Mount": the interface that has
+// the unit type's Result property; empty for types without one.
+std::string TypeInterface(const std::string& name) {
+  static constexpr std::pair<const char*, const char*> kTypes[] = {
+      {".service", "Service"},     {".socket", "Socket"}, {".mount", "Mount"},
+      {".swap", "Swap"},           {".timer", "Timer"},   {".path", "Path"},
+      {".automount", "Automount"}, {".scope", "Scope"}};
+  for (const auto& [suffix, iface] : kTypes)
+    if (name.ends_with(suffix)) return std::string("org.freedesktop.systemd1.") + iface;
+  return "";
+}
+
+Result<bool> FillDetails(Session& s, const std::string& path, UnitRecord& u, bool named,
+                         bool restarts) {
+  const bool service = u.name.ends_with(".service");
+  if (u.active_state == "failed") {
+    if (auto iface = TypeInterface(u.name); !iface.empty()) {
+      auto r = s.GetString(path, iface.c_str(), "Result");
+      if (!r.ok()) return r.error();
+      u.result = *r;
+    }
+  }
+  if (service && restarts && u.load_state == "loaded") {
+    auto n = s.GetU(path, kServiceIface, "NRestarts", 'u');
+    if (!n.ok()) return n.error();
+    u.n_restarts = static_cast<int64_t>(*n);
+  }
+  if (!service || u.active_state != "inactive" || u.load_state != "loaded") return true;
+  auto ufs = s.GetString(path, kUnitIface, "UnitFileState");
+  if (!ufs.ok()) return ufs.error();
+  u.unit_file_state = *ufs;
+  if (!named && u.unit_file_state != "enabled" && u.unit_file_state != "enabled-runtime")
+    return true;
+  auto type = s.GetString(path, kServiceIface, "Type");
+  if (!type.ok()) return type.error();
+  u.type = *type;
+  auto result = s.GetString(path, kServiceIface, "Result");
+  if (!result.ok()) return result.error();
+  u.result = *result;
+  auto rae = s.GetBool(path, kServiceIface, "RemainAfterExit");
+  if (!rae.ok()) return rae.error();
+  u.remain_after_exit = *rae;
+  auto cond = s.GetBool(path, kUnitIface, "ConditionResult");
+  if (!cond.ok()) return cond.error();
+  if (!*cond) {
+    // ConditionResult is also false before any start was attempted; only a
+    // checked Condition (timestamp set) means "skipped on purpose".
+    auto ts = s.GetU(path, kUnitIface, "ConditionTimestampMonotonic", 't');
+    if (!ts.ok()) return ts.error();
+    u.condition_failed = *ts != 0;
+  }
+  auto transient = s.GetBool(path, kUnitIface, "Transient");
+  if (!transient.ok()) return transient.error();
+  u.transient = *transient;
+  for (const char* member : {"WantedBy", "RequiredBy"}) {
+    auto v = s.GetStrv(path, kUnitIface, member);
+    if (!v.ok()) return v.error();
+    u.wanted_by.insert(u.wanted_by.end(), v->begin(), v->end());
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<UnitRecord>> ReadUnits(const ReadOptions& o, const Clock& clock,
+                                          MonoTime deadline) {
+  Session s(clock, deadline);
+  if (auto r = s.Open(o.address); !r.ok()) return r.error();
+
+  std::vector<UnitRecord> units;
+  std::vector<std::string> paths;
+  {
+    if (auto a = s.Arm("ListUnits"); !a.ok()) return a.error();
+    BusError err;
+    sd_bus_message* reply = nullptr;
+    int r = sd_bus_call_method(s.bus(), kDest, "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "ListUnits", &err.e, &reply, "");
+    if (r < 0) return Error(fmt::format("ListUnits: {}", err.Text(r)));
+    auto parsed = ParseUnitList(reply, units, paths);
+    sd_bus_message_unref(reply);
+    if (!parsed.ok()) return parsed.error();
+  }
+  const bool named = !o.select.unit.empty() && !HasGlob(o.select.unit);
+  bool listed = false;
+  for (const auto& u : units) listed = listed || u.name == o.select.unit;
+  if (named && !listed) {
+    // Not loaded: ask for it by name, which tells "inactive" from "not-found".
+    if (auto a = s.Arm("ListUnitsByNames"); !a.ok()) return a.error();
+    BusError err;
+    sd_bus_message* reply = nullptr;
+    int r = sd_bus_call_method(s.bus(), kDest, "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "ListUnitsByNames", &err.e,
+                               &reply, "as", 1, o.select.unit.c_str());
+    if (r < 0) return Error(fmt::format("ListUnitsByNames {}: {}", o.select.unit, err.Text(r)));
+    auto parsed = ParseUnitList(reply, units, paths);
+    sd_bus_message_unref(reply);
+    if (!parsed.ok()) return parsed.error();
+  }
+  for (size_t i = 0; i < units.size(); ++i) {
+    if (!Selected(units[i].name, o.select)) continue;
+    auto r = FillDetails(s, paths[i], units[i], named, o.select.restart_count > 0);
+    // A unit can go away between the list and its properties: that one
+    // unit's details stay unknown (which flags nothing). Running out of time
+    // is the check's failure.
+    if (!r.ok() && !s.Remaining("the unit details").ok()) return r.error();
+  }
+  return units;
+}
+
+}  // namespace mamori::host::systemd

@@ -1,0 +1,38 @@
+// Reads the loaded units of the running systemd through its D-Bus API
+// (libsystemd's sd-bus, org.freedesktop.systemd1), never by parsing
+// `systemctl` output: Manager.ListUnits for every loaded unit and its states,
+// then, only for the units the check selects, the few properties the
+// judgment needs (systemd_units.h): Result of failed units, NRestarts of
+// services, and for inactive services UnitFileState, then (enabled or asked
+// for by name only) Type, RemainAfterExit, ConditionResult and its
+// timestamp, Transient, WantedBy and RequiredBy. On a host with 300 units
+// that is about a hundred small calls, not 300 GetAll replies.
+//
+// Connection: root talks to systemd's private socket (/run/systemd/private,
+// as systemctl does: it works without a D-Bus daemon), anyone else, or root
+// when that fails, to the system bus. Every step is bounded by `deadline`:
+// the handshake is driven by hand with sd_bus_wait(remaining), and each call
+// gets sd_bus_set_method_call_timeout(remaining). A new connection per read,
+// closed before returning.
+//
+// Threading: blocking; call from a worker thread. Concurrent calls are fine
+// (nothing is shared). Failure: an Error naming the step and the D-Bus error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "mamori/host/systemd_units.h"
+#include "mamori/util/result.h"
+
+namespace mamori::host::systemd {
+
+struct ReadOptions {
+  Options select;       // which units get their details read (unit:, ignore:)
+  std::string address;  // a D-Bus address to use instead (tests); empty: as above
+};
+
+Result<std::vector<UnitRecord>> ReadUnits(const ReadOptions& o, const Clock& clock,
+                                          MonoTime deadline);
+
+}  // namespace mamori::host::systemd

@@ -1,0 +1,176 @@
+// The systemd check against a real systemd as PID 1: this machine's own /usr
+// booted in a container (systemd-nspawn --volatile=yes: the root is a tmpfs,
+// /usr comes from the host read-only, the host is untouched), with the test's
+// units in /etc/systemd/system. A oneshot "runner" unit waits until the
+// planted units have settled, runs the real `mamori check --json` inside,
+// writes the result to /out and powers the container off.
+//
+// What it proves: on every unit Debian ships here plus the planted ones, the
+// check names the failed unit with its Result and the enabled simple service
+// that exited, and nothing else: not the healthy service, the oneshot, the
+// RemainAfterExit oneshot, or the unit skipped by its Condition.
+//
+// Needs root and systemd-nspawn (package systemd-container); it skips, with
+// nspawn's own words, only where the container cannot start at all. The boot
+// is bounded (60 s, then the whole nspawn process group is killed).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "mamori/util/subprocess.h"
+#include "testing/cli.h"
+
+namespace mamori {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Unit {
+  const char* name;
+  const char* text;
+  bool enable;
+};
+
+// The planted units; the runner is written separately.
+const Unit kUnits[] = {
+    {"failing.service", "[Service]\nExecStart=/bin/false\n", true},
+    {"exits.service", "[Service]\nType=simple\nExecStart=/bin/true\n", true},
+    {"healthy.service", "[Service]\nExecStart=/bin/sleep infinity\n", true},
+    {"oneshot.service", "[Service]\nType=oneshot\nExecStart=/bin/true\n", true},
+    {"remain.service", "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n", true},
+    {"conditional.service",
+     "[Unit]\nConditionPathExists=/nonexistent-mamori-test\n[Service]\nExecStart=/bin/sleep "
+     "infinity\n",
+     true},
+};
+
+// Waits (bounded, polling systemd's own answer) until the planted units have
+// settled, then runs mamori and powers off whatever happened.
+constexpr const char* kRunner = R"([Unit]
+After=multi-user.target failing.service exits.service healthy.service
+[Service]
+Type=oneshot
+ExecStartPre=/bin/sh -c 'echo booted > /out/booted'
+ExecStartPre=/bin/sh -c 'for i in $(seq 100); do systemctl is-failed -q failing.service && ! systemctl is-active -q exits.service && exit 0; sleep 0.1; done'
+ExecStart=/bin/sh -c '/mamori-bin check -c /cfg.yaml --json > /out/result.json 2> /out/stderr.txt; echo $? > /out/exit_code; systemctl poweroff --no-block'
+)";
+
+class HostSystemd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "booting a container with systemd-nspawn needs root";
+    for (const char* p : {"/usr/bin/systemd-nspawn", "/bin/systemd-nspawn"})
+      if (::access(p, X_OK) == 0) nspawn_ = p;
+    if (nspawn_.empty())
+      GTEST_SKIP() << "systemd-nspawn is not installed (apt-get install systemd-container)";
+  }
+
+  // Boots the container with `units` and returns the result rows.
+  nlohmann::json Boot(const std::string& config) {
+    const std::string unitdir = dir_.path() + "/units";
+    const std::string outdir = dir_.path() + "/out";
+    fs::create_directories(unitdir + "/multi-user.target.wants");
+    fs::create_directories(outdir);
+    for (const auto& u : kUnits) {
+      dir_.Write(std::string("units/") + u.name,
+                 std::string(u.text) + "[Install]\nWantedBy=multi-user.target\n");
+      if (u.enable)
+        fs::create_symlink(std::string("../") + u.name,
+                           unitdir + "/multi-user.target.wants/" + u.name);
+    }
+    dir_.Write("units/runner.service", kRunner);
+    fs::create_symlink("../runner.service", unitdir + "/multi-user.target.wants/runner.service");
+    const std::string cfg = dir_.Write("cfg.yaml", config);
+
+    ProcessOptions o;
+    o.argv = {nspawn_,
+              "--quiet",
+              "--register=no",
+              "--keep-unit",
+              "-D",
+              "/",
+              "--volatile=yes",
+              "--bind-ro=" + unitdir + ":/etc/systemd/system",
+              "--bind=" + outdir + ":/out",
+              "--bind-ro=" + std::string(MAMORI_BINARY) + ":/mamori-bin",
+              "--bind-ro=" + cfg + ":/cfg.yaml",
+              "--boot",
+              "systemd.firstboot=off"};
+    o.timeout = 60s;
+    o.kill_grace = 5s;
+    o.max_output = 256 * 1024;
+    auto r = RunProcess(o);
+    if (!r.ok()) {
+      skip_ = "systemd-nspawn cannot be started: " + r.error().message();
+      return nullptr;
+    }
+    nspawn_err_ = r->err;
+    if (!fs::exists(outdir + "/booted")) {
+      if (r->timed_out) {
+        ADD_FAILURE() << "the container did not reach multi-user.target within 60 s:\n"
+                      << r->err.substr(0, 4000);
+      } else {
+        skip_ = "systemd-nspawn cannot boot a container here (exit " +
+                std::to_string(r->exit_code) + "): " + r->err.substr(0, 2000);
+      }
+      return nullptr;
+    }
+    EXPECT_FALSE(r->timed_out) << "the container did not power off within 60 s";
+    const std::string text = Slurp(outdir + "/result.json");
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_array()) {
+      ADD_FAILURE() << "no JSON from mamori in the container: '" << text
+                    << "'\nstderr: " << Slurp(outdir + "/stderr.txt")
+                    << "\nexit: " << Slurp(outdir + "/exit_code");
+      return nullptr;
+    }
+    return j;
+  }
+
+  mamori::testing::TempDir dir_;
+  std::string nspawn_;
+  std::string skip_;
+  std::string nspawn_err_;
+};
+
+TEST_F(HostSystemd, NamesTheFailedAndTheExitedUnitsAndNothingElse) {
+  auto rows = Boot(
+      "data_dir: /tmp/mamori-data\n"
+      "checks:\n"
+      "  - {name: units, type: systemd}\n"
+      "  - {name: healthy, type: systemd, unit: healthy}\n");
+  if (!skip_.empty()) GTEST_SKIP() << skip_;
+  ASSERT_TRUE(rows.is_array());
+  ASSERT_EQ(rows.size(), 2u) << rows.dump(2);
+  const auto& all = rows[0];
+  const std::string summary = all["summary"];
+  EXPECT_EQ(all["status"], "critical") << rows.dump(2);
+  EXPECT_NE(summary.find("failing.service (exit-code)"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("enabled but not running: exits.service"), std::string::npos) << summary;
+  for (const char* quiet : {"healthy", "oneshot", "remain", "conditional", "runner"})
+    EXPECT_EQ(summary.find(quiet), std::string::npos) << quiet << " in: " << summary;
+  // Exactly those two among every unit of the stock boot: no false alarm.
+  EXPECT_EQ(all["metrics"]["failed_units"], 1) << rows.dump(2);
+  EXPECT_EQ(all["metrics"]["not_running_units"], 1) << rows.dump(2);
+  EXPECT_EQ(all["metrics"]["failed:failing.service"], 1);
+  EXPECT_EQ(all["metrics"]["not_running:exits.service"], 1);
+  EXPECT_GT(all["metrics"]["units"].get<double>(), 50) << "the whole boot's units were read";
+
+  EXPECT_EQ(rows[1]["status"], "ok") << rows.dump(2);
+  EXPECT_EQ(rows[1]["summary"], "healthy.service active (running)");
+}
+
+}  // namespace
+}  // namespace mamori
