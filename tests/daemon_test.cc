@@ -166,7 +166,7 @@ TEST(Daemon, AProbeThatOverrunsIsNeverStartedTwice) {
   // Slots keep coming every 200 ms while a run hangs: each is skipped. The
   // first run returns (the follower starts at the end without reading), the
   // next one hangs; its timeout result at +1.1 s must not free the slot for
-  // another run, so every stats window after the first shows 0 runs.
+  // another run.
   auto runs_per_window = [&] {
     const std::string log = d.Log();
     std::vector<int> runs;
@@ -176,8 +176,11 @@ TEST(Daemon, AProbeThatOverrunsIsNeverStartedTwice) {
     return runs;
   };
   ASSERT_TRUE(Eventually([&] { return runs_per_window().size() >= 5; }, 15s)) << d.Log();
-  const std::vector<int> runs = runs_per_window();
-  for (size_t i = 1; i < runs.size(); ++i) EXPECT_EQ(runs[i], 0) << "window " << i << d.Log();
+  // Over five seconds: the first run and the hung one, nothing else (the old
+  // daemon started a new run after every 1.1 s timeout: 4 or more).
+  int total = 0;
+  for (int n : runs_per_window()) total += n;
+  EXPECT_LE(total, 2) << d.Log();
   // Release the hung open(2) so the worker thread returns.
   int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
   if (w >= 0) ::close(w);
