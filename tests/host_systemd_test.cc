@@ -8,7 +8,8 @@
 // What it proves: on every unit Debian ships here plus the planted ones, the
 // check names the failed unit with its Result and the enabled simple service
 // that exited, and nothing else: not the healthy service, the oneshot, the
-// RemainAfterExit oneshot, or the unit skipped by its Condition.
+// RemainAfterExit oneshot, or the unit skipped by its Condition. And `mamori
+// doctor`, with no configuration, carries the same check and finding.
 //
 // Needs root and systemd-nspawn (package systemd-container); it skips, with
 // nspawn's own words, only where the container cannot start at all. The boot
@@ -64,7 +65,7 @@ After=multi-user.target failing.service exits.service healthy.service
 Type=oneshot
 ExecStartPre=/bin/sh -c 'echo booted > /out/booted'
 ExecStartPre=/bin/sh -c 'for i in $(seq 100); do systemctl is-failed -q failing.service && ! systemctl is-active -q exits.service && exit 0; sleep 0.1; done'
-ExecStart=/bin/sh -c '/mamori-bin check -c /cfg.yaml --json > /out/result.json 2> /out/stderr.txt; echo $? > /out/exit_code; systemctl poweroff --no-block'
+ExecStart=/bin/sh -c '/mamori-bin check -c /cfg.yaml --json > /out/result.json 2> /out/stderr.txt; echo $? > /out/exit_code; /mamori-bin doctor --json > /out/doctor.json 2>> /out/stderr.txt; systemctl poweroff --no-block'
 )";
 
 class HostSystemd : public ::testing::Test {
@@ -170,6 +171,15 @@ TEST_F(HostSystemd, NamesTheFailedAndTheExitedUnitsAndNothingElse) {
 
   EXPECT_EQ(rows[1]["status"], "ok") << rows.dump(2);
   EXPECT_EQ(rows[1]["summary"], "healthy.service active (running)");
+
+  // With no configuration at all, `mamori doctor` carries the same check.
+  auto doctor = nlohmann::json::parse(Slurp(dir_.path() + "/out/doctor.json"), nullptr, false);
+  ASSERT_TRUE(doctor.is_array()) << Slurp(dir_.path() + "/out/stderr.txt");
+  const nlohmann::json* units = nullptr;
+  for (const auto& row : doctor)
+    if (row["type"] == "systemd") units = &row;
+  ASSERT_NE(units, nullptr) << doctor.dump(2);
+  EXPECT_EQ((*units)["summary"], summary);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 
 #include "mamori/daemon/after_maintenance.h"
 #include "mamori/daemon/api_server.h"
+#include "mamori/daemon/boot_record.h"
 #include "mamori/daemon/check_runtime.h"
 #include "mamori/daemon/default_config.h"
 #include "mamori/daemon/instance_lock.h"
@@ -85,6 +86,10 @@ struct Daemon::Impl {
   // A compaction runs on the pool (joined before the store goes).
   std::shared_ptr<std::atomic<bool>> compacting = std::make_shared<std::atomic<bool>>(false);
   MonoTime next_stats{}, next_compact{};
+  // This kernel boot (empty: unknown, boots are not recorded) and when the
+  // record's last-seen time is refreshed next.
+  std::string boot_id;
+  MonoTime next_boot_touch{};
 
   Impl(DaemonOptions o, const Clock& c) : options(std::move(o)), clock(c) {}
 
@@ -539,9 +544,40 @@ struct Daemon::Impl {
     }
   }
 
+  // A start on a new kernel boot is an event: "booted; previous boot last
+  // seen at ...". The first start of all (no record yet) is not.
+  void NoteBootOnStart() {
+    auto id = ReadBootId();
+    if (!id.ok()) {
+      spdlog::warn("{}; boots are not recorded", id.error().message());
+      return;
+    }
+    auto previous = NoteBoot(config->data_dir, *id, clock.Now());
+    if (!previous.ok()) {
+      spdlog::warn("{}; boots are not recorded", previous.error().message());
+      return;
+    }
+    boot_id = *id;
+    next_boot_touch = clock.Monotonic() + std::chrono::minutes(1);
+    if (!*previous) return;
+    Event e = BootEvent(**previous, boot_id, clock.Now());
+    spdlog::info("{}", e.summary);
+    store->RecordEvent(e);
+  }
+
+  void TouchBootRecord() {
+    if (boot_id.empty()) return;
+    if (auto r = TouchBoot(config->data_dir, boot_id, clock.Now()); !r.ok())
+      spdlog::warn("{}", r.error().message());
+  }
+
   void Housekeeping() {
     SaveSnapshots();
     const MonoTime now = clock.Monotonic();
+    if (!boot_id.empty() && now >= next_boot_touch) {
+      TouchBootRecord();
+      next_boot_touch = now + std::chrono::minutes(1);
+    }
     if (now >= next_stats) {
       spdlog::info("{}", stats.TakeWindow(now, checks.size(), store->dropped_observations()));
       next_stats = now + options.stats_interval;
@@ -671,6 +707,7 @@ struct Daemon::Impl {
     // heap otherwise, and a large config's parse tree is most of the peak).
     ::malloc_trim(0);
     RestoreFromStore();
+    NoteBootOnStart();
     LoadHeartbeats();
     StartOutbox();
     ConfigureAlerts();
@@ -689,6 +726,7 @@ struct Daemon::Impl {
     io.run();
     // Blocking probes still running finish (they honour their deadlines).
     pool.join();
+    TouchBootRecord();  // a clean stop: the previous boot's last-seen time is exact
     http.reset();
     StopServer();
     alerts.reset();  // hands what it decided to the outbox first

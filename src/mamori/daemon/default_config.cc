@@ -159,6 +159,11 @@ std::string DefaultConfigYaml(const std::string& data_dir, const std::string& pr
   y += "  - {name: load, type: load}\n";
   y += "  - {name: tcp-listeners, type: listening}\n";
   y += "  - {name: time-sync, type: timesync}\n";
+  // Only where systemd is PID 1 (sd_booted()'s test): elsewhere the check
+  // would only ever say "no systemd here".
+  struct stat sd {};
+  if (::stat((fs_root + "/run/systemd/system").c_str(), &sd) == 0 && S_ISDIR(sd.st_mode))
+    y += "  - {name: systemd-units, type: systemd}\n";
   for (const auto& sock : WellKnownSockets(fs_root)) {
     std::string base = sock.substr(sock.rfind('/') + 1);
     if (base.size() > 5 && base.ends_with(".sock")) base.resize(base.size() - 5);

@@ -1,8 +1,8 @@
 // The embedded default: the configuration mamori uses when given none. It is
 // generated for this machine (every real mounted filesystem, memory and swap,
-// load, the TCP listeners, time sync) as YAML text and then loaded through the
-// normal loader, so `mamori doctor --print-config` shows a file the user can
-// save, edit and pass back with -c.
+// load, the TCP listeners, time sync, the systemd units where systemd runs) as
+// YAML text and then loaded through the normal loader, so `mamori doctor
+// --print-config` shows a file the user can save, edit and pass back with -c.
 #pragma once
 
 #include <string>

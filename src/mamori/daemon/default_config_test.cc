@@ -32,6 +32,16 @@ int Listen(const std::string& path) {
   return fd;
 }
 
+// Loads `yaml` through the normal loader and counts its checks of `type`
+// (-1 when it does not load).
+int ChecksOfType(const std::string& yaml, const std::string& type) {
+  auto load = LoadConfigText(yaml, "default.yaml");
+  if (!load.config) return -1;
+  int n = 0;
+  for (const auto& c : load.config->checks) n += c.type == type;
+  return n;
+}
+
 TEST(DefaultConfig, WellKnownSocketsBecomeSocketChecks) {
   testing::TempDir root;
   const int fpm = Listen(root.path() + "/run/php/php8.2-fpm.sock");
@@ -50,11 +60,7 @@ TEST(DefaultConfig, WellKnownSocketsBecomeSocketChecks) {
   EXPECT_NE(yaml.find("{name: socket-postgresql-5432, type: socket"), std::string::npos) << yaml;
   EXPECT_EQ(yaml.find("leftover"), std::string::npos) << yaml;
 
-  auto load = LoadConfigText(yaml, "default.yaml");
-  ASSERT_TRUE(load.config) << yaml;
-  size_t sockets = 0;
-  for (const auto& c : load.config->checks) sockets += c.type == "socket";
-  EXPECT_EQ(sockets, 3u);
+  EXPECT_EQ(ChecksOfType(yaml, "socket"), 3) << yaml;
   for (int fd : {fpm, my, pg}) ::close(fd);
 }
 
@@ -63,6 +69,16 @@ TEST(DefaultConfig, NoSocketsNoSocketChecks) {
   EXPECT_TRUE(WellKnownSockets(root.path()).empty());
   EXPECT_EQ(DefaultConfigYaml("/tmp/d", "/proc", root.path()).find("type: socket"),
             std::string::npos);
+}
+
+TEST(DefaultConfig, SystemdUnitsOnlyWhereSystemdRuns) {
+  testing::TempDir root;
+  EXPECT_EQ(DefaultConfigYaml("/tmp/d", "/proc", root.path()).find("type: systemd"),
+            std::string::npos);
+  fs::create_directories(root.path() + "/run/systemd/system");
+  const std::string yaml = DefaultConfigYaml("/tmp/d", "/proc", root.path());
+  EXPECT_NE(yaml.find("  - {name: systemd-units, type: systemd}\n"), std::string::npos) << yaml;
+  EXPECT_EQ(ChecksOfType(yaml, "systemd"), 1) << yaml;
 }
 
 }  // namespace

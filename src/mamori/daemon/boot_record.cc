@@ -1,0 +1,87 @@
+#include "mamori/daemon/boot_record.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace mamori {
+namespace {
+
+std::string RecordPath(const std::string& data_dir) { return data_dir + "/boot"; }
+
+std::string Utc(WallTime t) {
+  const std::time_t s = std::chrono::system_clock::to_time_t(
+      std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));
+  return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", fmt::gmtime(s));
+}
+
+Result<bool> Write(const std::string& data_dir, const std::string& boot_id, WallTime now) {
+  const std::string path = RecordPath(data_dir);
+  const std::string tmp = path + ".tmp";
+  const std::string text =
+      fmt::format("{}\n{}\n", boot_id,
+                  std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Error(fmt::format("cannot write {}: {}", path, std::strerror(ok ? errno : err)));
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> ReadBootId(const std::string& path) {
+  std::ifstream in(path);
+  std::string id;
+  if (!(in >> id) || id.empty()) return Error("cannot read the boot id from " + path);
+  return id;
+}
+
+Result<std::optional<PreviousBoot>> NoteBoot(const std::string& data_dir,
+                                             const std::string& boot_id, WallTime now) {
+  std::optional<PreviousBoot> previous;
+  {
+    std::ifstream in(RecordPath(data_dir));
+    PreviousBoot p;
+    int64_t seconds = 0;
+    if (in >> p.boot_id >> seconds && p.boot_id != boot_id) {
+      p.last_seen = WallTime(std::chrono::seconds(seconds));
+      previous = p;
+    }
+  }
+  if (auto w = Write(data_dir, boot_id, now); !w.ok()) return w.error();
+  return previous;
+}
+
+Result<bool> TouchBoot(const std::string& data_dir, const std::string& boot_id, WallTime now) {
+  return Write(data_dir, boot_id, now);
+}
+
+Event BootEvent(const PreviousBoot& previous, const std::string& boot_id, WallTime now) {
+  Event e;
+  e.time = now;
+  e.check = kHostEventCheck;
+  // A state change of the pseudo-check "@host" to OK (the host is up): every
+  // reader of events shows it as it is, without a kind of its own.
+  e.kind = EventKind::kStateChange;
+  e.to = CheckStatus::kOk;
+  e.summary =
+      fmt::format("booted (boot {}); previous boot {} last seen at {}", boot_id.substr(0, 8),
+                  previous.boot_id.substr(0, 8), Utc(previous.last_seen));
+  return e;
+}
+
+}  // namespace mamori
