@@ -5,11 +5,12 @@
 // touched only on the daemon's event loop.
 #pragma once
 
+#include <array>
 #include <atomic>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -21,6 +22,9 @@
 namespace mamori {
 
 struct CheckRuntime {
+  explicit CheckRuntime(CheckConfig c)
+      : config(std::move(c)), state(config.name, config.type, config.thresholds) {}
+
   CheckConfig config;
   CheckState state;
   // A run started and not yet returned (even if the runner already reported
@@ -38,13 +42,29 @@ struct CheckRuntime {
   // short, since every check keeps them (10,000 checks: ~5 MB at most).
   static constexpr size_t kRecentKept = 5;
   static constexpr size_t kRecentSummaryBytes = 160;
-  std::deque<notify::ObservationLine> recent;
+  // A ring written in place on every result (the hot path): after the first
+  // kRecentKept results no summary allocates again.
   void Remember(const Observation& o) {
-    recent.push_front({o.time, o.status, o.summary.substr(0, kRecentSummaryBytes)});
-    if (recent.size() > kRecentKept) recent.pop_back();
+    next_recent_ = (next_recent_ + 1) % kRecentKept;
+    notify::ObservationLine& slot = recent_[next_recent_];
+    slot.time = o.time;
+    slot.status = o.status;
+    slot.summary.assign(o.summary, 0, kRecentSummaryBytes);
+    if (recent_count_ < kRecentKept) ++recent_count_;
   }
-  explicit CheckRuntime(CheckConfig c)
-      : config(std::move(c)), state(config.name, config.type, config.thresholds) {}
+  // The remembered results, newest first (only built when an event needs them).
+  std::vector<notify::ObservationLine> Recent() const {
+    std::vector<notify::ObservationLine> out;
+    out.reserve(recent_count_);
+    for (size_t i = 0; i < recent_count_; ++i)
+      out.push_back(recent_[(next_recent_ + kRecentKept - i) % kRecentKept]);
+    return out;
+  }
+
+ private:
+  std::array<notify::ObservationLine, kRecentKept> recent_{};
+  size_t next_recent_ = kRecentKept - 1;  // the newest slot
+  size_t recent_count_ = 0;
 };
 
 // "OK -> CRITICAL", "PENDING -> WARNING": for log lines.

@@ -365,9 +365,7 @@ struct Daemon::Impl {
       if (auto window = HeldByMaintenance(*rt, e.time))
         spdlog::info("{}: {}: suppressed: in maintenance {}", rt->config.name, Transition(e),
                      *window);
-    if (alerts)
-      alerts->OnEvent(e, o,
-                      std::vector<notify::ObservationLine>(rt->recent.begin(), rt->recent.end()));
+    if (alerts) alerts->OnEvent(e, o, rt->Recent());
   }
 
   // Start (first call creates the service and hands it the restored check
