@@ -11,6 +11,7 @@
 #include "mamori/logs/diagnose.h"
 #include "mamori/logs/rule_loader.h"
 #include "mamori/logs/signature_scanner.h"
+#include "mamori_source_dir.h"
 
 namespace {
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "mamori/daemon/builtin_probes.h"
+#include "mamori_source_dir.h"
 #include "testing/cli.h"
 #include "testing/nginx.h"
 #include "testing/ports.h"

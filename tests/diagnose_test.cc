@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "mamori_source_dir.h"
 #include "testing/cli.h"
 
 namespace mamori {

@@ -21,6 +21,7 @@
 
 #include "mamori/config/diagnostics.h"
 #include "mamori/logs/rule_loader.h"
+#include "mamori_source_dir.h"
 #include "testing/cli.h"
 #include "testing/ports.h"
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "mamori/util/subprocess.h"
+#include "mamori_binary_path.h"
 #include "testing/cli.h"
 #include "testing/notify_servers.h"
 #include "testing/ports.h"

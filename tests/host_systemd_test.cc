@@ -23,6 +23,7 @@
 #include <sstream>
 
 #include "mamori/util/subprocess.h"
+#include "mamori_binary_path.h"
 #include "testing/cli.h"
 
 namespace mamori {

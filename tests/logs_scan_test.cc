@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "mamori/util/subprocess.h"
+#include "mamori_binary_path.h"
+#include "mamori_source_dir.h"
 
 namespace mamori {
 namespace {

@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mamori/store/store.h"
+#include "mamori_source_dir.h"
 #include "testing/cli.h"
 #include "testing/ports.h"
 

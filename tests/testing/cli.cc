@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "mamori/util/subprocess.h"
+#include "mamori_binary_path.h"
 #include "testing/ports.h"
 #include "testing/spawn.h"
 

@@ -22,6 +22,7 @@
 
 #include "testing/nginx.h"
 
+#include "mamori_source_dir.h"
 #include "testing/ports.h"
 #include "testing/spawn.h"
 

@@ -29,6 +29,7 @@
 #include "mamori/notify/test_command.h"
 #include "mamori/store/store.h"
 #include "mamori/util/units.h"
+#include "mamori_source_dir.h"
 
 namespace mamori::cli {
 namespace {

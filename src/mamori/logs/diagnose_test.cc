@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "mamori/logs/rule_loader.h"
+#include "mamori_source_dir.h"
 
 namespace mamori::logs {
 namespace {

@@ -12,6 +12,7 @@
 #include "mamori/logs/line_reader.h"
 #include "mamori/logs/rule_loader.h"
 #include "mamori/logs/signature_scanner.h"
+#include "mamori_source_dir.h"
 
 namespace mamori::logs {
 namespace {

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "mamori_source_dir.h"
 #include "testing/cli.h"
 #include "testing/probe_harness.h"
 

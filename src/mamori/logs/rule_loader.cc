@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "mamori/config/node.h"
+#include "mamori_source_dir.h"
 
 namespace mamori::logs {
 namespace {

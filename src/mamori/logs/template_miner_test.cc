@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "mamori/logs/mine_command.h"
+#include "mamori_source_dir.h"
 
 namespace mamori::logs {
 namespace {
