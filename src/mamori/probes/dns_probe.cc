@@ -404,14 +404,7 @@ std::unique_ptr<Probe> Make(config::ConfigNode& n) {
       o.server = *hp;
     }
   }
-  o.max_latency = n.GetDuration("max_latency");
-  o.critical_latency = n.GetDuration("critical_latency");
-  if (o.max_latency && o.critical_latency && *o.critical_latency < *o.max_latency) {
-    n.ErrorAt("critical_latency",
-              fmt::format("is lower than max_latency ({})", FormatDuration(*o.max_latency)),
-              "critical_latency is the worse threshold: make it at least max_latency");
-    ok = false;
-  }
+  ok &= n.GetMaxAndCritical("max_latency", "critical_latency", o.max_latency, o.critical_latency);
   if (!ok) return nullptr;
   return std::make_unique<DnsProbe>(std::move(o));
 }
