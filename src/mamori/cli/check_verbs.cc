@@ -192,8 +192,7 @@ Verb AddCheck(CLI::App& app) {
 
 Verb AddConfigValidate(CLI::App& app) {
   auto file = std::make_shared<std::string>();
-  auto* cfg = app.add_subcommand("config", "Work with configuration files");
-  cfg->require_subcommand(1);
+  auto* cfg = AddGroup(app, "config", "Work with configuration files");
   auto* validate = cfg->add_subcommand(
       "validate", "Exit 0 if the file is valid, else print every error as FILE:LINE:COL");
   validate->add_option("-c,--config", *file, "Configuration file (YAML)")->required();

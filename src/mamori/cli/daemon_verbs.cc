@@ -125,8 +125,7 @@ Verb AddRun(CLI::App& app) {
 
 Verb AddHeartbeatNew(CLI::App& app) {
   auto key = std::make_shared<bool>(false);
-  auto* hb = app.add_subcommand("heartbeat", "Work with heartbeat (dead man's switch) checks");
-  hb->require_subcommand(1);
+  auto* hb = AddGroup(app, "heartbeat", "Work with heartbeat (dead man's switch) checks");
   auto* hb_new =
       hb->add_subcommand("new", "Print a fresh random UUID for a heartbeat check's uuid:");
   hb_new->add_flag("--key", *key,

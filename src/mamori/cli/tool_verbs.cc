@@ -40,8 +40,7 @@ std::vector<Verb> AddLogs(CLI::App& app) {
     logs::ScanOptions scan;
   };
   auto a = std::make_shared<Args>();
-  auto* logs = app.add_subcommand("logs", "Work with log files");
-  logs->require_subcommand(1);
+  auto* logs = AddGroup(app, "logs", "Work with log files");
   auto* mine = logs->add_subcommand(
       "mine", "Group log lines into templates; prints LineId,EventId,EventTemplate");
   mine->add_option("--format", a->mine_format, "Output format (csv)")
@@ -68,8 +67,7 @@ std::vector<Verb> AddNotify(CLI::App& app) {
     notify::NotifyLogOptions log;
   };
   auto a = std::make_shared<Args>();
-  auto* notify = app.add_subcommand("notify", "Work with notification channels");
-  notify->require_subcommand(1);
+  auto* notify = AddGroup(app, "notify", "Work with notification channels");
   auto* test = notify->add_subcommand(
       "test", "Send a test notification through each channel and print the server's answer");
   test->add_option("-c,--config", a->test_file, "Configuration file (YAML)")->required();
@@ -104,8 +102,7 @@ std::vector<Verb> AddBackup(CLI::App& app) {
     backup::ListCommandArgs list;
   };
   auto a = std::make_shared<Args>();
-  auto* backup_cmd = app.add_subcommand("backup", "Verify backups");
-  backup_cmd->require_subcommand(1);
+  auto* backup_cmd = AddGroup(app, "backup", "Verify backups");
   auto* verify = backup::AddVerifyCommand(backup_cmd, &a->verify);
   auto* list = backup::AddListCommand(backup_cmd, &a->list);
   auto run_list = [a] {
@@ -154,8 +151,7 @@ Verb AddRunbookDone(CLI::App& app) {
     std::string file, data_dir;
   };
   auto a = std::make_shared<Args>();
-  auto* runbook = app.add_subcommand("runbook", "Record what was tried from a runbook");
-  runbook->require_subcommand(1);
+  auto* runbook = AddGroup(app, "runbook", "Record what was tried from a runbook");
   auto* done = runbook->add_subcommand(
       "done", "Record a runbook step's outcome; diagnose then marks it and offers the next");
   done->add_option("finding", a->opts.finding, "Finding id, as diagnose prints it")->required();

@@ -44,6 +44,13 @@ Verb AddDiagnose(CLI::App& app);
 Verb AddRunbookDone(CLI::App& app);
 Verb AddAck(CLI::App& app);
 
+// A group of verbs (`mamori logs ...`): one of its subcommands is required.
+inline CLI::App* AddGroup(CLI::App& app, const std::string& name, const std::string& description) {
+  CLI::App* group = app.add_subcommand(name, description);
+  group->require_subcommand(1);
+  return group;
+}
+
 // Loads -c FILE, or the embedded default when `file` is empty. Prints the
 // diagnostics and returns null on error.
 std::unique_ptr<Config> LoadOrReport(const std::string& file, const std::string& data_dir_override);
