@@ -183,132 +183,178 @@ struct Verdicts {
   }
 };
 
-}  // namespace
+// One run of the backup check, one step per function; BackupProbe::Run calls
+// them in order. Every step adds to `obs_` (metrics) and `v_` (problems,
+// facts, details); the judged artifacts are kept in `judged_` and written to
+// the history at the end. Used by one pool thread for one run.
+class BackupRun {
+ public:
+  BackupRun(const BackupOptions& o, const Clock& clock, MonoTime deadline)
+      : o_(o), clock_(clock), deadline_(deadline), now_(clock.Now()) {}
 
-void BackupProbe::Start(ProbeEnv& env, MonoTime deadline, ProbeDone done) {
-  const Clock* clock = &env.clock;
-  if (o_.budget) deadline = std::min(deadline, clock->Monotonic() + *o_.budget);
-  boost::asio::post(env.pool, [this, clock, deadline, dir = env.data_dir,
-                               done = std::move(done)]() { done(Run(*clock, deadline, dir)); });
+  Status FindArtifacts();
+  void OpenHistory(const std::string& data_dir);
+  bool Empty() const { return all_.empty(); }
+  Observation NothingToJudge();
+  void JudgeNewest();
+  void JudgeAgeAndCount();
+  void CheckServerVersion();
+  void RestoreTest();
+  void FindNewestGood();
+  void CheckOffsite();
+  void RecordHistory();
+  Observation Summarize();
+
+ private:
+  ArtifactRecord& Judge(const Artifact& a);
+  void VerifyContent(const Artifact& a, ArtifactRecord& rec) const;
+  void JudgeSize();
+  void FlagNewestVerdict();
+  void CheckPgDumpVersion(const std::string& version);
+
+  const BackupOptions& o_;
+  const Clock& clock_;
+  const MonoTime deadline_;
+  const WallTime now_;
+  MonoTime t0_{};
+  std::vector<Artifact> all_;  // newest first, old enough to judge
+  size_t settling_ = 0;        // too fresh to judge: may still be being written
+  std::unique_ptr<History> history_;
+  std::vector<ArtifactRecord> past_;
+  std::vector<const ArtifactRecord*> vanished_;   // in the history, gone from disk
+  std::map<std::string, ArtifactRecord> judged_;  // by path
+  Verdicts v_;
+  Observation obs_;
+  // The newest artifact and its record (set by JudgeNewest).
+  const Artifact* newest_ = nullptr;
+  std::string newest_name_;
+  Duration newest_age_{};
+  ArtifactRecord* top_ = nullptr;
+};
+
+Status BackupRun::FindArtifacts() {
+  auto listed = ListArtifacts(o_.path);
+  if (!listed.ok()) return listed.error();
+  for (auto& a : *listed) {
+    if (o_.settle > Duration(0) && AgeOf(a.mtime(), now_) < o_.settle)
+      ++settling_;
+    else
+      all_.push_back(std::move(a));
+  }
+  return Status::Ok();
 }
 
-Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
-                             const std::string& data_dir) const {
-  const WallTime now = clock.Now();
-  auto listed = ListArtifacts(o_.path);
-  if (!listed.ok()) return Observation::Make(CheckStatus::kUnknown, listed.error().message());
-
-  // Too fresh to judge: may still be being written.
-  std::vector<Artifact> all;
-  size_t settling = 0;
-  for (auto& a : *listed) {
-    if (o_.settle > Duration(0) && AgeOf(a.mtime(), now) < o_.settle)
-      ++settling;
-    else
-      all.push_back(std::move(a));
-  }
-
-  Verdicts v;
-  std::unique_ptr<History> history;
-  std::vector<ArtifactRecord> past;
+void BackupRun::OpenHistory(const std::string& data_dir) {
   if (!data_dir.empty()) {
     auto h = History::Open(data_dir, History::Mode::kReadWrite, o_.history_keep);
     if (h.ok()) {
-      history = std::move(*h);
-      auto l = history->List(o_.check, 1000);
+      history_ = std::move(*h);
+      auto l = history_->List(o_.check, 1000);
       if (l.ok())
-        past = std::move(*l);
+        past_ = std::move(*l);
       else
-        v.details += "backup history unreadable: " + l.error().message() + "\n";
+        v_.details += "backup history unreadable: " + l.error().message() + "\n";
     } else {
-      v.details += "backup history unavailable: " + h.error().message() + "\n";
+      v_.details += "backup history unavailable: " + h.error().message() + "\n";
     }
   }
   std::set<std::tuple<std::string, uint64_t, int64_t>> present;
-  for (const auto& a : all) present.insert({a.path.string(), a.size, a.mtime_ns});
-  std::vector<const ArtifactRecord*> vanished;
-  for (const auto& r : past)
+  for (const auto& a : all_) present.insert({a.path.string(), a.size, a.mtime_ns});
+  for (const auto& r : past_)
     if (!present.count({r.key.path, r.key.size_bytes, r.key.mtime_ns}) && !fs::exists(r.key.path))
-      vanished.push_back(&r);
+      vanished_.push_back(&r);
+  obs_.AddMetric("count", static_cast<double>(all_.size()));
+}
 
-  Observation obs;
-  obs.AddMetric("count", static_cast<double>(all.size()));
-  if (all.empty()) {
-    obs.status = CheckStatus::kCritical;
-    obs.summary = settling ? fmt::format("no finished backup in {} ({} still being written)",
-                                         o_.path, settling)
+Observation BackupRun::NothingToJudge() {
+  obs_.status = CheckStatus::kCritical;
+  obs_.summary = settling_ ? fmt::format("no finished backup in {} ({} still being written)",
+                                         o_.path, settling_)
                            : fmt::format("no backup in {}", o_.path);
-    if (!vanished.empty())
-      obs.summary +=
-          fmt::format("; {} seen before, all gone (newest was {}, {} old)", vanished.size(),
-                      fs::path(vanished[0]->key.path).filename().string(),
-                      FormatDuration(AgeOf(vanished[0]->mtime(), now)));
-    if (history) (void)history->Sync(o_.check, {}, now);
-    return obs;
+  if (!vanished_.empty())
+    obs_.summary +=
+        fmt::format("; {} seen before, all gone (newest was {}, {} old)", vanished_.size(),
+                    fs::path(vanished_[0]->key.path).filename().string(),
+                    FormatDuration(AgeOf(vanished_[0]->mtime(), now_)));
+  if (history_) (void)history_->Sync(o_.check, {}, now_);
+  return std::move(obs_);
+}
+
+// Judges one artifact's content, once per run and cached by identity in the
+// history.
+ArtifactRecord& BackupRun::Judge(const Artifact& a) {
+  auto it = judged_.find(a.path.string());
+  if (it != judged_.end()) return it->second;
+  ArtifactRecord rec;
+  bool cached = false;
+  if (history_) {
+    auto f = history_->Find(o_.check, a.key());
+    if (f.ok() && f->has_value()) {
+      rec = std::move(**f);
+      cached = rec.judged;
+    }
   }
-
-  const MonoTime t0 = clock.Monotonic();
-  // Judges one artifact's content (cached by identity in the history).
-  std::map<std::string, ArtifactRecord> judged;
-  auto judge = [&](const Artifact& a) -> ArtifactRecord& {
-    auto it = judged.find(a.path.string());
-    if (it != judged.end()) return it->second;
-    ArtifactRecord rec;
-    bool cached = false;
-    if (history) {
-      auto f = history->Find(o_.check, a.key());
-      if (f.ok() && f->has_value()) {
-        rec = std::move(**f);
-        cached = rec.judged;
-      }
+  if (!cached) {
+    if (!rec.judged) {
+      rec.judged = true;
+    } else {
+      rec.check = o_.check;
+      rec.key = a.key();
+      rec.first_seen = now_;
     }
-    if (!cached) {
-      if (!rec.judged) {
-        rec.judged = true;
-      } else {
-        rec.check = o_.check;
-        rec.key = a.key();
-        rec.first_seen = now;
-      }
-      if (o_.verify) {
-        mamori::backup::VerifyOptions vo;
-        vo.compute_sha256 = o_.offsite.has_value();
-        vo.allow_newer_pg_dump = o_.server && o_.server->allow_newer_pg_dump;
-        ArtifactVerdict verdict = mamori::backup::VerifyArtifact(a.path, vo);
-        rec.format = verdict.format;
-        rec.verdict = verdict.status;
-        rec.summary = verdict.summary;
-        rec.sha256 = verdict.sha256;
-        if (verdict.pg && !verdict.pg->pg_dump_major.empty() && !verdict.pg->server_major.empty() &&
-            verdict.pg->pg_dump_major != verdict.pg->server_major) {
-          const bool newer = std::atof(verdict.pg->pg_dump_major.c_str()) >
-                             std::atof(verdict.pg->server_major.c_str());
-          if (!(newer && o_.server && o_.server->allow_newer_pg_dump)) {
-            rec.verdict = CheckStatus::kCritical;
-            rec.summary = fmt::format(
-                "version skew: written by pg_dump {} from a PostgreSQL {} server ({}); {}",
-                verdict.pg->pg_dump_version, verdict.pg->server_version, verdict.summary,
-                newer ? "it may not restore into that server's version"
-                      : "run the pg_dump of the server's major version");
-          }
-        }
-      } else {
-        rec.verdict = CheckStatus::kOk;
-        rec.summary = "content not verified (verify: false)";
-      }
-    }
-    rec.last_seen = now;
-    return judged.emplace(a.path.string(), std::move(rec)).first->second;
-  };
+    VerifyContent(a, rec);
+  }
+  rec.last_seen = now_;
+  return judged_.emplace(a.path.string(), std::move(rec)).first->second;
+}
 
-  const Artifact& newest = all.front();
-  const std::string newest_name = newest.path.filename().string();
-  const Duration newest_age = AgeOf(newest.mtime(), now);
-  ArtifactRecord& top = judge(newest);
-  obs.AddMetric("age_s", std::chrono::duration<double>(newest_age).count());
-  obs.AddMetric("size_bytes", static_cast<double>(newest.size));
+// The decoders' verdict, and the skew between the pg_dump that wrote a dump
+// and the server it was taken from.
+void BackupRun::VerifyContent(const Artifact& a, ArtifactRecord& rec) const {
+  if (!o_.verify) {
+    rec.verdict = CheckStatus::kOk;
+    rec.summary = "content not verified (verify: false)";
+    return;
+  }
+  mamori::backup::VerifyOptions vo;
+  vo.compute_sha256 = o_.offsite.has_value();
+  vo.allow_newer_pg_dump = o_.server && o_.server->allow_newer_pg_dump;
+  ArtifactVerdict verdict = mamori::backup::VerifyArtifact(a.path, vo);
+  rec.format = verdict.format;
+  rec.verdict = verdict.status;
+  rec.summary = verdict.summary;
+  rec.sha256 = verdict.sha256;
+  if (!verdict.pg || verdict.pg->pg_dump_major.empty() || verdict.pg->server_major.empty() ||
+      verdict.pg->pg_dump_major == verdict.pg->server_major)
+    return;
+  const bool newer =
+      std::atof(verdict.pg->pg_dump_major.c_str()) > std::atof(verdict.pg->server_major.c_str());
+  if (newer && o_.server && o_.server->allow_newer_pg_dump) return;
+  rec.verdict = CheckStatus::kCritical;
+  rec.summary =
+      fmt::format("version skew: written by pg_dump {} from a PostgreSQL {} server ({}); {}",
+                  verdict.pg->pg_dump_version, verdict.pg->server_version, verdict.summary,
+                  newer ? "it may not restore into that server's version"
+                        : "run the pg_dump of the server's major version");
+}
 
-  // Size: absolute, then against the previous good artifact and the trend.
+void BackupRun::JudgeNewest() {
+  t0_ = clock_.Monotonic();
+  newest_ = &all_.front();
+  newest_name_ = newest_->path.filename().string();
+  newest_age_ = AgeOf(newest_->mtime(), now_);
+  top_ = &Judge(*newest_);
+  obs_.AddMetric("age_s", std::chrono::duration<double>(newest_age_).count());
+  obs_.AddMetric("size_bytes", static_cast<double>(newest_->size));
+  JudgeSize();
+  FlagNewestVerdict();
+}
+
+// Size: absolute, then against the previous good artifact and the trend. The
+// artifact's own verdict includes its size, so a collapsed dump is not the
+// "previous good one" next time.
+void BackupRun::JudgeSize() {
+  const Artifact& newest = *newest_;
   CheckStatus size_status = CheckStatus::kOk;
   std::string size_problem;
   if (o_.min_size && newest.size < *o_.min_size) {
@@ -317,12 +363,12 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
         fmt::format("is {} (min_size {})", FormatBytes(newest.size), FormatBytes(*o_.min_size));
   }
   std::vector<const ArtifactRecord*> good_before;  // newest first
-  for (const auto& r : past)
+  for (const auto& r : past_)
     if (r.judged && r.key.mtime_ns < newest.mtime_ns && Usable(r)) good_before.push_back(&r);
   if (size_problem.empty() && !good_before.empty() && good_before[0]->key.size_bytes > 0) {
     const double prev = static_cast<double>(good_before[0]->key.size_bytes);
     const double change = (static_cast<double>(newest.size) - prev) * 100.0 / prev;
-    obs.AddMetric("size_change_percent", change);
+    obs_.AddMetric("size_change_percent", change);
     if (-change > o_.max_shrink_percent) {
       size_status = CheckStatus::kCritical;
       size_problem =
@@ -346,202 +392,243 @@ Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
       }
     }
   }
-  // The artifact's own verdict includes its size, so a collapsed dump is not
-  // the "previous good one" next time.
+  ArtifactRecord& top = *top_;
   const bool cached_size_verdict = top.summary.rfind("size: ", 0) == 0;
   if (!size_problem.empty() && !cached_size_verdict &&
       Severity(size_status) > Severity(top.verdict)) {
     top.verdict = size_status;
     top.summary = "size: " + size_problem + (top.summary.empty() ? "" : "; " + top.summary);
   }
+}
 
-  if (top.verdict != CheckStatus::kOk) {
-    std::string what = top.summary;
-    if (what.rfind("size: ", 0) == 0) {
-      // The size problem alone; the decoder's account stays in the details.
-      what = what.substr(
-          6, what.find("; ") == std::string::npos ? std::string::npos : what.find("; ") - 6);
-      v.Flag(top.verdict, fmt::format("newest {} {}", newest_name, what));
-    } else {
-      v.Flag(top.verdict, fmt::format("newest {}: {}", newest_name, what));
-    }
-  }
-
-  // Freshness and retention.
-  if (o_.max_age && newest_age > *o_.max_age)
-    v.Flag(CheckStatus::kCritical,
-           fmt::format("newest {} is {} old (max_age {})", newest_name, FormatDuration(newest_age),
-                       FormatDuration(*o_.max_age)));
-  if (all.size() < o_.min_count) {
-    std::string text = fmt::format("only {} backup{} kept (min_count {})", all.size(),
-                                   all.size() == 1 ? "" : "s", o_.min_count);
-    if (!vanished.empty())
-      text += fmt::format("; {} older one{} vanished (e.g. {}, last seen {} ago)", vanished.size(),
-                          vanished.size() == 1 ? "" : "s",
-                          fs::path(vanished[0]->key.path).filename().string(),
-                          FormatDuration(AgeOf(vanished[0]->last_seen, now)));
-    v.Flag(CheckStatus::kCritical, text);
-  }
-  obs.AddMetric("vanished", static_cast<double>(vanished.size()));
-
-  // Version skew against the live server.
-  if (o_.server) {
-    const auto& srv = *o_.server;
-    auto version = mamori::backup::ServerVersion(srv.target, deadline, clock);
-    if (!version.ok()) {
-      v.Flag(CheckStatus::kUnknown,
-             "cannot ask the server its version: " + version.error().message());
-    } else {
-      v.details += fmt::format("server {}: {}\n", srv.target.Describe(), *version);
-      if (srv.target.kind == SqlTarget::Kind::kPostgres) {
-        const std::string server_major = mamori::backup::MajorVersion(*version, srv.target.kind);
-        std::vector<std::pair<std::string, std::string>> dumpers;  // (what, version)
-        if (!srv.pg_dump.empty()) {
-          auto local = LocalPgDumpVersion(srv.pg_dump, deadline, clock);
-          if (local.ok())
-            dumpers.emplace_back(srv.pg_dump, *local);
-          else
-            v.Flag(CheckStatus::kUnknown,
-                   "cannot read the pg_dump version: " + local.error().message());
-        }
-        for (const auto& [what, ver] : dumpers) {
-          const std::string major = mamori::backup::MajorVersion(ver, srv.target.kind);
-          if (major == server_major) continue;
-          const bool newer = std::atof(major.c_str()) > std::atof(server_major.c_str());
-          if (newer && srv.allow_newer_pg_dump) continue;
-          v.Flag(CheckStatus::kCritical,
-                 newer ? fmt::format("version skew: {} is pg_dump {}, the server is {}; its dumps "
-                                     "may not restore into a {} server (allow_newer_pg_dump: true "
-                                     "if that is intended)",
-                                     what, ver, *version, server_major)
-                       : fmt::format("version skew: {} is pg_dump {}, the server is {}: pg_dump "
-                                     "refuses a newer server (\"server version mismatch\") and the "
-                                     "job writes an error message instead of a dump; use the "
-                                     "pg_dump of version {}",
-                                     what, ver, *version, server_major));
-        }
-      }
-    }
-  }
-
-  // Restore test: once per artifact, remembered in the history.
-  if (o_.restore && top.verdict != CheckStatus::kCritical) {
-    if (!top.restore_status) {
-      auto r = mamori::backup::RunRestore(*o_.restore, newest.path, deadline, clock);
-      top.restore_status = r.status;
-      top.restore_duration = r.restore_duration;
-      top.restore_summary = r.summary;
-      if (!r.details.empty()) v.details += r.details + "\n";
-      // A restore that could not tell (timeout, target down) is tried again next run.
-      if (r.status == CheckStatus::kUnknown) {
-        v.Flag(CheckStatus::kUnknown, r.summary);
-        top.restore_status.reset();
-        top.restore_duration.reset();
-      }
-    }
-    if (top.restore_status) {
-      obs.AddMetric("restore_s", std::chrono::duration<double>(*top.restore_duration).count());
-      if (*top.restore_status == CheckStatus::kOk)
-        v.facts.push_back(top.restore_summary);
-      else
-        v.Flag(*top.restore_status, "restore test failed: " + top.restore_summary);
-    }
-  }
-
-  // The newest good one, when the newest is bad: how much would be lost.
-  // After the restore test, because a dump that does not restore is bad too.
-  if (!Usable(top)) {
-    const Artifact* good = nullptr;
-    size_t verified = 0;
-    for (size_t i = 1; i < all.size() && !good; ++i) {
-      if (clock.Monotonic() > deadline) break;
-      auto f = history ? history->Find(o_.check, all[i].key())
-                       : Result<std::optional<ArtifactRecord>>(std::optional<ArtifactRecord>());
-      const bool known = f.ok() && f->has_value() && (*f)->judged;
-      if (!known && ++verified > kMaxOlderVerified) break;
-      if (Usable(judge(all[i]))) good = &all[i];
-    }
-    if (good) {
-      const Duration age = AgeOf(good->mtime(), now);
-      obs.AddMetric("good_age_s", std::chrono::duration<double>(age).count());
-      v.problems.push_back(fmt::format("newest good one is {} old ({})", FormatDuration(age),
-                                       good->path.filename().string()));
-    } else {
-      v.problems.push_back(all.size() == 1
-                               ? std::string("no older backup to fall back on")
-                               : fmt::format("no good backup among the {} kept", all.size()));
-    }
+void BackupRun::FlagNewestVerdict() {
+  if (top_->verdict == CheckStatus::kOk) return;
+  std::string what = top_->summary;
+  if (what.rfind("size: ", 0) == 0) {
+    // The size problem alone; the decoder's account stays in the details.
+    what = what.substr(
+        6, what.find("; ") == std::string::npos ? std::string::npos : what.find("; ") - 6);
+    v_.Flag(top_->verdict, fmt::format("newest {} {}", newest_name_, what));
   } else {
-    obs.AddMetric("good_age_s", std::chrono::duration<double>(newest_age).count());
+    v_.Flag(top_->verdict, fmt::format("newest {}: {}", newest_name_, what));
   }
+}
 
-  // Offsite copy of the newest (or, within the grace period, the one before).
-  if (o_.offsite) {
-    auto res =
-        mamori::backup::CompareOffsite(*o_.offsite, newest.path, top.sha256, deadline, clock);
-    if (res.local_sha256) top.sha256 = res.local_sha256;
-    if (res.status == CheckStatus::kCritical && newest_age < o_.offsite->grace && all.size() > 1) {
-      ArtifactRecord& prev_rec = judge(all[1]);
-      auto prev = mamori::backup::CompareOffsite(*o_.offsite, all[1].path, prev_rec.sha256,
-                                                 deadline, clock);
-      if (prev.local_sha256) prev_rec.sha256 = prev.local_sha256;
-      if (prev.status == CheckStatus::kOk)
-        res.summary =
-            fmt::format("{} (newest {} is {} old, within the offsite grace {})", prev.summary,
-                        newest_name, FormatDuration(newest_age), FormatDuration(o_.offsite->grace));
-      else
-        res.summary = prev.summary;
-      res.status = prev.status;
-    }
-    if (res.status == CheckStatus::kOk)
-      v.facts.push_back(res.summary);
+// Freshness and retention.
+void BackupRun::JudgeAgeAndCount() {
+  if (o_.max_age && newest_age_ > *o_.max_age)
+    v_.Flag(CheckStatus::kCritical,
+            fmt::format("newest {} is {} old (max_age {})", newest_name_,
+                        FormatDuration(newest_age_), FormatDuration(*o_.max_age)));
+  if (all_.size() < o_.min_count) {
+    std::string text = fmt::format("only {} backup{} kept (min_count {})", all_.size(),
+                                   all_.size() == 1 ? "" : "s", o_.min_count);
+    if (!vanished_.empty())
+      text += fmt::format("; {} older one{} vanished (e.g. {}, last seen {} ago)", vanished_.size(),
+                          vanished_.size() == 1 ? "" : "s",
+                          fs::path(vanished_[0]->key.path).filename().string(),
+                          FormatDuration(AgeOf(vanished_[0]->last_seen, now_)));
+    v_.Flag(CheckStatus::kCritical, text);
+  }
+  obs_.AddMetric("vanished", static_cast<double>(vanished_.size()));
+}
+
+// Version skew against the live server.
+void BackupRun::CheckServerVersion() {
+  if (!o_.server) return;
+  const auto& srv = *o_.server;
+  auto version = mamori::backup::ServerVersion(srv.target, deadline_, clock_);
+  if (!version.ok()) {
+    v_.Flag(CheckStatus::kUnknown,
+            "cannot ask the server its version: " + version.error().message());
+    return;
+  }
+  v_.details += fmt::format("server {}: {}\n", srv.target.Describe(), *version);
+  if (srv.target.kind == SqlTarget::Kind::kPostgres) CheckPgDumpVersion(*version);
+}
+
+// The configured pg_dump against the PostgreSQL server's `version`.
+void BackupRun::CheckPgDumpVersion(const std::string& version) {
+  const auto& srv = *o_.server;
+  const std::string server_major = mamori::backup::MajorVersion(version, srv.target.kind);
+  std::vector<std::pair<std::string, std::string>> dumpers;  // (what, version)
+  if (!srv.pg_dump.empty()) {
+    auto local = LocalPgDumpVersion(srv.pg_dump, deadline_, clock_);
+    if (local.ok())
+      dumpers.emplace_back(srv.pg_dump, *local);
     else
-      v.Flag(res.status, res.summary);
+      v_.Flag(CheckStatus::kUnknown, "cannot read the pg_dump version: " + local.error().message());
   }
-
-  obs.AddMetric("verify_s", std::chrono::duration<double>(clock.Monotonic() - t0).count());
-  if (history) {
-    // Every artifact on disk is recorded, judged or not, so a cleanup that
-    // deletes the older ones is noticed next time.
-    for (const auto& a : all) {
-      if (judged.count(a.path.string())) continue;
-      auto f = history->Find(o_.check, a.key());
-      if (!f.ok() || f->has_value()) continue;
-      ArtifactRecord seen;
-      seen.check = o_.check;
-      seen.key = a.key();
-      seen.first_seen = seen.last_seen = now;
-      seen.judged = false;
-      seen.verdict = CheckStatus::kUnknown;
-      seen.summary = "not verified (an older artifact)";
-      if (Status s = history->Put(seen); !s.ok()) break;
-    }
-    for (auto& [p, rec] : judged) {
-      if (Status s = history->Put(rec); !s.ok())
-        v.details += "cannot record in the backup history: " + s.error().message() + "\n";
-    }
-    std::vector<ArtifactKey> keys;
-    for (const auto& a : all) keys.push_back(a.key());
-    if (Status s = history->Sync(o_.check, keys, now); !s.ok())
-      v.details += "cannot update the backup history: " + s.error().message() + "\n";
+  for (const auto& [what, ver] : dumpers) {
+    const std::string major = mamori::backup::MajorVersion(ver, srv.target.kind);
+    if (major == server_major) continue;
+    const bool newer = std::atof(major.c_str()) > std::atof(server_major.c_str());
+    if (newer && srv.allow_newer_pg_dump) continue;
+    v_.Flag(CheckStatus::kCritical,
+            newer ? fmt::format("version skew: {} is pg_dump {}, the server is {}; its dumps "
+                                "may not restore into a {} server (allow_newer_pg_dump: true "
+                                "if that is intended)",
+                                what, ver, version, server_major)
+                  : fmt::format("version skew: {} is pg_dump {}, the server is {}: pg_dump "
+                                "refuses a newer server (\"server version mismatch\") and the "
+                                "job writes an error message instead of a dump; use the "
+                                "pg_dump of version {}",
+                                what, ver, version, server_major));
   }
+}
 
-  obs.status = v.status;
-  std::string base = fmt::format("newest {} {} old, {}", newest_name, FormatDuration(newest_age),
-                                 FormatBytes(newest.size));
+// Restore test: once per artifact, remembered in the history.
+void BackupRun::RestoreTest() {
+  ArtifactRecord& top = *top_;
+  if (!o_.restore || top.verdict == CheckStatus::kCritical) return;
+  if (!top.restore_status) {
+    auto r = mamori::backup::RunRestore(*o_.restore, newest_->path, deadline_, clock_);
+    top.restore_status = r.status;
+    top.restore_duration = r.restore_duration;
+    top.restore_summary = r.summary;
+    if (!r.details.empty()) v_.details += r.details + "\n";
+    // A restore that could not tell (timeout, target down) is tried again next run.
+    if (r.status == CheckStatus::kUnknown) {
+      v_.Flag(CheckStatus::kUnknown, r.summary);
+      top.restore_status.reset();
+      top.restore_duration.reset();
+    }
+  }
+  if (top.restore_status) {
+    obs_.AddMetric("restore_s", std::chrono::duration<double>(*top.restore_duration).count());
+    if (*top.restore_status == CheckStatus::kOk)
+      v_.facts.push_back(top.restore_summary);
+    else
+      v_.Flag(*top.restore_status, "restore test failed: " + top.restore_summary);
+  }
+}
+
+// The newest good one, when the newest is bad: how much would be lost. After
+// the restore test, because a dump that does not restore is bad too.
+void BackupRun::FindNewestGood() {
+  if (Usable(*top_)) {
+    obs_.AddMetric("good_age_s", std::chrono::duration<double>(newest_age_).count());
+    return;
+  }
+  const Artifact* good = nullptr;
+  size_t verified = 0;
+  for (size_t i = 1; i < all_.size() && !good; ++i) {
+    if (clock_.Monotonic() > deadline_) break;
+    auto f = history_ ? history_->Find(o_.check, all_[i].key())
+                      : Result<std::optional<ArtifactRecord>>(std::optional<ArtifactRecord>());
+    const bool known = f.ok() && f->has_value() && (*f)->judged;
+    if (!known && ++verified > kMaxOlderVerified) break;
+    if (Usable(Judge(all_[i]))) good = &all_[i];
+  }
+  if (good) {
+    const Duration age = AgeOf(good->mtime(), now_);
+    obs_.AddMetric("good_age_s", std::chrono::duration<double>(age).count());
+    v_.problems.push_back(fmt::format("newest good one is {} old ({})", FormatDuration(age),
+                                      good->path.filename().string()));
+  } else {
+    v_.problems.push_back(all_.size() == 1
+                              ? std::string("no older backup to fall back on")
+                              : fmt::format("no good backup among the {} kept", all_.size()));
+  }
+}
+
+// Offsite copy of the newest (or, within the grace period, the one before).
+void BackupRun::CheckOffsite() {
+  if (!o_.offsite) return;
+  auto res =
+      mamori::backup::CompareOffsite(*o_.offsite, newest_->path, top_->sha256, deadline_, clock_);
+  if (res.local_sha256) top_->sha256 = res.local_sha256;
+  if (res.status == CheckStatus::kCritical && newest_age_ < o_.offsite->grace && all_.size() > 1) {
+    ArtifactRecord& prev_rec = Judge(all_[1]);
+    auto prev = mamori::backup::CompareOffsite(*o_.offsite, all_[1].path, prev_rec.sha256,
+                                               deadline_, clock_);
+    if (prev.local_sha256) prev_rec.sha256 = prev.local_sha256;
+    if (prev.status == CheckStatus::kOk)
+      res.summary =
+          fmt::format("{} (newest {} is {} old, within the offsite grace {})", prev.summary,
+                      newest_name_, FormatDuration(newest_age_), FormatDuration(o_.offsite->grace));
+    else
+      res.summary = prev.summary;
+    res.status = prev.status;
+  }
+  if (res.status == CheckStatus::kOk)
+    v_.facts.push_back(res.summary);
+  else
+    v_.Flag(res.status, res.summary);
+}
+
+// Every artifact on disk is recorded, judged or not, so a cleanup that deletes
+// the older ones is noticed next time.
+void BackupRun::RecordHistory() {
+  obs_.AddMetric("verify_s", std::chrono::duration<double>(clock_.Monotonic() - t0_).count());
+  if (!history_) return;
+  for (const auto& a : all_) {
+    if (judged_.count(a.path.string())) continue;
+    auto f = history_->Find(o_.check, a.key());
+    if (!f.ok() || f->has_value()) continue;
+    ArtifactRecord seen;
+    seen.check = o_.check;
+    seen.key = a.key();
+    seen.first_seen = seen.last_seen = now_;
+    seen.judged = false;
+    seen.verdict = CheckStatus::kUnknown;
+    seen.summary = "not verified (an older artifact)";
+    if (Status s = history_->Put(seen); !s.ok()) break;
+  }
+  for (auto& [p, rec] : judged_) {
+    if (Status s = history_->Put(rec); !s.ok())
+      v_.details += "cannot record in the backup history: " + s.error().message() + "\n";
+  }
+  std::vector<ArtifactKey> keys;
+  for (const auto& a : all_) keys.push_back(a.key());
+  if (Status s = history_->Sync(o_.check, keys, now_); !s.ok())
+    v_.details += "cannot update the backup history: " + s.error().message() + "\n";
+}
+
+Observation BackupRun::Summarize() {
+  const ArtifactRecord& top = *top_;
+  obs_.status = v_.status;
+  std::string base = fmt::format("newest {} {} old, {}", newest_name_, FormatDuration(newest_age_),
+                                 FormatBytes(newest_->size));
   if (top.verdict == CheckStatus::kOk)
     base += top.format.empty() ? "" : ", " + PrettyFormat(top.format) + " OK";
-  std::vector<std::string> tail = v.facts;
-  tail.push_back(fmt::format("{} kept", all.size()));
-  if (settling) tail.push_back(fmt::format("{} being written", settling));
-  if (v.problems.empty()) {
-    obs.summary = base + "; " + fmt::format("{}", fmt::join(tail, "; "));
+  std::vector<std::string> tail = v_.facts;
+  tail.push_back(fmt::format("{} kept", all_.size()));
+  if (settling_) tail.push_back(fmt::format("{} being written", settling_));
+  if (v_.problems.empty()) {
+    obs_.summary = base + "; " + fmt::format("{}", fmt::join(tail, "; "));
   } else {
-    obs.summary = fmt::format("{}", fmt::join(v.problems, "; "));
+    obs_.summary = fmt::format("{}", fmt::join(v_.problems, "; "));
   }
-  obs.details =
-      fmt::format("{}: {} ({})\n", newest_name, top.summary, StatusName(top.verdict)) + v.details;
-  return obs;
+  obs_.details =
+      fmt::format("{}: {} ({})\n", newest_name_, top.summary, StatusName(top.verdict)) + v_.details;
+  return std::move(obs_);
+}
+
+}  // namespace
+
+void BackupProbe::Start(ProbeEnv& env, MonoTime deadline, ProbeDone done) {
+  const Clock* clock = &env.clock;
+  if (o_.budget) deadline = std::min(deadline, clock->Monotonic() + *o_.budget);
+  boost::asio::post(env.pool, [this, clock, deadline, dir = env.data_dir,
+                               done = std::move(done)]() { done(Run(*clock, deadline, dir)); });
+}
+
+Observation BackupProbe::Run(const Clock& clock, MonoTime deadline,
+                             const std::string& data_dir) const {
+  BackupRun run(o_, clock, deadline);
+  if (Status s = run.FindArtifacts(); !s.ok())
+    return Observation::Make(CheckStatus::kUnknown, s.error().message());
+  run.OpenHistory(data_dir);
+  if (run.Empty()) return run.NothingToJudge();
+  run.JudgeNewest();  // content and size
+  run.JudgeAgeAndCount();
+  run.CheckServerVersion();
+  run.RestoreTest();
+  run.FindNewestGood();
+  run.CheckOffsite();
+  run.RecordHistory();
+  return run.Summarize();
 }
 
 namespace {

@@ -13,8 +13,6 @@ namespace {
 using sqlite::Db;
 using sqlite::Statement;
 
-constexpr int kSchemaVersion = 1;
-
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS artifacts (
   check_name TEXT NOT NULL,
@@ -36,6 +34,8 @@ CREATE TABLE IF NOT EXISTS artifacts (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS artifacts_by_mtime ON artifacts (check_name, mtime_ns);
 )sql";
+// One step per schema version (sqlite::OpenVersioned).
+constexpr std::string_view kMigrations[] = {kSchema};
 
 constexpr const char* kColumns =
     "check_name, path, size, mtime_ns, first_seen_ms, last_seen_ms, gone_ms, sha256, format, "
@@ -91,30 +91,12 @@ Result<std::unique_ptr<History>> History::Open(const std::string& data_dir, Mode
     return Error(
         fmt::format("{} does not exist (no backup check has run with this data_dir)", impl->path));
   }
-  auto db = Db::Open(impl->path,
-                     mode == Mode::kReadWrite ? Db::Mode::kReadWriteCreate : Db::Mode::kReadOnly);
-  if (!db.ok()) return db.error().Wrap("opening " + impl->path);
+  sqlite::VersionedOptions vo;
+  vo.mode = mode == Mode::kReadWrite ? Db::Mode::kReadWriteCreate : Db::Mode::kReadOnly;
+  vo.settings = "PRAGMA synchronous = NORMAL";
+  auto db = sqlite::OpenVersioned(impl->path, kMigrations, vo);
+  if (!db.ok()) return db.error();
   impl->db = std::move(*db);
-  if (mode == Mode::kReadWrite) {
-    if (Status s = impl->db.Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-        !s.ok())
-      return s.error().Wrap("opening " + impl->path);
-    auto v = impl->db.Prepare("PRAGMA user_version");
-    if (!v.ok()) return v.error().Wrap("opening " + impl->path);
-    auto row = v->Step();
-    if (!row.ok()) return row.error().Wrap("opening " + impl->path);
-    const int64_t version = *row ? v->ColumnInt(0) : 0;
-    if (version > kSchemaVersion)
-      return Error(fmt::format("{} was written by a newer mamori (schema {}, this one knows {})",
-                               impl->path, version, kSchemaVersion));
-    if (Status s = impl->db.Exec(kSchema); !s.ok()) return s.error().Wrap("opening " + impl->path);
-    if (Status s = impl->db.Exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion)); !s.ok())
-      return s.error().Wrap("opening " + impl->path);
-  } else {
-    // Lazily opened: touch the file now so garbage is reported here.
-    auto v = impl->db.Prepare("SELECT count(*) FROM artifacts");
-    if (!v.ok()) return v.error().Wrap("opening " + impl->path);
-  }
   return std::unique_ptr<History>(new History(std::move(impl)));
 }
 

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "mamori/daemon/default_config.h"
 #include "mamori/daemon/config_file.h"
+#include "mamori/daemon/default_config.h"
 #include "mamori/notify/http_post.h"
 #include "mamori/notify/notify_config.h"
 #include "mamori/util/units.h"
@@ -74,10 +74,9 @@ int RunAckCommand(const AckOptions& o, std::ostream& out, std::ostream& err) {
     }
     query = "for=" + Encode(o.for_);
   }
-  ConfigLoad load =
-      o.config_file.empty()
-          ? LoadConfigText(DefaultConfigYaml(DefaultDataDir()), "<embedded default>")
-          : LoadConfigFile(o.config_file);
+  ConfigLoad load = o.config_file.empty()
+                        ? LoadConfigText(DefaultConfigYaml(DefaultDataDir()), "<embedded default>")
+                        : LoadConfigFile(o.config_file);
   if (!load.config) {
     err << load.diagnostics.ToString();
     err << fmt::format("mamori ack: {} error(s) in {}\n", load.diagnostics.size(),

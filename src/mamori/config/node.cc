@@ -123,6 +123,16 @@ std::optional<Duration> ConfigNode::GetDuration(std::string_view key) {
   return *d;
 }
 
+bool ConfigNode::GetMaxAndCritical(std::string_view max_key, std::string_view critical_key,
+                                   std::optional<Duration>& max,
+                                   std::optional<Duration>& critical) {
+  const std::string message = fmt::format("is lower than {} ({{0}})", max_key);
+  const std::string hint =
+      fmt::format("{} is the worse threshold: make it at least {}", critical_key, max_key);
+  return GetOrdered(max_key, critical_key, max, critical, &ConfigNode::GetDuration, FormatDuration,
+                    {critical_key, message, hint});
+}
+
 std::optional<uint64_t> ConfigNode::GetSize(std::string_view key) {
   auto s = Scalar(key, "a size");
   if (!s) return std::nullopt;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -21,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include "mamori/config/diagnostics.h"
@@ -58,6 +60,51 @@ class ConfigNode {
   std::optional<ConfigNode> GetMap(std::string_view key);
   // A sequence of mappings, each a ConfigNode named "<what> item N".
   std::optional<std::vector<ConfigNode>> GetMapList(std::string_view key);
+
+  // ---- Pairs of limits on one scale (warning below critical, min below max) ----
+  //
+  // Each reads `low_key` and `high_key` with `get` (a getter such as
+  // &ConfigNode::GetPercent, or any callable (ConfigNode&, key) -> optional),
+  // stores what is present into `low` / `high` (which keep their defaults
+  // otherwise; either may be a plain value or a std::optional), and returns
+  // false, with one diagnostic, when both are set and low is above high.
+
+  // How an ordering error reads: the key it points at, and a message and hint
+  // in which {0} is the low value and {1} the high one, shown by `show`.
+  struct OrderError {
+    std::string_view at;
+    std::string_view message;
+    std::string_view hint;
+  };
+  template <typename L, typename H, typename Get, typename Show>
+  bool GetOrdered(std::string_view low_key, std::string_view high_key, L& low, H& high, Get get,
+                  Show show, const OrderError& e) {
+    if (auto v = std::invoke(get, *this, low_key)) low = *v;
+    if (auto v = std::invoke(get, *this, high_key)) high = *v;
+    if (!IsSet(low) || !IsSet(high) || !(ValueOf(high) < ValueOf(low))) return true;
+    const std::string l = show(ValueOf(low)), h = show(ValueOf(high));
+    ErrorAt(e.at, fmt::format(fmt::runtime(e.message), l, h),
+            fmt::format(fmt::runtime(e.hint), l, h));
+    return false;
+  }
+  // warning: / critical: where a higher value is worse. The error points at
+  // the warning key: "95% is above critical (90%)", hint "warning must be
+  // lower than or equal to critical".
+  template <typename L, typename H, typename Get, typename Show>
+  bool GetThresholds(std::string_view warning_key, std::string_view critical_key, L& warning,
+                     H& critical, Get get, Show show) {
+    const std::string message = fmt::format("{{0}} is above {} ({{1}})", critical_key);
+    const std::string hint =
+        fmt::format("{} must be lower than or equal to {}", warning_key, critical_key);
+    return GetOrdered(warning_key, critical_key, warning, critical, get, show,
+                      {warning_key, message, hint});
+  }
+  // max_latency: / critical_latency: (durations, both optional) where the
+  // critical one is the worse threshold. The error points at the critical key:
+  // "is lower than max_latency (2s)".
+  bool GetMaxAndCritical(std::string_view max_key, std::string_view critical_key,
+                         std::optional<Duration>& max, std::optional<Duration>& critical);
+
   // Marks a key as known without reading it (for keys handled elsewhere).
   void Known(std::string_view key) { state_->known.insert(std::string(key)); }
   // Marks every key known: used when a node cannot be interpreted at all (an
@@ -83,6 +130,22 @@ class ConfigNode {
   // The scalar value of `key`, or nullopt (absent or null); adds a diagnostic
   // when the value is a list/map instead.
   std::optional<std::string> Scalar(std::string_view key, std::string_view expected);
+  template <typename T>
+  static bool IsSet(const T&) {
+    return true;
+  }
+  template <typename T>
+  static bool IsSet(const std::optional<T>& v) {
+    return v.has_value();
+  }
+  template <typename T>
+  static const T& ValueOf(const T& v) {
+    return v;
+  }
+  template <typename T>
+  static const T& ValueOf(const std::optional<T>& v) {
+    return *v;
+  }
   std::shared_ptr<State> state_;
 };
 

@@ -82,17 +82,30 @@ std::optional<uint64_t> HeadHash(int fd, uint32_t len) {
 
 // ---------------------------------------------------------------- store
 
+// The whole schema of logpos.db, one step per version (sqlite::OpenVersioned):
+// the followers' positions and the log check's templates and state. Releases
+// before versioning created these tables without a user_version.
+constexpr std::string_view kPositionMigrations[] = {
+    "CREATE TABLE IF NOT EXISTS positions("
+    "  owner TEXT NOT NULL, file TEXT NOT NULL, device INTEGER, inode INTEGER,"
+    "  offset INTEGER, line INTEGER, head_len INTEGER, head_hash INTEGER,"
+    "  skipping INTEGER, updated_ms INTEGER, PRIMARY KEY(owner, file));"
+    "CREATE TABLE IF NOT EXISTS log_templates(owner TEXT NOT NULL, source TEXT NOT "
+    "NULL, sample TEXT NOT NULL, first_ms INTEGER, last_ms INTEGER);"
+    "CREATE INDEX IF NOT EXISTS log_templates_owner ON log_templates(owner, source);"
+    "CREATE TABLE IF NOT EXISTS log_state(owner TEXT NOT NULL, key TEXT NOT NULL, "
+    "value TEXT, PRIMARY KEY(owner, key));"
+    "CREATE TABLE IF NOT EXISTS log_template_rates(owner TEXT NOT NULL, source TEXT NOT NULL, "
+    "sample TEXT NOT NULL, lines REAL, seconds REAL, updated_ms INTEGER, "
+    "PRIMARY KEY(owner, source, sample))",
+};
+
 Result<std::unique_ptr<PositionStore>> PositionStore::Open(const std::string& path) {
-  auto db = sqlite::Db::Open(path, sqlite::Db::Mode::kReadWriteCreate);
+  sqlite::VersionedOptions vo;
+  vo.settings = "PRAGMA synchronous=NORMAL";
+  vo.unversioned_tables = {"positions", "log_templates", "log_state", "log_template_rates"};
+  auto db = sqlite::OpenVersioned(path, kPositionMigrations, vo);
   if (!db.ok()) return db.error();
-  Status s = db->Exec(
-      "PRAGMA journal_mode=WAL;"
-      "PRAGMA synchronous=NORMAL;"
-      "CREATE TABLE IF NOT EXISTS positions("
-      "  owner TEXT NOT NULL, file TEXT NOT NULL, device INTEGER, inode INTEGER,"
-      "  offset INTEGER, line INTEGER, head_len INTEGER, head_hash INTEGER,"
-      "  skipping INTEGER, updated_ms INTEGER, PRIMARY KEY(owner, file))");
-  if (!s.ok()) return s.error().Wrap(path);
   return std::unique_ptr<PositionStore>(new PositionStore(std::move(db).value()));
 }
 

@@ -55,7 +55,8 @@ struct FilePosition {
 // Positions (and other per-follower state) in one SQLite file.
 class PositionStore {
  public:
-  // Creates the file and its tables if needed.
+  // Creates the file and its tables if needed: the positions and the log
+  // check's templates and state (the whole schema of logpos.db, versioned).
   static Result<std::unique_ptr<PositionStore>> Open(const std::string& path);
 
   Result<std::optional<FilePosition>> Load(std::string_view owner, std::string_view file);

@@ -75,16 +75,6 @@ Status LogProbe::Init(const Clock& clock) {
   auto store = logs::PositionStore::Open(o_.state_dir + "/logpos.db");
   if (!store.ok()) return store.error();
   store_ = std::move(store).value();
-  Status s = store_->db().Exec(
-      "CREATE TABLE IF NOT EXISTS log_templates(owner TEXT NOT NULL, source TEXT NOT "
-      "NULL, sample TEXT NOT NULL, first_ms INTEGER, last_ms INTEGER);"
-      "CREATE INDEX IF NOT EXISTS log_templates_owner ON log_templates(owner, source);"
-      "CREATE TABLE IF NOT EXISTS log_state(owner TEXT NOT NULL, key TEXT NOT NULL, "
-      "value TEXT, PRIMARY KEY(owner, key));"
-      "CREATE TABLE IF NOT EXISTS log_template_rates(owner TEXT NOT NULL, source TEXT NOT NULL, "
-      "sample TEXT NOT NULL, lines REAL, seconds REAL, updated_ms INTEGER, "
-      "PRIMARY KEY(owner, source, sample))");
-  if (!s.ok()) return s;
   // When learning began for this check; kept across restarts.
   auto st = store_->db().Prepare("SELECT value FROM log_state WHERE owner = ?1 AND key = ?2");
   if (!st.ok()) return st.error();

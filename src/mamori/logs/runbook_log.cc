@@ -6,6 +6,16 @@
 #include <filesystem>
 
 namespace mamori::logs {
+namespace {
+
+// One step per schema version (sqlite::OpenVersioned). Releases before
+// versioning created `attempts` without a user_version.
+constexpr std::string_view kMigrations[] = {
+    "CREATE TABLE IF NOT EXISTS attempts(id INTEGER PRIMARY KEY, finding TEXT NOT NULL,"
+    " step INTEGER NOT NULL, ok INTEGER NOT NULL, note TEXT, time_ms INTEGER NOT NULL)",
+};
+
+}  // namespace
 
 Result<std::unique_ptr<RunbookLog>> RunbookLog::Open(const std::string& data_dir, bool create) {
   std::string path = data_dir + "/runbook.db";
@@ -16,16 +26,11 @@ Result<std::unique_ptr<RunbookLog>> RunbookLog::Open(const std::string& data_dir
     std::filesystem::create_directories(data_dir, ec);
     if (ec) return Error("cannot create " + data_dir + ": " + ec.message());
   }
-  auto db = sqlite::Db::Open(
-      path, create ? sqlite::Db::Mode::kReadWriteCreate : sqlite::Db::Mode::kReadOnly);
+  sqlite::VersionedOptions vo;
+  vo.mode = create ? sqlite::Db::Mode::kReadWriteCreate : sqlite::Db::Mode::kReadOnly;
+  vo.unversioned_tables = {"attempts"};
+  auto db = sqlite::OpenVersioned(path, kMigrations, vo);
   if (!db.ok()) return db.error();
-  if (create) {
-    Status s = db->Exec(
-        "PRAGMA journal_mode=WAL;"
-        "CREATE TABLE IF NOT EXISTS attempts(id INTEGER PRIMARY KEY, finding TEXT NOT NULL,"
-        " step INTEGER NOT NULL, ok INTEGER NOT NULL, note TEXT, time_ms INTEGER NOT NULL)");
-    if (!s.ok()) return s.error().Wrap(path);
-  }
   return std::unique_ptr<RunbookLog>(new RunbookLog(std::move(db).value()));
 }
 

@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS alert_state (
   updated_ms INTEGER NOT NULL
 );
 )sql";
+// One step per schema version (sqlite::OpenVersioned). Releases before
+// versioning created alert_state without a user_version.
+constexpr std::string_view kMigrations[] = {kSchema};
 
 constexpr std::string_view kApiPrefix = "/api/v1/ack";
 constexpr size_t kMaxBy = 100;
@@ -118,14 +121,14 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
     std::filesystem::create_directories(data_dir, ec);
     if (ec) return Error(fmt::format("cannot create {}: {}", data_dir, ec.message()));
     db_path = (std::filesystem::path(data_dir) / "alerts.db").string();
-    auto d = Db::Open(db_path, Db::Mode::kReadWriteCreate);
-    if (!d.ok()) return d.error();
-    db = std::move(*d);
+    sqlite::VersionedOptions vo;
     // NORMAL in WAL mode: a power cut may lose the last few state rows, and
     // then at most an alert is sent again; the outbox itself is FULL.
-    if (Status s = db.Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"); !s.ok())
-      return s.error().Wrap("opening " + db_path);
-    if (Status s = db.Exec(kSchema); !s.ok()) return s.error().Wrap("opening " + db_path);
+    vo.settings = "PRAGMA synchronous = NORMAL";
+    vo.unversioned_tables = {"alert_state"};
+    auto d = sqlite::OpenVersioned(db_path, kMigrations, vo);
+    if (!d.ok()) return d.error();
+    db = std::move(*d);
     auto st = db.Prepare("SELECT check_name, state FROM alert_state");
     if (!st.ok()) return st.error();
     while (true) {

@@ -25,7 +25,6 @@ using sqlite::Transaction;
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
 constexpr size_t kMaxAnswer = 2000;
 
 constexpr const char* kSchema = R"sql(
@@ -58,6 +57,8 @@ CREATE TABLE IF NOT EXISTS attempts (
 CREATE INDEX IF NOT EXISTS attempts_id ON attempts (id);
 CREATE INDEX IF NOT EXISTS attempts_channel ON attempts (channel, n);
 )sql";
+// One step per schema version (sqlite::OpenVersioned).
+constexpr std::string_view kMigrations[] = {kSchema};
 
 int64_t Ms(WallTime t) { return ToUnixMillis(t); }
 int64_t Ms(Duration d) { return std::chrono::duration_cast<Millis>(d).count(); }
@@ -122,29 +123,7 @@ struct Outbox::Impl {
     if (lock_fd >= 0) ::close(lock_fd);
   }
 
-  Status Init() REQUIRES(db_mu) {
-    if (Status s = db.Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"); !s.ok())
-      return s;
-    {
-      auto tx = Transaction::Begin(db);
-      if (!tx.ok()) return tx.error();
-      auto v = db.Prepare("PRAGMA user_version");
-      if (!v.ok()) return v.error();
-      auto row = v->Step();
-      if (!row.ok()) return row.error();
-      const int64_t version = *row ? v->ColumnInt(0) : 0;
-      v->Reset();
-      v = Statement();
-      if (version > kSchemaVersion)
-        return Error(fmt::format("{} was written by a newer mamori (schema {}, this one knows {})",
-                                 path, version, kSchemaVersion));
-      if (Status s = db.Exec(kSchema); !s.ok()) return s;
-      if (Status s = db.Exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion)); !s.ok())
-        return s;
-      if (Status s = tx->Commit(); !s.ok()) return s;
-    }
-    return RecoverInterrupted();
-  }
+  Status Init() REQUIRES(db_mu) { return RecoverInterrupted(); }
 
   // Items left "sending" by a process that died mid-delivery: the receiver
   // may or may not have them. Delivering again is the safe side (receivers
@@ -419,7 +398,10 @@ Result<std::unique_ptr<Outbox>> Outbox::Open(const std::string& data_dir, const 
     return Error(fmt::format("cannot open {}: {}", lock_path, std::strerror(errno)));
   if (::flock(impl->lock_fd, LOCK_EX | LOCK_NB) != 0)
     return Error(fmt::format("{} is in use by another mamori process (the daemon?)", impl->path));
-  auto db = Db::Open(impl->path, Db::Mode::kReadWriteCreate, impl->options.busy_timeout);
+  sqlite::VersionedOptions vo;
+  vo.busy_timeout = impl->options.busy_timeout;
+  vo.settings = "PRAGMA synchronous = FULL";
+  auto db = sqlite::OpenVersioned(impl->path, kMigrations, vo);
   if (!db.ok()) return db.error();
   {
     // No worker runs yet; the lock is for the analysis.

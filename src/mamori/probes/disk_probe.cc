@@ -96,12 +96,11 @@ class DiskProbe final : public BlockingProbe {
 std::unique_ptr<Probe> Build(config::ConfigNode& node) {
   Options o;
   auto path = node.GetString("path");
-  if (auto v = node.GetPercent("warning")) o.warning = *v;
-  if (auto v = node.GetPercent("critical")) o.critical = *v;
-  if (auto v = node.GetPercent("inodes_warning")) o.inodes_warning = *v;
-  if (auto v = node.GetPercent("inodes_critical")) o.inodes_critical = *v;
+  bool ok = node.GetThresholds("warning", "critical", o.warning, o.critical,
+                               &config::ConfigNode::GetPercent, Limit);
+  ok &= node.GetThresholds("inodes_warning", "inodes_critical", o.inodes_warning, o.inodes_critical,
+                           &config::ConfigNode::GetPercent, Limit);
   o.min_free = node.GetSize("min_free");
-  bool ok = true;
   if (!path) {
     node.Error("missing 'path'", "name a directory on the file system to watch, e.g. path: /");
     ok = false;
@@ -111,19 +110,6 @@ std::unique_ptr<Probe> Build(config::ConfigNode& node) {
     ok = false;
   } else {
     o.path = *path;
-  }
-  if (o.warning > o.critical) {
-    node.ErrorAt("warning",
-                 fmt::format("{} is above critical ({})", Limit(o.warning), Limit(o.critical)),
-                 "warning must be lower than or equal to critical");
-    ok = false;
-  }
-  if (o.inodes_warning > o.inodes_critical) {
-    node.ErrorAt("inodes_warning",
-                 fmt::format("{} is above inodes_critical ({})", Limit(o.inodes_warning),
-                             Limit(o.inodes_critical)),
-                 "inodes_warning must be lower than or equal to inodes_critical");
-    ok = false;
   }
   if (!ok) return nullptr;
   return std::make_unique<DiskProbe>(std::move(o));

@@ -28,6 +28,7 @@
 #include <random>
 
 #include "mamori/check/registry.h"
+#include "mamori/probes/async_run.h"
 #include "mamori/probes/dns_message.h"
 #include "mamori/probes/net_address.h"
 #include "mamori/util/units.h"
@@ -69,31 +70,20 @@ std::string AddressList(const std::vector<address>& as) {
   return out;
 }
 
-double Ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
 // One measurement; shared by its pending handlers, state touched only on the
 // strand.
-class DnsRun : public std::enable_shared_from_this<DnsRun> {
+class DnsRun : public AsyncRun, public std::enable_shared_from_this<DnsRun> {
  public:
   DnsRun(std::shared_ptr<const Options> o, asio::io_context& io, asio::thread_pool& pool,
          ProbeDone done)
-      : o_(std::move(o)),
-        strand_(asio::make_strand(io)),
+      : AsyncRun(io, std::move(done)),
+        o_(std::move(o)),
         pool_(pool.get_executor()),
         socket_(strand_),
-        timer_(strand_),
-        retry_timer_(strand_),
-        done_(std::move(done)) {}
-
-  asio::strand<asio::io_context::executor_type>& strand() { return strand_; }
+        retry_timer_(strand_) {}
 
   void Begin(SteadyTime deadline, Duration budget) {
-    start_ = std::chrono::steady_clock::now();
-    budget_ = std::chrono::round<std::chrono::milliseconds>(budget);
-    timer_.expires_at(deadline);
-    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec) self->OnDeadline();
-    });
+    ArmDeadline(deadline, budget, [self = shared_from_this()] { self->OnDeadline(); });
     if (o_->server)
       AskServer(budget);
     else
@@ -109,7 +99,7 @@ class DnsRun : public std::enable_shared_from_this<DnsRun> {
     asio::post(pool_, [self = shared_from_this(), family] {
       auto r = net::LookupHost(self->o_->query, family);
       asio::post(self->strand_, [self, r = std::move(r)] {
-        if (self->finished_) return;
+        if (self->finished()) return;
         if (!r.ok())
           return self->Finish(Observation::Make(
               CheckStatus::kCritical, fmt::format("cannot resolve '{}' ({}): {}", self->o_->query,
@@ -167,7 +157,7 @@ class DnsRun : public std::enable_shared_from_this<DnsRun> {
     }
     retry_timer_.expires_after(retry_every_);
     retry_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec && !self->finished_) self->SendUnanswered();
+      if (!ec && !self->finished()) self->SendUnanswered();
     });
   }
 
@@ -178,7 +168,7 @@ class DnsRun : public std::enable_shared_from_this<DnsRun> {
   }
 
   void OnSocketError(const boost::system::error_code& ec) {
-    if (finished_) return;
+    if (finished()) return;
     if (ec == asio::error::connection_refused)
       return Finish(Observation::Make(
           CheckStatus::kCritical,
@@ -189,7 +179,7 @@ class DnsRun : public std::enable_shared_from_this<DnsRun> {
   }
 
   void OnReceive(const boost::system::error_code& ec, size_t n) {
-    if (finished_) return;
+    if (finished()) return;
     if (ec) return OnSocketError(ec);
     const std::span<const uint8_t> data(reinterpret_cast<const uint8_t*>(buf_.data()), n);
     auto id = mamori::dns::PeekId(data);
@@ -222,8 +212,7 @@ class DnsRun : public std::enable_shared_from_this<DnsRun> {
   }
 
   void OnDeadline() {
-    if (finished_) return;
-    const std::string after = FormatDuration(budget_);
+    const std::string after = FormatDuration(budget());
     if (o_->server)
       return Finish(Observation::Make(
           CheckStatus::kCritical, fmt::format("no reply from {} for '{}' {} within {}", o_->Via(),
@@ -234,7 +223,7 @@ class DnsRun : public std::enable_shared_from_this<DnsRun> {
   }
 
   Observation Judge(const std::vector<address>& got) const {
-    const Duration took = std::chrono::steady_clock::now() - start_;
+    const Duration took = Elapsed();
     const std::string via = o_->server ? " from " + o_->Via() : "";
     Observation o;
     o.status = CheckStatus::kOk;
@@ -267,40 +256,24 @@ class DnsRun : public std::enable_shared_from_this<DnsRun> {
                               ? fmt::format("'{}' {} {} in {}{}", o_->query, o_->RecordName(),
                                             AddressList(got), FormatDuration(took), via)
                               : fmt::format("{}", fmt::join(problems, "; "));
-    if (o_->critical_latency && took > *o_->critical_latency) {
-      o.status = CheckStatus::kCritical;
-      summary = fmt::format("slow: {} (critical above {}); {}", FormatDuration(took),
-                            FormatDuration(*o_->critical_latency), summary);
-    } else if (o_->max_latency && took > *o_->max_latency) {
-      o.status = Worst(o.status, CheckStatus::kWarning);
-      summary = fmt::format("slow: {} (warning above {}); {}", FormatDuration(took),
-                            FormatDuration(*o_->max_latency), summary);
-    }
+    o.status = Worst(o.status, JudgeLatency(took, o_->max_latency, o_->critical_latency, summary));
     o.summary = std::move(summary);
     return o;
   }
 
   void Finish(Observation o) {
-    finished_ = true;
-    timer_.cancel();
     retry_timer_.cancel();
     boost::system::error_code ignored;
     socket_.close(ignored);
-    o.metrics.insert(o.metrics.begin(),
-                     Metric{"total_ms", Ms(std::chrono::steady_clock::now() - start_)});
-    ProbeDone done = std::move(done_);
-    done(std::move(o));
+    o.metrics.insert(o.metrics.begin(), Metric{"total_ms", Millis(Elapsed())});
+    Complete(std::move(o));
   }
 
   std::shared_ptr<const Options> o_;
-  asio::strand<asio::io_context::executor_type> strand_;
   asio::thread_pool::executor_type pool_;
   udp::socket socket_;
-  asio::steady_timer timer_, retry_timer_;
-  ProbeDone done_;
-  bool finished_ = false;
-  SteadyTime start_;
-  Duration budget_{}, retry_every_{};
+  asio::steady_timer retry_timer_;
+  Duration retry_every_{};
   std::vector<Query> queries_;
   std::vector<address> addresses_;
   std::vector<char> buf_;
@@ -311,12 +284,7 @@ class DnsProbe final : public Probe {
   explicit DnsProbe(Options o) : o_(std::make_shared<const Options>(std::move(o))) {}
 
   void Start(ProbeEnv& env, MonoTime deadline, ProbeDone done) override {
-    const Duration budget =
-        std::max<Duration>(std::chrono::milliseconds(1), deadline - env.clock.Monotonic());
-    const SteadyTime steady_deadline = std::chrono::steady_clock::now() + budget;
-    auto run = std::make_shared<DnsRun>(o_, env.io, env.pool, std::move(done));
-    asio::post(run->strand(),
-               [run, steady_deadline, budget] { run->Begin(steady_deadline, budget); });
+    StartOnStrand(env, deadline, std::make_shared<DnsRun>(o_, env.io, env.pool, std::move(done)));
   }
 
  private:
@@ -404,14 +372,7 @@ std::unique_ptr<Probe> Make(config::ConfigNode& n) {
       o.server = *hp;
     }
   }
-  o.max_latency = n.GetDuration("max_latency");
-  o.critical_latency = n.GetDuration("critical_latency");
-  if (o.max_latency && o.critical_latency && *o.critical_latency < *o.max_latency) {
-    n.ErrorAt("critical_latency",
-              fmt::format("is lower than max_latency ({})", FormatDuration(*o.max_latency)),
-              "critical_latency is the worse threshold: make it at least max_latency");
-    ok = false;
-  }
+  ok &= n.GetMaxAndCritical("max_latency", "critical_latency", o.max_latency, o.critical_latency);
   if (!ok) return nullptr;
   return std::make_unique<DnsProbe>(std::move(o));
 }

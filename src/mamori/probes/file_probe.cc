@@ -233,10 +233,12 @@ std::unique_ptr<Probe> Build(config::ConfigNode& node) {
   bool ok = true;
   auto path = node.GetString("path");
   if (auto v = node.GetBool("exists")) o.exists = *v;
-  o.max_age = node.GetDuration("max_age");
-  o.min_age = node.GetDuration("min_age");
-  o.min_size = node.GetSize("min_size");
-  o.max_size = node.GetSize("max_size");
+  ok &= node.GetOrdered(
+      "min_age", "max_age", o.min_age, o.max_age, &config::ConfigNode::GetDuration, FormatDuration,
+      {"min_age", "is longer than max_age", "min_age must be shorter than max_age"});
+  ok &= node.GetOrdered(
+      "min_size", "max_size", o.min_size, o.max_size, &config::ConfigNode::GetSize, FormatBytes,
+      {"min_size", "is larger than max_size", "min_size must be at most max_size"});
   o.owner = node.GetString("owner");
   o.group = node.GetString("group");
   if (auto m = node.GetString("mode")) {
@@ -266,14 +268,6 @@ std::unique_ptr<Probe> Build(config::ConfigNode& node) {
         ok = false;
       }
     }
-  }
-  if (o.min_age && o.max_age && *o.min_age > *o.max_age) {
-    node.ErrorAt("min_age", "is longer than max_age", "min_age must be shorter than max_age");
-    ok = false;
-  }
-  if (o.min_size && o.max_size && *o.min_size > *o.max_size) {
-    node.ErrorAt("min_size", "is larger than max_size", "min_size must be at most max_size");
-    ok = false;
   }
   if (!ok) return nullptr;
   return std::make_unique<FileProbe>(std::move(o));

@@ -112,24 +112,10 @@ namespace {
 
 std::unique_ptr<Probe> Build(config::ConfigNode& node) {
   Options o;
-  if (auto v = node.GetPercent("warning")) o.warning = *v;
-  if (auto v = node.GetPercent("critical")) o.critical = *v;
-  if (auto v = node.GetPercent("swap_warning")) o.swap_warning = *v;
-  if (auto v = node.GetPercent("swap_critical")) o.swap_critical = *v;
-  bool ok = true;
-  if (o.warning > o.critical) {
-    node.ErrorAt("warning",
-                 fmt::format("{} is above critical ({})", Limit(o.warning), Limit(o.critical)),
-                 "warning must be lower than or equal to critical");
-    ok = false;
-  }
-  if (o.swap_warning > o.swap_critical) {
-    node.ErrorAt("swap_warning",
-                 fmt::format("{} is above swap_critical ({})", Limit(o.swap_warning),
-                             Limit(o.swap_critical)),
-                 "swap_warning must be lower than or equal to swap_critical");
-    ok = false;
-  }
+  bool ok = node.GetThresholds("warning", "critical", o.warning, o.critical,
+                               &config::ConfigNode::GetPercent, Limit);
+  ok &= node.GetThresholds("swap_warning", "swap_critical", o.swap_warning, o.swap_critical,
+                           &config::ConfigNode::GetPercent, Limit);
   if (!ok) return nullptr;
   return std::make_unique<MemoryProbe>(o);
 }

@@ -272,12 +272,15 @@ std::unique_ptr<Probe> Build(config::ConfigNode& node) {
   o.comm = node.GetString("comm");
   auto match = node.GetString("match");
   o.pidfile = node.GetString("pidfile");
-  if (auto v = node.GetInt("min", 0, 1000000)) o.min = *v;
-  o.max = node.GetInt("max", 0, 1000000);
-  o.rss_warning = node.GetSize("rss_warning");
-  o.rss_critical = node.GetSize("rss_critical");
-  o.cpu_warning = GetCpuPercent(node, "cpu_warning");
-  o.cpu_critical = GetCpuPercent(node, "cpu_critical");
+  ok &= node.GetOrdered(
+      "min", "max", o.min, o.max,
+      [](config::ConfigNode& n, std::string_view key) { return n.GetInt(key, 0, 1000000); },
+      [](int64_t v) { return std::to_string(v); },
+      {"max", "{1} is below min ({0})", "max must be greater than or equal to min"});
+  ok &= node.GetThresholds("rss_warning", "rss_critical", o.rss_warning, o.rss_critical,
+                           &config::ConfigNode::GetSize, FormatBytes);
+  ok &= node.GetThresholds("cpu_warning", "cpu_critical", o.cpu_warning, o.cpu_critical,
+                           GetCpuPercent, [](double v) { return fmt::format("{:g}%", v); });
   if (!o.comm && !match && !o.pidfile) {
     node.Error("no process selector: set 'comm', 'match' or 'pidfile'",
                "comm: nginx (the name ps -e shows), match: \"php-fpm: master\" (a regular "
@@ -303,25 +306,6 @@ std::unique_ptr<Probe> Build(config::ConfigNode& node) {
   if (o.pidfile && (o.pidfile->empty() || (*o.pidfile)[0] != '/')) {
     node.ErrorAt("pidfile", fmt::format("'{}' is not an absolute path", *o.pidfile),
                  "write the full path, e.g. /run/nginx.pid");
-    ok = false;
-  }
-  if (o.max && *o.max < o.min) {
-    node.ErrorAt("max", fmt::format("{} is below min ({})", *o.max, o.min),
-                 "max must be greater than or equal to min");
-    ok = false;
-  }
-  if (o.rss_warning && o.rss_critical && *o.rss_warning > *o.rss_critical) {
-    node.ErrorAt("rss_warning",
-                 fmt::format("{} is above rss_critical ({})", FormatBytes(*o.rss_warning),
-                             FormatBytes(*o.rss_critical)),
-                 "rss_warning must be lower than or equal to rss_critical");
-    ok = false;
-  }
-  if (o.cpu_warning && o.cpu_critical && *o.cpu_warning > *o.cpu_critical) {
-    node.ErrorAt(
-        "cpu_warning",
-        fmt::format("{:g}% is above cpu_critical ({:g}%)", *o.cpu_warning, *o.cpu_critical),
-        "cpu_warning must be lower than or equal to cpu_critical");
     ok = false;
   }
   if (!ok) return nullptr;

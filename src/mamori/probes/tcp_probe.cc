@@ -23,6 +23,7 @@
 #include <memory>
 
 #include "mamori/check/registry.h"
+#include "mamori/probes/async_run.h"
 #include "mamori/probes/net_address.h"
 #include "mamori/util/units.h"
 
@@ -64,32 +65,19 @@ std::string Printable(std::string_view s, size_t max = 64) {
   return out;
 }
 
-double Ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
 // One measurement. Lives in a shared_ptr held by every pending handler; all of
 // its state is touched only on `strand_`.
-class TcpRun : public std::enable_shared_from_this<TcpRun> {
+class TcpRun : public AsyncRun, public std::enable_shared_from_this<TcpRun> {
  public:
   TcpRun(std::shared_ptr<const Options> o, asio::io_context& io, asio::thread_pool& pool,
          ProbeDone done)
-      : o_(std::move(o)),
-        strand_(asio::make_strand(io)),
+      : AsyncRun(io, std::move(done)),
+        o_(std::move(o)),
         pool_(pool.get_executor()),
-        socket_(strand_),
-        timer_(strand_),
-        done_(std::move(done)) {}
-
-  asio::strand<asio::io_context::executor_type>& strand() { return strand_; }
+        socket_(strand_) {}
 
   void Begin(SteadyTime deadline, Duration budget) {
-    start_ = std::chrono::steady_clock::now();
-    // Shown in summaries: the runner's deadline minus the few microseconds
-    // spent before Start(), so "timed out after 300ms" matches the config.
-    budget_ = std::chrono::round<std::chrono::milliseconds>(budget);
-    timer_.expires_at(deadline);
-    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec) self->OnDeadline();
-    });
+    ArmDeadline(deadline, budget, [self = shared_from_this()] { self->OnDeadline(); });
     if (o_->target.is_ip) {
       Connect({tcp::endpoint(o_->target.ip, o_->target.port)});
       return;
@@ -105,8 +93,8 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
   enum class Phase { kResolving, kConnecting, kSending, kReading };
 
   void OnResolved(const Result<std::vector<asio::ip::address>>& r) {
-    if (finished_) return;
-    resolve_time_ = std::chrono::steady_clock::now() - start_;
+    if (finished()) return;
+    resolve_time_ = Elapsed();
     if (!r.ok())
       return Finish(
           Critical(fmt::format("cannot resolve '{}': {}", o_->target.host, r.error().message())));
@@ -127,7 +115,7 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
   }
 
   void OnConnected(const boost::system::error_code& ec, const tcp::endpoint& ep) {
-    if (finished_) return;
+    if (finished()) return;
     if (ec)
       return Finish(Critical(fmt::format("connect to {} failed: {}", o_->address, ec.message())));
     connect_time_ = std::chrono::steady_clock::now() - connect_start_;
@@ -144,7 +132,7 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
   }
 
   void OnSent(const boost::system::error_code& ec) {
-    if (finished_) return;
+    if (finished()) return;
     if (ec)
       return Finish(Critical(fmt::format("sending to {} failed: {}", o_->address, ec.message())));
     AfterSend();
@@ -164,11 +152,11 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
   }
 
   void OnRead(const boost::system::error_code& ec, size_t n) {
-    if (finished_) return;
+    if (finished()) return;
     received_ += n;
     const std::string_view got(buf_.data(), received_);
     if (got.find(o_->expect) != std::string_view::npos) {
-      banner_time_ = std::chrono::steady_clock::now() - start_;
+      banner_time_ = Elapsed();
       return Finish(Judge());
     }
     if (ec == asio::error::eof)
@@ -185,8 +173,7 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
   }
 
   void OnDeadline() {
-    if (finished_) return;
-    const std::string after = FormatDuration(budget_);
+    const std::string after = FormatDuration(budget());
     switch (phase_) {
       case Phase::kResolving:
         return Finish(
@@ -211,16 +198,16 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
   }
 
   void AddMetrics(Observation& o) {
-    const Duration total = std::chrono::steady_clock::now() - start_;
-    if (resolve_time_) o.AddMetric("resolve_ms", Ms(*resolve_time_));
-    if (connect_time_) o.AddMetric("connect_ms", Ms(*connect_time_));
-    o.AddMetric("total_ms", Ms(total));
+    const Duration total = Elapsed();
+    if (resolve_time_) o.AddMetric("resolve_ms", Millis(*resolve_time_));
+    if (connect_time_) o.AddMetric("connect_ms", Millis(*connect_time_));
+    o.AddMetric("total_ms", Millis(total));
     if (!o_->expect.empty() && phase_ == Phase::kReading)
       o.AddMetric("banner_bytes", static_cast<double>(received_));
   }
 
   Observation Judge() {
-    const Duration total = std::chrono::steady_clock::now() - start_;
+    const Duration total = Elapsed();
     Observation o;
     o.status = CheckStatus::kOk;
     AddMetrics(o);
@@ -231,38 +218,22 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
     if (banner_time_)
       summary +=
           fmt::format(", got '{}' in {}", Printable(o_->expect), FormatDuration(*banner_time_));
-    if (o_->critical_latency && total > *o_->critical_latency) {
-      o.status = CheckStatus::kCritical;
-      summary = fmt::format("slow: {} (critical above {}); {}", FormatDuration(total),
-                            FormatDuration(*o_->critical_latency), summary);
-    } else if (o_->max_latency && total > *o_->max_latency) {
-      o.status = CheckStatus::kWarning;
-      summary = fmt::format("slow: {} (warning above {}); {}", FormatDuration(total),
-                            FormatDuration(*o_->max_latency), summary);
-    }
+    o.status = JudgeLatency(total, o_->max_latency, o_->critical_latency, summary);
     o.summary = std::move(summary);
     return o;
   }
 
   void Finish(Observation o) {
-    finished_ = true;
-    timer_.cancel();
     boost::system::error_code ignored;
     socket_.close(ignored);  // aborts whatever is still pending
-    ProbeDone done = std::move(done_);
-    done(std::move(o));
+    Complete(std::move(o));
   }
 
   std::shared_ptr<const Options> o_;
-  asio::strand<asio::io_context::executor_type> strand_;
   asio::thread_pool::executor_type pool_;
   tcp::socket socket_;
-  asio::steady_timer timer_;
-  ProbeDone done_;
-  bool finished_ = false;
   Phase phase_ = Phase::kConnecting;
-  SteadyTime start_, connect_start_;
-  Duration budget_{};
+  SteadyTime connect_start_;
   std::optional<Duration> resolve_time_, connect_time_, banner_time_;
   tcp::endpoint peer_;
   std::string buf_;
@@ -274,13 +245,7 @@ class TcpProbe final : public Probe {
   explicit TcpProbe(Options o) : o_(std::make_shared<const Options>(std::move(o))) {}
 
   void Start(ProbeEnv& env, MonoTime deadline, ProbeDone done) override {
-    const Duration budget =
-        std::max<Duration>(std::chrono::milliseconds(1), deadline - env.clock.Monotonic());
-    const SteadyTime steady_deadline = std::chrono::steady_clock::now() + budget;
-    auto run = std::make_shared<TcpRun>(o_, env.io, env.pool, std::move(done));
-    // Start() may be called from any thread; everything else happens on the strand.
-    asio::post(run->strand(),
-               [run, steady_deadline, budget] { run->Begin(steady_deadline, budget); });
+    StartOnStrand(env, deadline, std::make_shared<TcpRun>(o_, env.io, env.pool, std::move(done)));
   }
 
  private:
@@ -337,14 +302,7 @@ std::unique_ptr<Probe> Make(config::ConfigNode& n) {
       o.expect = *e;
     }
   }
-  o.max_latency = n.GetDuration("max_latency");
-  o.critical_latency = n.GetDuration("critical_latency");
-  if (o.max_latency && o.critical_latency && *o.critical_latency < *o.max_latency) {
-    n.ErrorAt("critical_latency",
-              fmt::format("is lower than max_latency ({})", FormatDuration(*o.max_latency)),
-              "critical_latency is the worse threshold: make it at least max_latency");
-    ok = false;
-  }
+  ok &= n.GetMaxAndCritical("max_latency", "critical_latency", o.max_latency, o.critical_latency);
   if (!ok) return nullptr;
   return std::make_unique<TcpProbe>(std::move(o));
 }

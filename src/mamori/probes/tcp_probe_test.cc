@@ -4,6 +4,7 @@
 // peer stall on purpose; the kernel completes the handshake for it).
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -138,7 +139,11 @@ TEST_F(TcpProbeTest, StalledPeerTimesOutWaitingForBannerAndSocketIsClosed) {
           std::chrono::milliseconds(300));
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(o.status, CheckStatus::kCritical);
-  EXPECT_EQ(o.summary, "banner lacks 'SSH-2.0' (timed out after 300ms; got: '')");
+  // The budget is what was left of the 300 ms when the probe started: on a
+  // loaded machine a few ms went by between the runner's deadline and Start().
+  EXPECT_THAT(o.summary,
+              ::testing::MatchesRegex(
+                  "banner lacks 'SSH-2.0' \\(timed out after (2[5-9][0-9]|300)ms; got: ''\\)"));
   EXPECT_EQ(Metric(o, "banner_bytes"), 0);
   EXPECT_GE(took, std::chrono::milliseconds(290));
   EXPECT_LT(took, std::chrono::seconds(2));

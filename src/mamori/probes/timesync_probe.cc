@@ -161,8 +161,11 @@ namespace {
 
 std::unique_ptr<Probe> Build(config::ConfigNode& node) {
   Options o;
-  if (auto v = node.GetDuration("max_offset")) o.max_offset = *v;
-  if (auto v = node.GetDuration("critical_offset")) o.critical_offset = *v;
+  const bool ordered = node.GetOrdered(
+      "max_offset", "critical_offset", o.max_offset, o.critical_offset,
+      &config::ConfigNode::GetDuration, FormatDuration,
+      {"critical_offset", "critical_offset is smaller than max_offset",
+       "critical_offset is where WARNING turns CRITICAL; make it at least max_offset"});
   if (auto v = node.GetString("server")) {
     if (auto err = sntp::ValidateServer(*v); !err.empty()) {
       node.ErrorAt("server", "'" + *v + "' is not an NTP server address: " + err,
@@ -172,11 +175,7 @@ std::unique_ptr<Probe> Build(config::ConfigNode& node) {
     }
     o.server = *v;
   }
-  if (o.critical_offset < o.max_offset) {
-    node.ErrorAt("critical_offset", "critical_offset is smaller than max_offset",
-                 "critical_offset is where WARNING turns CRITICAL; make it at least max_offset");
-    return nullptr;
-  }
+  if (!ordered) return nullptr;
   if (auto v = node.GetBool("allow_unsynced")) o.allow_unsynced = *v;
   return std::make_unique<TimesyncProbe>(o);
 }

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace mamori::sqlite {
@@ -19,7 +20,120 @@ std::string ShortSql(std::string_view sql) {
   return s;
 }
 
+// Reads a one-row one-column answer as text (journal_mode answers "wal").
+Result<std::string> QueryText(Db& db, std::string_view sql) {
+  auto st = db.Prepare(sql);
+  if (!st.ok()) return st.error();
+  auto r = st->Step();
+  if (!r.ok()) return r.error();
+  return *r ? st->ColumnText(0) : std::string();
+}
+
+struct Inspection {
+  int version = 0;
+  std::vector<std::string> tables;  // non-internal tables
+};
+
+Result<Inspection> Inspect(Db& db) {
+  Inspection in;
+  auto v = UserVersion(db);
+  if (!v.ok()) return v.error();
+  in.version = *v;
+  auto t = db.Prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+  if (!t.ok()) return t.error();
+  for (;;) {
+    auto r = t->Step();
+    if (!r.ok()) return r.error();
+    if (!*r) break;
+    in.tables.push_back(t->ColumnText(0));
+  }
+  return in;
+}
+
+Error DefaultUnreadable(const Db& db, const Error& e, const VersionedOptions& o) {
+  if (db.last_error_code() == SQLITE_NOTADB)
+    return Error(db.path() + " is not a mamori database (file is not a database)" + o.hint);
+  return e.Wrap("opening " + db.path());
+}
+
+// Refuses what this code must not write to (or read as its own).
+Status Admit(const Db& db, const Inspection& in, size_t known, const VersionedOptions& o) {
+  if (in.version > static_cast<int64_t>(known))
+    return Error(db.path() + " was written by a newer mamori (schema " +
+                 std::to_string(in.version) + ", this build knows up to " + std::to_string(known) +
+                 "); upgrade mamori");
+  if (in.version < 0)
+    return Error(db.path() + " is not a mamori database (user_version " +
+                 std::to_string(in.version) + ")" + o.hint);
+  const auto& ours = o.unversioned_tables;
+  const bool foreign = std::any_of(in.tables.begin(), in.tables.end(), [&](const std::string& t) {
+    return std::find(ours.begin(), ours.end(), t) == ours.end();
+  });
+  if (in.version == 0 && foreign)
+    return Error(db.path() + " is not a mamori database (it holds other tables)" + o.hint);
+  return Status::Ok();
+}
+
+// Applies the steps from the version found inside the transaction (another
+// process may have migrated since the first look) to the last.
+Status Migrate(Db& db, std::span<const std::string_view> migrations, const VersionedOptions& o) {
+  auto tx = Transaction::Begin(db);
+  if (!tx.ok()) return tx.error().Wrap("upgrading " + db.path());
+  auto in = Inspect(db);
+  if (!in.ok()) return in.error().Wrap("upgrading " + db.path());
+  if (Status s = Admit(db, *in, migrations.size(), o); !s.ok()) return s;
+  if (static_cast<size_t>(in->version) == migrations.size()) return Status::Ok();
+  const std::string what = (in->version == 0 ? "creating " : "upgrading ") + db.path();
+  for (size_t i = static_cast<size_t>(in->version); i < migrations.size(); ++i)
+    if (Status s = db.Exec(migrations[i]); !s.ok()) return s.error().Wrap(what);
+  if (Status s = db.Exec("PRAGMA user_version = " + std::to_string(migrations.size())); !s.ok())
+    return s.error().Wrap(what);
+  if (Status s = tx->Commit(); !s.ok()) return s.error().Wrap(what);
+  return Status::Ok();
+}
+
 }  // namespace
+
+// ---- Versioned schemas ----
+
+Result<int> UserVersion(Db& db) {
+  auto st = db.Prepare("PRAGMA user_version");
+  if (!st.ok()) return st.error();
+  auto r = st->Step();
+  if (!r.ok()) return r.error();
+  return *r ? static_cast<int>(st->ColumnInt(0)) : 0;
+}
+
+Result<Db> OpenVersioned(const std::string& path, std::span<const std::string_view> migrations,
+                         const VersionedOptions& options) {
+  auto opened = Db::Open(path, options.mode, options.busy_timeout);
+  if (!opened.ok()) return opened.error();
+  Db db = std::move(opened).value();
+  auto describe = [&](const Error& e) {
+    return options.describe_unreadable ? options.describe_unreadable(db, e)
+                                       : DefaultUnreadable(db, e, options);
+  };
+  // Opening is lazy: this first read is what finds a garbage file, before
+  // anything (a WAL file, a table) is written next to or into it.
+  auto in = Inspect(db);
+  if (!in.ok()) return describe(in.error());
+  if (Status s = Admit(db, *in, migrations.size(), options); !s.ok()) return s.error();
+  if (options.mode == Db::Mode::kReadOnly) return db;
+
+  if (in->tables.empty() && !options.on_create.empty())
+    if (Status s = db.Exec(options.on_create); !s.ok()) return s.error().Wrap("creating " + path);
+  auto jm = QueryText(db, "PRAGMA journal_mode = WAL");
+  if (!jm.ok()) return describe(jm.error());
+  if (*jm != "wal")
+    return Error("cannot switch " + path + " to WAL mode (journal mode stays '" + *jm +
+                 "'); the file system may not support it");
+  if (!options.settings.empty())
+    if (Status s = db.Exec(options.settings); !s.ok()) return s.error().Wrap("configuring " + path);
+  if (static_cast<size_t>(in->version) < migrations.size())
+    if (Status s = Migrate(db, migrations, options); !s.ok()) return s.error();
+  return db;
+}
 
 // ---- Db ----
 

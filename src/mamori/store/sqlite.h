@@ -22,9 +22,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mamori/util/clock.h"
 #include "mamori/util/result.h"
@@ -154,5 +157,51 @@ class Transaction {
   explicit Transaction(Db* db) : db_(db) {}
   Db* db_ = nullptr;  // null once committed, rolled back or moved from
 };
+
+// ---- Versioned schemas ----
+//
+// Every mamori database file records its schema version in PRAGMA
+// user_version. OpenVersioned opens such a file and brings it to the version
+// the code knows, so each store only lists its schema steps.
+
+struct VersionedOptions {
+  // kReadOnly never writes: no settings, no migration; the file may be older
+  // than the code (the caller checks UserVersion where that matters).
+  Db::Mode mode = Db::Mode::kReadWriteCreate;
+  Duration busy_timeout = std::chrono::seconds(5);
+  // Writable opens only. Run once on a file without any table, before the
+  // first step: settings only an empty database takes (auto_vacuum).
+  std::string on_create;
+  // Writable opens only. The journal is switched to WAL first (an error if it
+  // does not stick); then these run on every open (synchronous, limits).
+  std::string settings;
+  // Tables that mamori created before this file carried a user_version. A
+  // version-0 file holding only these is ours and gets step 0, which must
+  // therefore be idempotent (IF NOT EXISTS). Any other table at version 0
+  // means the file belongs to someone else: it is refused and left alone.
+  std::vector<std::string> unversioned_tables;
+  // Appended to the "is not a mamori database" messages, e.g.
+  // "; move it aside or set another data_dir".
+  std::string hint;
+  // Turns the first failure to read the file (garbage, damage, permissions)
+  // into the caller's message. Default: NOTADB says "PATH is not a mamori
+  // database (file is not a database)" + hint; anything else is wrapped in
+  // "opening PATH".
+  std::function<Error(const Db&, const Error&)> describe_unreadable;
+};
+
+// Opens `path` and applies, in one IMMEDIATE transaction, the steps from the
+// file's user_version to migrations.size(): step i brings the schema from
+// version i to i + 1, and user_version is set to the last one. Refuses, with a
+// message naming the path, a file whose user_version is newer than
+// migrations.size() and a file that is not a mamori database; neither is
+// written. A failed step rolls back every step of this open.
+// Threading: the returned Db is like any other; two processes opening the
+// same file concurrently are serialised by the transaction.
+Result<Db> OpenVersioned(const std::string& path, std::span<const std::string_view> migrations,
+                         const VersionedOptions& options = {});
+
+// PRAGMA user_version of an open database (0 for a new or unversioned file).
+Result<int> UserVersion(Db& db);
 
 }  // namespace mamori::sqlite

@@ -215,35 +215,9 @@ Error DescribeOpenError(const sqlite::Db& db, const std::string& path, const Err
   }
 }
 
-struct Inspection {
-  int version = 0;
-  int64_t tables = 0;  // non-internal tables
-};
-
-Result<Inspection> Inspect(sqlite::Db& db) {
-  Inspection in;
-  auto st = db.Prepare("PRAGMA user_version");
-  if (!st.ok()) return st.error();
-  auto r = st->Step();
-  if (!r.ok()) return r.error();
-  in.version = *r ? static_cast<int>(st->ColumnInt(0)) : 0;
-  auto t = db.Prepare(
-      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
-  if (!t.ok()) return t.error();
-  auto tr = t->Step();
-  if (!tr.ok()) return tr.error();
-  in.tables = *tr ? t->ColumnInt(0) : 0;
-  return in;
-}
-
-// Reads a one-row one-column pragma as text (journal_mode answers "wal").
-Result<std::string> PragmaText(sqlite::Db& db, const std::string& sql) {
-  auto st = db.Prepare(sql);
-  if (!st.ok()) return st.error();
-  auto r = st->Step();
-  if (!r.ok()) return r.error();
-  return *r ? st->ColumnText(0) : std::string();
-}
+// Creation, then one step per schema version (OpenVersioned).
+constexpr std::string_view kMigrations[] = {kSchemaV1, kSchemaV2};
+static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
 }  // namespace
 
@@ -352,69 +326,45 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir, const Cl
 
   if (mode == OpenMode::kReadWrite) {
     auto w = std::make_unique<Writer>();
-    auto db = sqlite::Db::Open(path, sqlite::Db::Mode::kReadWriteCreate, options.busy_timeout);
-    if (!db.ok()) return db.error();
-    w->db = std::move(db).value();
-    auto in = Inspect(w->db);
-    if (!in.ok()) return DescribeOpenError(w->db, path, in.error());
-    if (in->version > kSchemaVersion)
-      return Error(path + " was written by a newer mamori (schema " + std::to_string(in->version) +
-                   ", this build knows up to " + std::to_string(kSchemaVersion) +
-                   "); upgrade mamori");
-    if (in->version == 0 && in->tables > 0)
-      return Error(path +
-                   " is not a mamori database (it holds other tables); move it aside "
-                   "or set another data_dir");
-    if (in->version == 0) {
-      // auto_vacuum must be chosen before the first table exists; it lets
-      // Compact hand freed pages back to the file system.
-      if (Status s = w->db.Exec("PRAGMA auto_vacuum = INCREMENTAL"); !s.ok())
-        return s.error().Wrap("creating " + path);
-    }
-    auto jm = PragmaText(w->db, "PRAGMA journal_mode = WAL");
-    if (!jm.ok()) return DescribeOpenError(w->db, path, jm.error());
-    if (*jm != "wal")
-      return Error("cannot switch " + path + " to WAL mode (journal mode stays '" + *jm +
-                   "'); the file system may not support it");
+    sqlite::VersionedOptions o;
+    o.busy_timeout = options.busy_timeout;
+    // auto_vacuum must be chosen before the first table exists; it lets
+    // Compact hand freed pages back to the file system.
+    o.on_create = "PRAGMA auto_vacuum = INCREMENTAL";
     // NORMAL is durable across application crashes in WAL mode; only an OS
     // crash may lose the last commits, which is fine for monitoring history.
     // journal_size_limit keeps the WAL file from staying at its high-water mark.
-    if (Status s = w->db.Exec("PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 4194304");
-        !s.ok())
-      return s.error().Wrap("configuring " + path);
-    if (in->version < kSchemaVersion) {
-      // Creation and each migration step, in one transaction.
-      const std::string what = (in->version == 0 ? "creating " : "upgrading ") + path;
-      auto tx = sqlite::Transaction::Begin(w->db);
-      if (!tx.ok()) return tx.error().Wrap(what);
-      if (in->version < 1)
-        if (Status s = w->db.Exec(kSchemaV1); !s.ok()) return s.error().Wrap(what);
-      if (in->version < 2)
-        if (Status s = w->db.Exec(kSchemaV2); !s.ok()) return s.error().Wrap(what);
-      if (Status s = w->db.Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion)); !s.ok())
-        return s.error().Wrap(what);
-      if (Status s = tx->Commit(); !s.ok()) return s.error().Wrap(what);
-    }
+    o.settings = "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 4194304";
+    o.hint = "; move it aside or set another data_dir";
+    o.describe_unreadable = [&path](const sqlite::Db& db, const Error& e) {
+      return DescribeOpenError(db, path, e);
+    };
+    auto db = sqlite::OpenVersioned(path, kMigrations, o);
+    if (!db.ok()) return db.error();
+    w->db = std::move(db).value();
     if (Status s = w->Prepare(); !s.ok()) return s.error().Wrap("preparing " + path);
     store->writer_ = std::move(w);
   }
 
-  auto rdb = sqlite::Db::Open(path, sqlite::Db::Mode::kReadOnly, options.busy_timeout);
-  if (!rdb.ok()) return rdb.error();
   // Nothing else can reach the store yet; the lock is for the analysis.
   MutexLock read_lock(store->read_mu_);
-  store->reader_ = std::move(rdb).value();
   if (mode == OpenMode::kReadOnly) {
-    auto in = Inspect(store->reader_);
-    if (!in.ok()) return DescribeOpenError(store->reader_, path, in.error());
-    if (in->version > kSchemaVersion)
-      return Error(path + " was written by a newer mamori (schema " + std::to_string(in->version) +
-                   ", this build knows up to " + std::to_string(kSchemaVersion) +
-                   "); upgrade mamori");
-    if (in->version == 0 && in->tables > 0)
-      return Error(path + " is not a mamori database (it holds other tables)");
-    if (in->version == 0) return Error(no_data);
+    sqlite::VersionedOptions o;
+    o.mode = sqlite::Db::Mode::kReadOnly;
+    o.busy_timeout = options.busy_timeout;
+    o.describe_unreadable = [&path](const sqlite::Db& db, const Error& e) {
+      return DescribeOpenError(db, path, e);
+    };
+    auto rdb = sqlite::OpenVersioned(path, kMigrations, o);
+    if (!rdb.ok()) return rdb.error();
+    store->reader_ = std::move(rdb).value();
+    auto version = sqlite::UserVersion(store->reader_);
+    if (!version.ok()) return DescribeOpenError(store->reader_, path, version.error());
+    if (*version == 0) return Error(no_data);
   } else {
+    auto rdb = sqlite::Db::Open(path, sqlite::Db::Mode::kReadOnly, options.busy_timeout);
+    if (!rdb.ok()) return rdb.error();
+    store->reader_ = std::move(rdb).value();
     store->writer_thread_ = std::thread([s = store.get()] { s->WriterLoop(); });
   }
   return store;
