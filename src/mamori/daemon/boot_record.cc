@@ -22,12 +22,14 @@ std::string Utc(WallTime t) {
   return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", fmt::gmtime(s));
 }
 
-Result<bool> Write(const std::string& data_dir, const std::string& boot_id, WallTime now) {
+Result<bool> Write(const std::string& data_dir, const std::string& boot_id, WallTime now,
+                   bool stopped = false) {
   const std::string path = RecordPath(data_dir);
   const std::string tmp = path + ".tmp";
   const std::string text =
-      fmt::format("{}\n{}\n", boot_id,
-                  std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+      fmt::format("{}\n{}\n{}", boot_id,
+                  std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count(),
+                  stopped ? "stopped\n" : "");
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
   const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
@@ -59,6 +61,8 @@ Result<std::optional<PreviousBoot>> NoteBoot(const std::string& data_dir,
     int64_t seconds = 0;
     if (in >> p.boot_id >> seconds && p.boot_id != boot_id) {
       p.last_seen = WallTime(std::chrono::seconds(seconds));
+      std::string mark;
+      p.stopped_cleanly = (in >> mark) && mark == "stopped";
       previous = p;
     }
   }
@@ -70,6 +74,23 @@ Result<bool> TouchBoot(const std::string& data_dir, const std::string& boot_id, 
   return Write(data_dir, boot_id, now);
 }
 
+Result<bool> MarkCleanStop(const std::string& data_dir, const std::string& boot_id, WallTime now) {
+  return Write(data_dir, boot_id, now, /*stopped=*/true);
+}
+
+std::string DescribeShutdown(const PreviousBoot& previous) {
+  // The journal is the system's own word; mamori's record only says whether
+  // mamori itself was stopped before the boot ended.
+  if (previous.journal_shutdown.has_value())
+    return *previous.journal_shutdown
+               ? "shut down cleanly"
+               : "ended without a clean shutdown (power cut, crash or reset?)";
+  return previous.stopped_cleanly
+             ? "mamori was stopped before it ended (a clean shutdown, or mamori was stopped)"
+             : "ended without a clean shutdown (power cut, crash or reset?): mamori was still "
+               "running";
+}
+
 Event BootEvent(const PreviousBoot& previous, const std::string& boot_id, WallTime now) {
   Event e;
   e.time = now;
@@ -78,9 +99,9 @@ Event BootEvent(const PreviousBoot& previous, const std::string& boot_id, WallTi
   // reader of events shows it as it is, without a kind of its own.
   e.kind = EventKind::kStateChange;
   e.to = CheckStatus::kOk;
-  e.summary =
-      fmt::format("booted (boot {}); previous boot {} last seen at {}", boot_id.substr(0, 8),
-                  previous.boot_id.substr(0, 8), Utc(previous.last_seen));
+  e.summary = fmt::format("booted (boot {}); previous boot {} last seen at {}, {}",
+                          boot_id.substr(0, 8), previous.boot_id.substr(0, 8),
+                          Utc(previous.last_seen), DescribeShutdown(previous));
   return e;
 }
 

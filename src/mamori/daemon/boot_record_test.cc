@@ -46,6 +46,37 @@ TEST(BootRecord, ANewBootIdIsANewBootWithThePreviousLastSeenTime) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/boot.tmp"));
 }
 
+TEST(BootRecord, ACleanStopIsRememberedUntilTheDaemonRunsAgain) {
+  testing::TempDir dir;
+  const WallTime t0 = WallTime(std::chrono::seconds(1767225600));
+  ASSERT_TRUE(NoteBoot(dir.path(), "aaaa", t0).ok());
+  ASSERT_TRUE(MarkCleanStop(dir.path(), "aaaa", t0 + 1min).ok());
+  auto next = NoteBoot(dir.path(), "bbbb", t0 + 1h);
+  ASSERT_TRUE(next.ok() && *next);
+  EXPECT_TRUE((*next)->stopped_cleanly);
+  EXPECT_EQ((*next)->last_seen, t0 + 1min);
+  // Running again on that boot: the mark is gone until the next clean stop.
+  ASSERT_TRUE(TouchBoot(dir.path(), "bbbb", t0 + 2h).ok());
+  auto cut = NoteBoot(dir.path(), "cccc", t0 + 3h);
+  ASSERT_TRUE(cut.ok() && *cut);
+  EXPECT_FALSE((*cut)->stopped_cleanly);
+}
+
+TEST(BootRecord, TheJournalsWordOnTheShutdownComesFirst) {
+  PreviousBoot p;
+  p.stopped_cleanly = false;
+  EXPECT_EQ(DescribeShutdown(p),
+            "ended without a clean shutdown (power cut, crash or reset?): mamori was still "
+            "running");
+  p.stopped_cleanly = true;
+  EXPECT_EQ(DescribeShutdown(p),
+            "mamori was stopped before it ended (a clean shutdown, or mamori was stopped)");
+  p.journal_shutdown = false;  // mamori was stopped, but the system never shut down
+  EXPECT_EQ(DescribeShutdown(p), "ended without a clean shutdown (power cut, crash or reset?)");
+  p.journal_shutdown = true;
+  EXPECT_EQ(DescribeShutdown(p), "shut down cleanly");
+}
+
 TEST(BootRecord, AnUnreadableRecordIsNotABootAndIsReplaced) {
   testing::TempDir dir;
   dir.Write("boot", "garbage");

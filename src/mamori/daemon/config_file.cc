@@ -11,8 +11,8 @@
 #include <set>
 #include <sstream>
 
-#include "mamori/daemon/default_config.h"
 #include "mamori/config/node.h"
+#include "mamori/daemon/default_config.h"
 #include "mamori/util/units.h"
 #include "mamori/web/http_server.h"
 
@@ -178,6 +178,15 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
     if (auto v = r->GetDuration("rollups")) cfg->retention.rollups = *v;
     if (auto v = r->GetDuration("events")) cfg->retention.events = *v;
   }
+  if (auto b = top.GetMap("after_boot")) {
+    if (auto v = b->GetDuration("settle")) {
+      if (*v > std::chrono::hours(1))
+        b->ErrorAt("settle", "is longer than 1h",
+                   "services come up within minutes; problems stay unreported while it runs");
+      else
+        cfg->after_boot_settle = *v;
+    }
+  }
   if (auto l = top.GetString("listen")) {
     if (auto parsed = web::ParseListenAddress(*l); !parsed.ok())
       top.ErrorAt("listen", parsed.error().message());
@@ -213,7 +222,8 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
     }
     if (auto v = a->GetString("read_key")) {
       if (v->size() < 16)
-        a->ErrorAt("read_key", "is shorter than 16 characters", "use a long random string, e.g. two `mamori heartbeat new` UUIDs");
+        a->ErrorAt("read_key", "is shorter than 16 characters",
+                   "use a long random string, e.g. two `mamori heartbeat new` UUIDs");
       else
         cfg->api.read_key = *v;
     }

@@ -17,17 +17,16 @@
 #include <vector>
 
 #include "mamori/check/check_config.h"
-#include "mamori/config/diagnostics.h"
-#include "mamori/core/check_settings.h"
-#include "mamori/web/api_config.h"
-#include "mamori/engine/maintenance.h"
-#include "mamori/notify/notify_config.h"
 #include "mamori/check/probe.h"
 #include "mamori/check/registry.h"
+#include "mamori/config/diagnostics.h"
+#include "mamori/core/check_settings.h"
 #include "mamori/daemon/builtin_probes.h"
+#include "mamori/engine/maintenance.h"
+#include "mamori/notify/notify_config.h"
+#include "mamori/web/api_config.h"
 
 namespace mamori {
-
 
 struct Config {
   std::string file;      // as given; "<embedded default>" for doctor's
@@ -36,8 +35,11 @@ struct Config {
   RetentionConfig retention;
   ApiConfig api;
   std::vector<CheckConfig> checks;
-  notify::NotifyConfig notify;  // `notify:` channels and `outbox:` retry policy
+  notify::NotifyConfig notify;      // `notify:` channels and `outbox:` retry policy
   MaintenanceCalendar maintenance;  // `maintenance:` windows
+  // `after_boot: {settle: 5m}`: after a new boot, notifications wait this long
+  // (services are still starting), then one "after boot" summary goes out.
+  Duration after_boot_settle = std::chrono::minutes(5);
 
   const CheckConfig* FindCheck(std::string_view name) const;
 };
@@ -51,6 +53,5 @@ struct ConfigLoad {
 ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
                           const ProbeRegistry& registry = BuiltinProbes());
 ConfigLoad LoadConfigFile(const std::string& path, const ProbeRegistry& registry = BuiltinProbes());
-
 
 }  // namespace mamori

@@ -16,6 +16,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "mamori/daemon/after_boot.h"
 #include "mamori/daemon/after_maintenance.h"
 #include "mamori/daemon/api_server.h"
 #include "mamori/daemon/boot_record.h"
@@ -30,6 +31,7 @@
 #include "mamori/heartbeat/exec.h"
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/heartbeat/ping_api.h"
+#include "mamori/logs/journal_boots.h"
 #include "mamori/net/http_client.h"
 #include "mamori/notify/alert_service.h"
 #include "mamori/notify/notification.h"
@@ -81,6 +83,11 @@ struct Daemon::Impl {
                               [this](const notify::Notification& n, const std::string& window) {
                                 SendMaintenanceSummary(n, window);
                               }}};
+
+  // After a new boot: notifications held until it has settled, then every
+  // check runs and one "after boot" summary goes out (through the same path
+  // as a maintenance window's).
+  AfterBoot after_boot{io, clock, [this] { BeginAfterBoot(); }};
 
   RunStats stats;  // figures for the log (and the benchmarks that read it)
   // A compaction runs on the pool (joined before the store goes).
@@ -381,7 +388,8 @@ struct Daemon::Impl {
       // The router holds everything about a check in a window (and until the
       // window's summary is out; the summary then counts as telling).
       alerts->set_in_maintenance([this](std::string_view name, WallTime t) {
-        if (config->maintenance.empty() && after_maintenance.empty()) return false;
+        if (config->maintenance.empty() && after_maintenance.empty() && !after_boot.Holding(t))
+          return false;
         auto it = check_index.find(std::string(name));
         return it != check_index.end() && HeldByMaintenance(*checks[it->second], t).has_value();
       });
@@ -398,6 +406,7 @@ struct Daemon::Impl {
   // one that ended and whose summary (which will report the check) is not out.
   std::optional<std::string> HeldByMaintenance(const CheckRuntime& rt, WallTime t) const {
     if (auto w = config->maintenance.Covering(rt.config.name, rt.config.tags, t)) return w->name;
+    if (after_boot.Holding(t)) return std::string(AfterBoot::kWindow);
     return after_maintenance.Holding(rt);
   }
 
@@ -449,6 +458,18 @@ struct Daemon::Impl {
     after_maintenance.Begin(occ, std::move(covered));
   }
 
+  // The boot has settled: every check runs now; AfterMaintenance waits for
+  // the results and hands the summary to SendMaintenanceSummary.
+  void BeginAfterBoot() {
+    after_boot.Settled();
+    MaintenanceOccurrence occ;
+    occ.name = AfterBoot::kWindow;
+    occ.end = clock.Now();
+    std::vector<std::shared_ptr<CheckRuntime>> all(checks.begin(), checks.end());
+    spdlog::info("after boot: running all {} check(s) now", all.size());
+    after_maintenance.Begin(occ, std::move(all));
+  }
+
   // Runs a check at once (out of its schedule).
   void RunNow(const std::shared_ptr<CheckRuntime>& rt) {
     auto it = check_index.find(rt->config.name);
@@ -460,13 +481,16 @@ struct Daemon::Impl {
 
   // The one summary of a window: logged, sent to every channel, and noted
   // as telling them about its checks.
-  void SendMaintenanceSummary(const notify::Notification& n, const std::string& window) {
+  void SendMaintenanceSummary(notify::Notification n, const std::string& window) {
     std::vector<std::string> failing, fine;
     for (const auto& item : n.items) (item.firing() ? failing : fine).push_back(item.check);
+    const bool boot = window == AfterBoot::kWindow;
+    if (boot) after_boot.Relabel(n);
     spdlog::log(failing.empty() ? spdlog::level::info : spdlog::level::warn,
-                "after maintenance {}: {} still failing{}{}{}, {} fine", window, failing.size(),
-                failing.empty() ? "" : " (", fmt::join(failing, ", "), failing.empty() ? "" : ")",
-                fine.size());
+                "{}: {} {}{}{}{}, {} {}", boot ? "after boot" : "after maintenance " + window,
+                failing.size(), boot ? "not back" : "still failing", failing.empty() ? "" : " (",
+                fmt::join(failing, ", "), failing.empty() ? "" : ")", fine.size(),
+                boot ? "back" : "fine");
     if (n.items.empty() || !outbox) return;
     std::vector<std::string> names;
     for (const auto& c : config->notify.channels) names.push_back(c->name());
@@ -558,9 +582,14 @@ struct Daemon::Impl {
     boot_id = *id;
     next_boot_touch = clock.Monotonic() + std::chrono::minutes(1);
     if (!*previous) return;
-    Event e = BootEvent(**previous, boot_id, clock.Now());
+    PreviousBoot prev = **previous;
+    // The journal's word on how the previous boot ended, where it keeps it.
+    if (auto jb = logs::FindJournalBoot(prev.boot_id); jb.ok() && *jb)
+      prev.journal_shutdown = (*jb)->shutdown_started;
+    Event e = BootEvent(prev, boot_id, clock.Now());
     spdlog::info("{}", e.summary);
     store->RecordEvent(e);
+    after_boot.Start(e.summary, config->after_boot_settle);
   }
 
   void TouchBootRecord() {
@@ -646,6 +675,7 @@ struct Daemon::Impl {
     timer.cancel();
     maintenance_timer.cancel();
     after_maintenance.Cancel();
+    after_boot.Cancel();
     housekeeping.cancel();
     StopServer();
     if (alerts) alerts->Stop();
@@ -724,7 +754,11 @@ struct Daemon::Impl {
     io.run();
     // Blocking probes still running finish (they honour their deadlines).
     pool.join();
-    TouchBootRecord();  // a clean stop: the previous boot's last-seen time is exact
+    // A clean stop: the last-seen time is exact, and the next boot knows
+    // mamori was stopped rather than cut off.
+    if (!boot_id.empty())
+      if (auto r = MarkCleanStop(config->data_dir, boot_id, clock.Now()); !r.ok())
+        spdlog::warn("{}", r.error().message());
     http.reset();
     StopServer();
     alerts.reset();  // hands what it decided to the outbox first

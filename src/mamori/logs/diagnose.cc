@@ -20,6 +20,12 @@
 namespace mamori::logs {
 namespace {
 
+// A line with no known time is kept: its place is unknown, not outside.
+bool InWindow(const DiagnoserOptions& o, const std::optional<WallTime>& time) {
+  if (!time) return true;
+  return (!o.since || *time >= *o.since) && (!o.until || *time < *o.until);
+}
+
 namespace fs = std::filesystem;
 
 constexpr size_t kMaxEvidenceText = 1000;
@@ -566,7 +572,7 @@ void Diagnoser::AddLine(uint64_t number, std::string_view text, std::optional<Wa
                 MakeEvidence(file, number, text, time));
   }
 
-  const bool recent = !m.options.since || !time || *time >= *m.options.since;
+  const bool recent = InWindow(m.options, time);
   if (!recent) return;
   m.session.Scan(text, &m.matches);
   if (m.matches.empty()) {
@@ -678,7 +684,7 @@ DiagnoseReport Diagnoser::Finish() {
           }
           if (!clean && latest) {
             const Evidence& before = *latest;
-            bool in_range = !m.options.since || !e->time || *e->time >= *m.options.since;
+            bool in_range = InWindow(m.options, e->time);
             if (in_range) {
               ++unclean.count;
               unclean.last_seq = e->seq;

@@ -93,8 +93,10 @@ struct DiagnoseReport {
 struct DiagnoserOptions {
   size_t max_evidence = 5;
   size_t max_novel = 10;
-  // Lines older than this are skipped (lines with no known time are kept).
+  // Lines older than `since`, or from `until` on, are skipped (lines with no
+  // known time are kept): `--since previous-boot` is a window.
   std::optional<WallTime> since;
+  std::optional<WallTime> until;
   WallTime now{};  // reference for year-less syslog stamps; default: system clock
 };
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "mamori/logs/journal_boots.h"
 #include "mamori/logs/rule_loader.h"
 #include "mamori/logs/signature_scanner.h"
 #include "mamori/store/store.h"
@@ -299,17 +300,46 @@ std::string ContextBundle(const DiagnoseReport& r, const std::vector<StepAttempt
   return o;
 }
 
+namespace {
+
+// --since: a duration back from now ("2h"), "boot" (this boot's start) or
+// "previous-boot" (from the previous boot's first journal entry to this
+// boot's start).
+Status ResolveSince(const std::string& since, DiagnoserOptions& dopt) {
+  if (since != "boot" && since != "previous-boot") {
+    auto d = ParseDuration(since);
+    if (!d.ok()) return Error(d.error().message() + " (or say 'boot' or 'previous-boot')");
+    dopt.since = dopt.now - std::chrono::duration_cast<WallTime::duration>(*d);
+    return Status::Ok();
+  }
+  auto start = CurrentBootStart();
+  if (!start.ok()) return start.error();
+  if (since == "boot") {
+    dopt.since = *start;
+    return Status::Ok();
+  }
+  auto previous = JournalBootBefore(*start);
+  if (!previous.ok()) return previous.error();
+  if (!*previous)
+    return Error(
+        "the journal holds no earlier boot (journald keeps only this one where its storage is "
+        "volatile: set Storage=persistent in journald.conf); use a duration such as 1d");
+  dopt.since = (*previous)->first;
+  dopt.until = *start;
+  return Status::Ok();
+}
+
+}  // namespace
+
 int RunDiagnoseCommand(const DiagnoseCommandOptions& opt, std::ostream& out, std::ostream& err) {
   DiagnoserOptions dopt;
   dopt.now = std::chrono::system_clock::now();
   dopt.max_evidence = opt.max_evidence;
   if (!opt.since.empty()) {
-    auto d = ParseDuration(opt.since);
-    if (!d.ok()) {
-      err << "mamori diagnose: --since: " << d.error().message() << "\n";
+    if (Status s = ResolveSince(opt.since, dopt); !s.ok()) {
+      err << "mamori diagnose: --since " << opt.since << ": " << s.error().message() << "\n";
       return kExitUsage;
     }
-    dopt.since = dopt.now - std::chrono::duration_cast<WallTime::duration>(*d);
   }
   auto scanner = LoadScanner(opt.rule_dirs);
   if (!scanner.ok()) {

@@ -26,13 +26,15 @@ std::string_view KindName(Kind k) {
       return "test";
     case Kind::kAfterMaintenance:
       return "after-maintenance";
+    case Kind::kAfterBoot:
+      return "after-boot";
   }
   return "problem";
 }
 
 std::optional<Kind> ParseKind(std::string_view name) {
   for (Kind k : {Kind::kProblem, Kind::kRecovery, Kind::kReminder, Kind::kFlapping, Kind::kTest,
-                 Kind::kAfterMaintenance})
+                 Kind::kAfterMaintenance, Kind::kAfterBoot})
     if (KindName(k) == name) return k;
   return std::nullopt;
 }
@@ -161,11 +163,29 @@ std::string AfterMaintenanceTitle(const Notification& n) {
   return t;
 }
 
-std::string AfterMaintenanceBody(const Notification& n) {
-  const std::string name = MaintenanceName(n);
-  std::string b = fmt::format(
-      "Maintenance{} is over. Every check it covered was run again right away.\n",
-      name.empty() ? "" : " " + name);
+// ---- after boot: what came back and what did not ----
+// The boot's description ("booted (boot 1a2b3c4d); previous boot ... shut
+// down cleanly") travels as the label "boot" of each item.
+
+std::string BootDescription(const Notification& n) {
+  for (const auto& it : n.items)
+    for (const auto& [k, v] : it.labels)
+      if (k == "boot") return v;
+  return "";
+}
+
+std::string AfterBootTitle(const Notification& n) {
+  size_t failing = 0;
+  for (const auto& it : n.items) failing += it.firing() ? 1 : 0;
+  if (failing == 0) return fmt::format("after boot: all {} back", n.items.size());
+  return fmt::format("after boot: {} not back, {} back", failing, n.items.size() - failing);
+}
+
+// One summary after an interruption (a maintenance window, a boot): the
+// failing items with their heading, then the fine ones, then the details.
+std::string SummaryBody(const Notification& n, std::string intro, std::string_view failing_title,
+                        std::string_view fine_title) {
+  std::string b = std::move(intro);
   const auto items = FailingFirst(n);
   size_t failing = 0;
   for (const Item* it : items) failing += it->firing() ? 1 : 0;
@@ -173,11 +193,11 @@ std::string AfterMaintenanceBody(const Notification& n) {
     return fmt::format("  {:<24} {:<8} {}\n", it.check, Label(it.to), it.summary);
   };
   if (failing > 0) {
-    b += fmt::format("\nStill failing ({}):\n", failing);
+    b += fmt::format("\n{} ({}):\n", failing_title, failing);
     for (size_t i = 0; i < failing; ++i) b += line(*items[i]);
   }
   if (failing < items.size()) {
-    b += fmt::format("\nFine ({}):\n", items.size() - failing);
+    b += fmt::format("\n{} ({}):\n", fine_title, items.size() - failing);
     for (size_t i = failing; i < items.size(); ++i) b += line(*items[i]);
   }
   for (size_t i = 0; i < failing; ++i) {
@@ -192,10 +212,27 @@ std::string AfterMaintenanceBody(const Notification& n) {
   return b;
 }
 
+std::string AfterBootBody(const Notification& n) {
+  const std::string boot = BootDescription(n);
+  std::string intro = boot.empty() ? "The host booted.\n" : "The host " + boot + ".\n";
+  intro += "Every check ran again once the boot had settled.\n";
+  return SummaryBody(n, std::move(intro), "Not back", "Back");
+}
+
+std::string AfterMaintenanceBody(const Notification& n) {
+  const std::string name = MaintenanceName(n);
+  return SummaryBody(
+      n,
+      fmt::format("Maintenance{} is over. Every check it covered was run again right away.\n",
+                  name.empty() ? "" : " " + name),
+      "Still failing", "Fine");
+}
+
 }  // namespace
 
 std::string Title(const Notification& n) {
   if (n.kind == Kind::kAfterMaintenance) return AfterMaintenanceTitle(n);
+  if (n.kind == Kind::kAfterBoot) return AfterBootTitle(n);
   if (n.kind == Kind::kTest && n.items.empty())
     return fmt::format("test notification from {}", n.host.empty() ? "mamori" : n.host);
   if (n.items.size() == 1) {
@@ -216,6 +253,9 @@ std::string Title(const Notification& n) {
         break;
       case Kind::kAfterMaintenance:
         prefix = "AFTER MAINTENANCE " + Label(it.to);
+        break;
+      case Kind::kAfterBoot:
+        prefix = "AFTER BOOT " + Label(it.to);
         break;
       case Kind::kProblem:
         prefix = it.firing() ? Label(it.to) : "RECOVERED";
@@ -244,6 +284,7 @@ std::string Title(const Notification& n) {
 
 std::string TextBody(const Notification& n) {
   if (n.kind == Kind::kAfterMaintenance) return AfterMaintenanceBody(n);
+  if (n.kind == Kind::kAfterBoot) return AfterBootBody(n);
   std::string b;
   if (n.kind == Kind::kTest)
     b += "This is a test notification from mamori. If you read this, the channel works.\n\n";

@@ -28,9 +28,10 @@
 
 namespace mamori::notify {
 
-enum class Kind { kProblem, kRecovery, kReminder, kFlapping, kTest, kAfterMaintenance };
+enum class Kind { kProblem, kRecovery, kReminder, kFlapping, kTest, kAfterMaintenance, kAfterBoot };
 
-// "problem", "recovery", "reminder", "flapping", "test", "after-maintenance".
+// "problem", "recovery", "reminder", "flapping", "test", "after-maintenance",
+// "after-boot".
 std::string_view KindName(Kind k);
 std::optional<Kind> ParseKind(std::string_view name);
 
