@@ -1,5 +1,6 @@
 #include "mamori/daemon/config_file.h"
 
+#include "mamori/daemon/builtin_channels.h"
 #include "mamori/remedy/remedy.h"
 
 #include <boost/asio/ip/address.hpp>
@@ -11,8 +12,8 @@
 #include <set>
 #include <sstream>
 
-#include "mamori/daemon/default_config.h"
 #include "mamori/config/node.h"
+#include "mamori/daemon/default_config.h"
 #include "mamori/util/units.h"
 #include "mamori/web/http_server.h"
 
@@ -213,7 +214,8 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
     }
     if (auto v = a->GetString("read_key")) {
       if (v->size() < 16)
-        a->ErrorAt("read_key", "is shorter than 16 characters", "use a long random string, e.g. two `mamori heartbeat new` UUIDs");
+        a->ErrorAt("read_key", "is shorter than 16 characters",
+                   "use a long random string, e.g. two `mamori heartbeat new` UUIDs");
       else
         cfg->api.read_key = *v;
     }
@@ -296,7 +298,7 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
       cfg->checks.push_back(std::move(c));
     }
   }
-  notify::ReadNotify(top, cfg->notify);
+  notify::ReadNotify(top, cfg->notify, BuiltinChannels());
   notify::ValidateAlertRouting(cfg->notify, cfg->checks, diag);
   ReadMaintenance(top, cfg->checks, cfg->maintenance);
   if (cfg->api.listen.empty()) {
