@@ -20,6 +20,7 @@
 #include <sstream>
 #include <thread>
 
+#include "mamori/daemon/builtin_channels.h"
 #include "testing/nginx.h"
 
 #include "mamori_source_dir.h"
@@ -60,7 +61,7 @@ notify::NotifyConfig NotifyFromYaml(const std::string& yaml, std::string* errors
     return {};
   }
   config::ConfigNode top(root, "config", "test.yaml", &diag);
-  notify::ReadNotify(top, out);
+  notify::ReadNotify(top, out, BuiltinChannels());
   top.CheckUnknownKeys();
   errors->clear();
   if (!diag.empty()) {

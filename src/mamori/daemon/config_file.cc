@@ -1,5 +1,6 @@
 #include "mamori/daemon/config_file.h"
 
+#include "mamori/daemon/builtin_channels.h"
 #include "mamori/remedy/remedy.h"
 
 #include <boost/asio/ip/address.hpp>
@@ -306,7 +307,7 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
       cfg->checks.push_back(std::move(c));
     }
   }
-  notify::ReadNotify(top, cfg->notify);
+  notify::ReadNotify(top, cfg->notify, BuiltinChannels());
   notify::ValidateAlertRouting(cfg->notify, cfg->checks, diag);
   ReadMaintenance(top, cfg->checks, cfg->maintenance);
   if (cfg->api.listen.empty()) {

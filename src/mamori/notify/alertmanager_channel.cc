@@ -229,3 +229,11 @@ std::unique_ptr<Channel> MakeAlertmanagerChannel(const std::string& name, config
 }
 
 }  // namespace mamori::notify
+
+namespace mamori::channels::alertmanager {
+
+void Register(notify::ChannelRegistry& registry) {
+  registry.Add({"alertmanager", "Prometheus Alertmanager API v2", notify::MakeAlertmanagerChannel});
+}
+
+}  // namespace mamori::channels::alertmanager

@@ -1,6 +1,7 @@
 // Channel: one configured way to deliver notifications (an SMTP relay and its
 // recipients, a webhook, an Alertmanager, a program). Built from a `notify:`
-// entry by notify_config.cc; delivered to by the outbox.
+// entry by notify_config.cc through the ChannelRegistry below; delivered to by
+// the outbox.
 //
 // Deliver() blocks until the receiver answered or the channel's timeout passed
 // (every channel has one, so a dead receiver never stalls the caller longer
@@ -17,6 +18,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mamori/config/node.h"
@@ -57,21 +59,32 @@ struct ChannelContext {
 using ChannelFactory = std::unique_ptr<Channel> (*)(const std::string& name,
                                                     config::ConfigNode& node,
                                                     const ChannelContext& ctx);
-std::unique_ptr<Channel> MakeEmailChannel(const std::string& name, config::ConfigNode& node,
-                                          const ChannelContext& ctx);
-std::unique_ptr<Channel> MakeWebhookChannel(const std::string& name, config::ConfigNode& node,
-                                            const ChannelContext& ctx);
-std::unique_ptr<Channel> MakeAlertmanagerChannel(const std::string& name, config::ConfigNode& node,
-                                                 const ChannelContext& ctx);
-std::unique_ptr<Channel> MakeCommandChannel(const std::string& name, config::ConfigNode& node,
-                                            const ChannelContext& ctx);
-
 struct ChannelType {
   const char* name;
   const char* description;
   ChannelFactory factory;
 };
-// The built-in channel types, in documentation order.
-const std::vector<ChannelType>& ChannelTypes();
+
+// The channel types a configuration may use. Each <type>_channel.cc defines
+// mamori::channels::<type>::Register(ChannelRegistry&), which adds its type;
+// the composition (daemon/builtin_channels.h) builds the registry from all of
+// them and passes it in (ReadNotify). Filled once, then read-only.
+class ChannelRegistry {
+ public:
+  void Add(ChannelType type) { types_.push_back(type); }
+  const ChannelType* Find(std::string_view name) const {
+    for (const auto& t : types_)
+      if (name == t.name) return &t;
+    return nullptr;
+  }
+  std::vector<std::string> Names() const {
+    std::vector<std::string> names;
+    for (const auto& t : types_) names.emplace_back(t.name);
+    return names;
+  }
+
+ private:
+  std::vector<ChannelType> types_;
+};
 
 }  // namespace mamori::notify

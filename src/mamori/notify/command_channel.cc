@@ -171,3 +171,12 @@ std::unique_ptr<Channel> MakeCommandChannel(const std::string& name, config::Con
 }
 
 }  // namespace mamori::notify
+
+namespace mamori::channels::command {
+
+void Register(notify::ChannelRegistry& registry) {
+  registry.Add(
+      {"command", "runs a program with the alert as JSON on stdin", notify::MakeCommandChannel});
+}
+
+}  // namespace mamori::channels::command

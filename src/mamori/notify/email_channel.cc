@@ -435,3 +435,12 @@ std::unique_ptr<Channel> MakeEmailChannel(const std::string& name, config::Confi
 }
 
 }  // namespace mamori::notify
+
+namespace mamori::channels::email {
+
+void Register(notify::ChannelRegistry& registry) {
+  registry.Add({"email", "e-mail through an SMTP relay (STARTTLS, implicit TLS, AUTH)",
+                notify::MakeEmailChannel});
+}
+
+}  // namespace mamori::channels::email

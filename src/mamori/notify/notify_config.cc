@@ -9,17 +9,6 @@
 
 namespace mamori::notify {
 
-const std::vector<ChannelType>& ChannelTypes() {
-  static const std::vector<ChannelType> types = {
-      {"email", "e-mail through an SMTP relay (STARTTLS, implicit TLS, AUTH)", MakeEmailChannel},
-      {"webhook", "HTTP POST with a JSON or text body template (Slack, Discord, ntfy, ...)",
-       MakeWebhookChannel},
-      {"alertmanager", "Prometheus Alertmanager API v2", MakeAlertmanagerChannel},
-      {"command", "runs a program with the alert as JSON on stdin", MakeCommandChannel},
-  };
-  return types;
-}
-
 const Channel* NotifyConfig::Find(std::string_view name) const {
   for (const auto& c : channels)
     if (c->name() == name) return c.get();
@@ -50,15 +39,9 @@ bool ValidChannelName(std::string_view name) {
   return true;
 }
 
-std::vector<std::string> TypeNames() {
-  std::vector<std::string> names;
-  for (const auto& t : ChannelTypes()) names.emplace_back(t.name);
-  return names;
-}
-
 }  // namespace
 
-void ReadNotify(config::ConfigNode& top, NotifyConfig& out) {
+void ReadNotify(config::ConfigNode& top, NotifyConfig& out, const ChannelRegistry& types) {
   ChannelContext ctx;
   ctx.host = LocalHostName();
   if (auto o = top.GetMap("outbox")) {
@@ -111,17 +94,15 @@ void ReadNotify(config::ConfigNode& top, NotifyConfig& out) {
     }
     if (!type) {
       n.Error("missing 'type'",
-              fmt::format("set type to one of: {}", fmt::join(TypeNames(), ", ")));
+              fmt::format("set type to one of: {}", fmt::join(types.Names(), ", ")));
       n.KnowAll();
       continue;
     }
-    const ChannelType* entry = nullptr;
-    for (const auto& t : ChannelTypes())
-      if (*type == t.name) entry = &t;
+    const ChannelType* entry = types.Find(*type);
     if (!entry) {
-      std::string best = config::ClosestMatch(*type, TypeNames());
+      std::string best = config::ClosestMatch(*type, types.Names());
       n.ErrorAt("type", fmt::format("unknown channel type '{}'", *type),
-                best.empty() ? fmt::format("known types: {}", fmt::join(TypeNames(), ", "))
+                best.empty() ? fmt::format("known types: {}", fmt::join(types.Names(), ", "))
                              : fmt::format("did you mean '{}'?", best));
       n.KnowAll();
       continue;

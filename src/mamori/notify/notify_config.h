@@ -37,7 +37,7 @@ struct NotifyConfig {
 };
 
 // Reads `notify:`, `outbox:`, `routes:` and `alerting:` from the top-level mapping.
-void ReadNotify(config::ConfigNode& top, NotifyConfig& out);
+void ReadNotify(config::ConfigNode& top, NotifyConfig& out, const ChannelRegistry& types);
 
 // This machine's host name (for e-mail HELO, Message-ID and "host").
 std::string LocalHostName();

@@ -299,3 +299,13 @@ std::unique_ptr<Channel> MakeWebhookChannel(const std::string& name, config::Con
 }
 
 }  // namespace mamori::notify
+
+namespace mamori::channels::webhook {
+
+void Register(notify::ChannelRegistry& registry) {
+  registry.Add({"webhook",
+                "HTTP POST with a JSON or text body template (Slack, Discord, ntfy, ...)",
+                notify::MakeWebhookChannel});
+}
+
+}  // namespace mamori::channels::webhook
