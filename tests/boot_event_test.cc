@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -89,21 +90,22 @@ TEST(AfterBoot, OneSummaryAfterTheSettleTimeSaysWhatIsBackAndWhatIsNot) {
   auto smtp = testing::SmtpSink::Start(&error);
   ASSERT_TRUE(smtp) << error;
   TempDir dir;
-  const std::string web = dir.Write("web-up", "x");  // back after the boot
+  const std::string web = dir.Write("web-up", "x");   // back after the boot
   const std::string ddns = dir.path() + "/ddns-ran";  // never written: did not come back
-  const std::string cfg = dir.Write(
-      "mamori.yaml",
-      "data_dir: ./data\n"
-      "after_boot: {settle: 3s}\n"
-      "notify:\n  - {name: ops-mail, type: email, smtp: '" +
-          smtp->Url() +
-          "', from: mamori@example.org, to: [ops@example.org]}\n"
-          "checks:\n"
-          "  - {name: web, type: file, path: '" +
-          web +
-          "', interval: 250ms, timeout: 200ms, failures_before_alert: 1}\n"
-          "  - {name: ddns, type: file, path: '" +
-          ddns + "', interval: 250ms, timeout: 200ms, failures_before_alert: 1}\n");
+  const std::string cfg =
+      dir.Write("mamori.yaml",
+                "data_dir: ./data\n"
+                "after_boot: {settle: 3s}\n"
+                "notify:\n  - {name: ops-mail, type: email, smtp: '" +
+                    smtp->Url() +
+                    "', from: mamori@example.org, to: [ops@example.org]}\n"
+                    "checks:\n"
+                    "  - {name: web, type: file, path: '" +
+                    web +
+                    "', interval: 250ms, timeout: 200ms, failures_before_alert: 1}\n"
+                    "  - {name: ddns, type: file, path: '" +
+                    ddns + "', interval: 250ms, timeout: 200ms, failures_before_alert: 1}\n");
+  std::filesystem::create_directories(dir.path() + "/data");
   dir.Write("data/boot", "0d0d0d0d-previous-boot\n1767225600\n");
   const auto started = std::chrono::steady_clock::now();
   DaemonProcess d({"-c", cfg}, dir.path() + "/daemon.log");

@@ -18,11 +18,14 @@ namespace fs = std::filesystem;
 
 std::set<std::string> ChannelFiles() {
   std::set<std::string> names;
-  for (const auto& folder : fs::directory_iterator(std::string(MAMORI_SOURCE_DIR) + "/src/mamori"))
+  for (const auto& folder :
+       fs::directory_iterator(std::string(MAMORI_SOURCE_DIR) + "/src/mamori")) {
+    if (!folder.is_directory()) continue;  // LAYERS
     for (const auto& f : fs::directory_iterator(folder.path())) {
       const std::string name = f.path().filename().string();
       if (name.ends_with("_channel.cc")) names.insert(name.substr(0, name.size() - 11));
     }
+  }
   return names;
 }
 

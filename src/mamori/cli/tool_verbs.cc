@@ -130,7 +130,7 @@ Verb AddDiagnose(CLI::App& app) {
       "explanation and runbook. With no FILE|DIR: this machine's usual logs and the journal.");
   diagnose->add_flag("--json", a->opts.json,
                      "Print JSON ({\"findings\": [...], \"novel\": [...]})");
-  diagnose->add_option("--since", a->opts.since, "Only lines newer than this, e.g. 2h");
+  diagnose->add_option("--since", a->opts.since, "Only lines newer than this: a duration (2h), boot or previous-boot");
   diagnose->add_option("--rules", a->opts.rule_dirs, "Rule directory or file (repeatable)");
   diagnose->add_flag("--context", a->opts.context,
                      "Print a compact incident bundle (host, failing checks, findings, steps "

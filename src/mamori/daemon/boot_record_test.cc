@@ -37,7 +37,9 @@ TEST(BootRecord, ANewBootIdIsANewBootWithThePreviousLastSeenTime) {
   EXPECT_EQ(e.check, kHostEventCheck);
   EXPECT_EQ(e.time, t0 + 1h);
   EXPECT_EQ(e.summary,
-            "booted (boot bbbbbbbb); previous boot aaaaaaaa last seen at 2026-01-01 00:05:00 UTC");
+            "booted (boot bbbbbbbb); previous boot aaaaaaaa last seen at 2026-01-01 00:05:00 UTC, "
+            "ended without a clean shutdown (power cut, crash or reset?): mamori was still "
+            "running");
 
   // The record now names the new boot.
   auto again = NoteBoot(dir.path(), "bbbbbbbb-2222", t0 + 2h);
