@@ -20,8 +20,10 @@ RestartPolicy::Action RestartPolicy::OnResult(const Result& r) {
     if (gave_up_ && restarts_.empty()) gave_up_ = false;
     return Action::kNone;
   }
-  if (r.in_maintenance) return Action::kNone;
+  // The streak goes on through a window, so a unit still down when the
+  // window ends is restarted at the first failure after it.
   ++failures_since_restart_;
+  if (r.in_maintenance) return Action::kNone;
   if (!r.hard_critical || failures_since_restart_ < r.failures || gave_up_) return Action::kNone;
   if (static_cast<int>(restarts_.size()) >= limits_.limit) {
     gave_up_ = true;

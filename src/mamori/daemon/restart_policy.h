@@ -9,7 +9,9 @@
 // - At most `limit` restarts within `within` (a sliding window). The next
 //   due restart past the limit gives up instead: kGiveUp is returned once,
 //   never again while given up.
-// - Never in a maintenance window: nothing is restarted or counted then.
+// - Never in a maintenance window: nothing is restarted (nor counted
+//   against the limit) then; a unit still failing when it ends is restarted
+//   at the first failing result after it.
 // - Recovery does not reset the count: a restart leaves the window only
 //   when `within` has passed, so a unit that comes back for a minute and
 //   crashes again still reaches the limit. Once given up, restarting is

@@ -63,6 +63,14 @@ TEST_F(RestartPolicyTest, NeverInMaintenanceAndNothingCounted) {
   EXPECT_EQ(Fail(), Action::kRestart) << "after the window, the failure is acted on";
 }
 
+TEST_F(RestartPolicyTest, AStreakThroughAWindowRestartsAtTheFirstFailureAfterIt) {
+  const RestartPolicy::Result in{.failing = true, .hard_critical = true, .in_maintenance = true,
+                                 .failures = 3};
+  const RestartPolicy::Result after{.failing = true, .hard_critical = true, .failures = 3};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(policy_.OnResult(in), Action::kNone);
+  EXPECT_EQ(policy_.OnResult(after), Action::kRestart);
+}
+
 TEST_F(RestartPolicyTest, SuccessDecaysByTheWindowNotAtOnce) {
   EXPECT_EQ(Fail(), Action::kRestart);
   EXPECT_EQ(Ok(), Action::kNone);
