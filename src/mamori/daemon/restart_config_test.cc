@@ -54,19 +54,21 @@ TEST(RestartConfig, ErrorsNameTheirPlace) {
             std::string::npos);
   EXPECT_NE(Errors("checks:\n  - {name: w, type: tcp, address: '127.0.0.1:80', restart: {limit: "
                    "3}}\n")
-                .find("restart: which unit?"),
+                .find("restart: no unit to restart; add unit: to restart:"),
             std::string::npos);
   // A systemd check over a glob or over every unit names no single unit.
   EXPECT_NE(Errors("checks:\n  - {name: u, type: systemd, unit: 'php*', restart: {}}\n")
                 .find("this check names no single unit"),
             std::string::npos);
-  EXPECT_NE(Errors("checks:\n  - {name: u, type: systemd, restart: {}}\n").find("which unit?"),
-            std::string::npos);
+  EXPECT_NE(
+      Errors("checks:\n  - {name: u, type: systemd, restart: {}}\n").find("no unit to restart"),
+      std::string::npos);
   // A check type that has nothing to restart.
   const std::string disk =
       Errors("checks:\n  - {name: d, type: disk, path: /, restart: {unit: x}}\n");
   EXPECT_NE(disk.find("mamori.yaml:2:"), std::string::npos) << disk;
   EXPECT_NE(disk.find("a disk check cannot restart anything"), std::string::npos) << disk;
+  EXPECT_EQ(disk.find("unknown key"), std::string::npos) << "one error, not two: " << disk;
   EXPECT_NE(Errors("checks:\n  - {name: u, type: systemd, unit: a, restart: {limit: 0}}\n")
                 .find("0 is out of range"),
             std::string::npos);

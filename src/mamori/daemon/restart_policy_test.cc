@@ -64,8 +64,8 @@ TEST_F(RestartPolicyTest, NeverInMaintenanceAndNothingCounted) {
 }
 
 TEST_F(RestartPolicyTest, AStreakThroughAWindowRestartsAtTheFirstFailureAfterIt) {
-  const RestartPolicy::Result in{.failing = true, .hard_critical = true, .in_maintenance = true,
-                                 .failures = 3};
+  const RestartPolicy::Result in{
+      .failing = true, .hard_critical = true, .in_maintenance = true, .failures = 3};
   const RestartPolicy::Result after{.failing = true, .hard_critical = true, .failures = 3};
   for (int i = 0; i < 5; ++i) EXPECT_EQ(policy_.OnResult(in), Action::kNone);
   EXPECT_EQ(policy_.OnResult(after), Action::kRestart);

@@ -32,6 +32,7 @@ std::shared_ptr<const RestartPlan> ReadRestartPlan(config::ConfigNode& check,
     return nullptr;
   }
   if (!RestartAllowedFor(type)) {
+    check.Known("restart");
     check.ErrorAt("restart", fmt::format("a {} check cannot restart anything", type),
                   "restart: works on systemd, process, http, tcp and socket checks");
     return nullptr;
@@ -65,7 +66,7 @@ std::shared_ptr<const RestartPlan> ReadRestartPlan(config::ConfigNode& check,
   } else if (auto single = type == "systemd" ? SingleUnitOf(check) : std::nullopt) {
     plan->unit = *single;
   } else {
-    node->Error("restart: which unit?",
+    node->Error("no unit to restart",
                 type == "systemd"
                     ? "this check names no single unit: add unit: to restart:, e.g. "
                       "restart: {unit: nginx.service, limit: 3, within: 10m}"
