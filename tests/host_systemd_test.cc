@@ -17,14 +17,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
-#include "mamori/util/subprocess.h"
-#include "mamori_binary_path.h"
-#include "testing/cli.h"
+#include "testing/nspawn.h"
 
 namespace mamori {
 namespace {
@@ -32,12 +27,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::Slurp;
 
 struct Unit {
   const char* name;
@@ -72,77 +62,32 @@ ExecStart=/bin/sh -c '/mamori-bin check -c /cfg.yaml --json > /out/result.json 2
 class HostSystemd : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "booting a container with systemd-nspawn needs root";
-    for (const char* p : {"/usr/bin/systemd-nspawn", "/bin/systemd-nspawn"})
-      if (::access(p, X_OK) == 0) nspawn_ = p;
-    if (nspawn_.empty())
-      GTEST_SKIP() << "systemd-nspawn is not installed (apt-get install systemd-container)";
+    if (auto why = testing::NspawnUnavailable(); !why.empty()) GTEST_SKIP() << why;
   }
 
   // Boots the container with `units` and returns the result rows.
   nlohmann::json Boot(const std::string& config) {
-    const std::string unitdir = dir_.path() + "/units";
-    const std::string outdir = dir_.path() + "/out";
-    fs::create_directories(unitdir + "/multi-user.target.wants");
-    fs::create_directories(outdir);
-    for (const auto& u : kUnits) {
-      dir_.Write(std::string("units/") + u.name,
-                 std::string(u.text) + "[Install]\nWantedBy=multi-user.target\n");
-      if (u.enable)
-        fs::create_symlink(std::string("../") + u.name,
-                           unitdir + "/multi-user.target.wants/" + u.name);
-    }
-    dir_.Write("units/runner.service", kRunner);
-    fs::create_symlink("../runner.service", unitdir + "/multi-user.target.wants/runner.service");
-    const std::string cfg = dir_.Write("cfg.yaml", config);
-
-    ProcessOptions o;
-    o.argv = {nspawn_,
-              "--quiet",
-              "--register=no",
-              "--keep-unit",
-              "-D",
-              "/",
-              "--volatile=yes",
-              "--bind-ro=" + unitdir + ":/etc/systemd/system",
-              "--bind=" + outdir + ":/out",
-              "--bind-ro=" + std::string(MAMORI_BINARY) + ":/mamori-bin",
-              "--bind-ro=" + cfg + ":/cfg.yaml",
-              "--boot",
-              "systemd.firstboot=off"};
-    o.timeout = 60s;
-    o.kill_grace = 5s;
-    o.max_output = 256 * 1024;
-    auto r = RunProcess(o);
-    if (!r.ok()) {
-      skip_ = "systemd-nspawn cannot be started: " + r.error().message();
-      return nullptr;
-    }
-    nspawn_err_ = r->err;
-    if (!fs::exists(outdir + "/booted")) {
-      if (r->timed_out) {
-        ADD_FAILURE() << "the container did not reach multi-user.target within 60 s:\n"
-                      << r->err.substr(0, 4000);
-      } else {
-        skip_ = "systemd-nspawn cannot boot a container here (exit " +
-                std::to_string(r->exit_code) + "): " + r->err.substr(0, 2000);
-      }
-      return nullptr;
-    }
-    EXPECT_FALSE(r->timed_out) << "the container did not power off within 60 s";
-    const std::string text = Slurp(outdir + "/result.json");
+    testing::NspawnBoot boot;
+    for (const auto& u : kUnits) boot.units.push_back({u.name, u.text, u.enable});
+    boot.runner = kRunner;
+    boot.bind_ro.emplace_back(dir_.Write("cfg.yaml", config), "/cfg.yaml");
+    auto r = testing::BootContainer(dir_, boot);
+    skip_ = r.skip;
+    nspawn_err_ = r.err;
+    if (!r.booted) return nullptr;
+    EXPECT_FALSE(r.timed_out) << "the container did not power off within 60 s";
+    const std::string text = Slurp(r.out + "/result.json");
     auto j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_array()) {
       ADD_FAILURE() << "no JSON from mamori in the container: '" << text
-                    << "'\nstderr: " << Slurp(outdir + "/stderr.txt")
-                    << "\nexit: " << Slurp(outdir + "/exit_code");
+                    << "'\nstderr: " << Slurp(r.out + "/stderr.txt")
+                    << "\nexit: " << Slurp(r.out + "/exit_code");
       return nullptr;
     }
     return j;
   }
 
   mamori::testing::TempDir dir_;
-  std::string nspawn_;
   std::string skip_;
   std::string nspawn_err_;
 };

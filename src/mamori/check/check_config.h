@@ -19,6 +19,9 @@ namespace mamori {
 namespace remedy {
 struct Plan;  // remedy/remedy.h; opaque here, run by the composition
 }
+namespace host {
+struct RestartPlan;  // host/unit_restart.h; opaque here, run by the composition
+}
 
 struct CheckConfig {
   std::string name;
@@ -31,6 +34,7 @@ struct CheckConfig {
   config::Location where;
   std::shared_ptr<Probe> probe;
   std::shared_ptr<const remedy::Plan> remedy;  // null: no repairs configured
+  std::shared_ptr<const host::RestartPlan> restart;  // null: no `restart:`
   // Alert routing (notify/alert_config.h): channel names (empty: by routes:,
   // else every channel) and the checks this one needs.
   std::vector<std::string> notify, depends_on;

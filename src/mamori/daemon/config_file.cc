@@ -1,6 +1,7 @@
 #include "mamori/daemon/config_file.h"
 
 #include "mamori/daemon/builtin_channels.h"
+#include "mamori/host/unit_restart.h"
 #include "mamori/remedy/remedy.h"
 
 #include <boost/asio/ip/address.hpp>
@@ -128,6 +129,11 @@ void ReadCheck(ConfigNode& n, const CheckDefaults& defaults, const ProbeRegistry
   }
   size_t before = n.diagnostics().size();
   std::unique_ptr<Probe> probe = entry->factory(n);
+  // After the probe, so a bad `unit:` is reported once (by the probe).
+  if (probe)
+    c.restart = host::ReadRestartPlan(n, c.type);
+  else
+    n.Known("restart");
   if (!probe) {
     if (n.diagnostics().size() == before)
       n.Error("could not be set up", "see docs/CONFIGURATION.md for type " + c.type);

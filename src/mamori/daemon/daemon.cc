@@ -24,6 +24,7 @@
 #include "mamori/daemon/default_config.h"
 #include "mamori/daemon/instance_lock.h"
 #include "mamori/daemon/run_stats.h"
+#include "mamori/daemon/unit_restarts.h"
 #include "mamori/engine/check_state.h"
 #include "mamori/engine/maintenance.h"
 #include "mamori/engine/runner.h"
@@ -32,6 +33,7 @@
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/heartbeat/ping_api.h"
 #include "mamori/logs/journal_boots.h"
+#include "mamori/host/unit_restart.h"
 #include "mamori/net/http_client.h"
 #include "mamori/notify/alert_service.h"
 #include "mamori/notify/notification.h"
@@ -88,6 +90,25 @@ struct Daemon::Impl {
   // check runs and one "after boot" summary goes out (through the same path
   // as a maintenance window's).
   AfterBoot after_boot{io, clock, [this] { BeginAfterBoot(); }};
+  // `restart:` of checks: restarts through systemd, bounded by each plan.
+  host::SystemdRestarter restarter{clock};
+  UnitRestarts restarts{
+      clock, restarter,
+      UnitRestarts::Hooks{[this](const std::string& check, const std::string& summary) {
+                            RecordRestartEvent(check, summary);
+                          },
+                          [this](const UnitRestarts::GiveUp& g) { SendGiveUp(g); },
+                          [this](std::function<void()> work, std::function<void()> done) {
+                            asio::post(pool, [this, work = std::move(work),
+                                              done = std::move(done)]() mutable {
+                              work();
+                              asio::post(io, std::move(done));
+                            });
+                          },
+                          [this](const std::string& check) {
+                            if (auto it = check_index.find(check); it != check_index.end())
+                              RunNow(checks[it->second]);
+                          }}};
 
   RunStats stats;  // figures for the log (and the benchmarks that read it)
   // A compaction runs on the pool (joined before the store goes).
@@ -126,6 +147,7 @@ struct Daemon::Impl {
       slots.push_back({cc.name, cc.interval});
     }
     for (auto& [name, rt] : old) rt->retired = true;
+    restarts.Retain(next->checks);
     checks = std::move(fresh);
     check_index.clear();
     for (size_t i = 0; i < checks.size(); ++i) check_index[checks[i]->config.name] = i;
@@ -297,7 +319,45 @@ struct Daemon::Impl {
       MaybeRemedy(rt, e);
     }
     after_maintenance.OnResult(rt, o);
+    if (rt->config.restart)
+      restarts.OnResult(
+          rt->config, rt->state.snapshot(), o,
+          config->maintenance.Covering(rt->config.name, rt->config.tags, o.time).has_value());
     rt->dirty = true;
+  }
+
+  // A restart (host/unit_restart.h) is a remedy event, labelled "restart ..."
+  // or "gave up ...".
+  void RecordRestartEvent(const std::string& check, const std::string& summary) {
+    auto it = check_index.find(check);
+    if (stopping || it == check_index.end()) return;
+    RecordRemedyEvent(checks[it->second], summary);
+  }
+
+  // Giving up is told at once to the check's channels, whatever the
+  // router already said about the failure: it is news (a person is needed).
+  void SendGiveUp(const UnitRestarts::GiveUp& g) {
+    spdlog::error("{}: {}", g.check, g.text);
+    if (!outbox || !alerts) return;
+    auto channels = alerts->router().ChannelsOf(g.check);
+    if (channels.empty()) return;
+    notify::Notification n;
+    n.id = notify::NewNotificationId();
+    n.kind = notify::Kind::kProblem;
+    n.time = clock.Now();
+    n.host = notify::LocalHostName();
+    notify::Item item;
+    item.check = g.check;
+    item.type = g.type;
+    item.from = CheckStatus::kCritical;
+    item.to = CheckStatus::kCritical;
+    item.summary = g.text;
+    item.details = "Restarts of " + g.unit + " in the window:\n" + g.details;
+    item.since = n.time;
+    item.labels.emplace_back("unit", g.unit);
+    n.items.push_back(std::move(item));
+    if (Status s = outbox->Enqueue(n, channels); !s.ok())
+      spdlog::error("{}: the give-up alert was not queued: {}", g.check, s.error().message());
   }
 
   // A result that changes by itself at a known time (a heartbeat's deadline,

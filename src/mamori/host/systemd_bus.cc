@@ -282,4 +282,74 @@ Result<std::vector<UnitRecord>> ReadUnits(const ReadOptions& o, const Clock& clo
   return units;
 }
 
+namespace {
+
+// JobRemoved(u id, o job, s unit, s result) of the job we wait for.
+struct JobWait {
+  std::string path;  // empty until RestartUnit answered
+  std::string result;
+  bool seen = false;
+  std::vector<std::pair<std::string, std::string>> early;  // signals before the answer
+};
+
+int OnJobRemoved(sd_bus_message* m, void* userdata, sd_bus_error*) {
+  auto* w = static_cast<JobWait*>(userdata);
+  uint32_t id = 0;
+  const char *job = nullptr, *unit = nullptr, *result = nullptr;
+  if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) < 0) return 0;
+  if (w->path.empty()) {
+    // The signal may be processed while the call's reply is awaited.
+    if (w->early.size() < 64) w->early.emplace_back(job, result);
+  } else if (w->path == job) {
+    w->result = result;
+    w->seen = true;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<std::string> RestartUnit(const std::string& unit, const std::string& address,
+                                const Clock& clock, MonoTime deadline) {
+  Session s(clock, deadline);
+  if (auto r = s.Open(address); !r.ok()) return r.error();
+  JobWait w;
+  sd_bus_slot* slot = nullptr;
+  int r = sd_bus_match_signal(s.bus(), &slot, kDest, "/org/freedesktop/systemd1",
+                              "org.freedesktop.systemd1.Manager", "JobRemoved", OnJobRemoved, &w);
+  if (r < 0) return Error(fmt::format("watching systemd's jobs: {}", std::strerror(-r)));
+  std::unique_ptr<sd_bus_slot, sd_bus_slot* (*)(sd_bus_slot*)> slot_owner(slot, sd_bus_slot_unref);
+  auto call = [&](const char* member, sd_bus_message** reply, auto... args) -> Result<bool> {
+    if (auto a = s.Arm(member); !a.ok()) return a.error();
+    BusError err;
+    int rc = sd_bus_call_method(s.bus(), kDest, "/org/freedesktop/systemd1",
+                                "org.freedesktop.systemd1.Manager", member, &err.e, reply, args...);
+    if (rc < 0) return Error(fmt::format("{} {}: {}", member, unit, err.Text(rc)));
+    return true;
+  };
+  if (auto c = call("Subscribe", nullptr, ""); !c.ok()) return c.error();
+  sd_bus_message* reply = nullptr;
+  if (auto c = call("RestartUnit", &reply, "ss", unit.c_str(), "replace"); !c.ok())
+    return c.error();
+  const char* job = nullptr;
+  r = sd_bus_message_read(reply, "o", &job);
+  w.path = r >= 0 && job ? job : "";
+  sd_bus_message_unref(reply);
+  if (w.path.empty()) return Error("RestartUnit " + unit + ": no job in the answer");
+  for (const auto& [p, result] : w.early)
+    if (p == w.path) return result;
+  while (!w.seen) {
+    r = sd_bus_process(s.bus(), nullptr);
+    if (r < 0)
+      return Error(fmt::format("waiting for the restart of {}: {}", unit, std::strerror(-r)));
+    if (r > 0) continue;
+    auto left = s.Remaining("the restart job of " + unit + " finished");
+    if (!left.ok()) return left.error();
+    r = sd_bus_wait(s.bus(), *left);
+    if (r < 0)
+      return Error(fmt::format("waiting for the restart of {}: {}", unit, std::strerror(-r)));
+  }
+  return w.result;
+}
+
 }  // namespace mamori::host::systemd

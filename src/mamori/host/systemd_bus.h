@@ -35,4 +35,13 @@ struct ReadOptions {
 Result<std::vector<UnitRecord>> ReadUnits(const ReadOptions& o, const Clock& clock,
                                           MonoTime deadline);
 
+// Manager.RestartUnit(unit, "replace"), then waits for the job's JobRemoved
+// signal (Manager.Subscribe first, so the private socket sends it too) until
+// `deadline`. Returns the job's result: "done", "failed", "canceled",
+// "timeout", "dependency", "skipped"; an Error when the call is refused (no
+// such unit, not allowed) or the job has not finished by the deadline (the
+// job itself is left to systemd).
+Result<std::string> RestartUnit(const std::string& unit, const std::string& address,
+                                const Clock& clock, MonoTime deadline);
+
 }  // namespace mamori::host::systemd

@@ -119,6 +119,11 @@ const AlertRouter::Info* AlertRouter::InfoOf(const std::string& check) const {
   return nullptr;
 }
 
+std::vector<std::string> AlertRouter::ChannelsOf(std::string_view check) const {
+  const Info* info = InfoOf(std::string(check));
+  return info ? info->channels : std::vector<std::string>{};
+}
+
 AlertRouter::State& AlertRouter::StateOf(const std::string& check) { return states_[check]; }
 
 void AlertRouter::Touch(const std::string& check) { touched_.insert(check); }

@@ -144,6 +144,10 @@ class AlertRouter {
   // (the maintenance window owner sets it; default: never).
   std::function<bool(std::string_view check, WallTime)> in_maintenance;
 
+  // The channels a check's alerts are routed to (notify:, routes:, or all);
+  // empty for a check the router does not know.
+  std::vector<std::string> ChannelsOf(std::string_view check) const;
+
   // For tests and stats.
   size_t firing_count() const;
   bool IsFiring(std::string_view check) const;

@@ -1,0 +1,91 @@
+#include "testing/nspawn.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "mamori/util/subprocess.h"
+#include "mamori_binary_path.h"
+
+namespace mamori::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string NspawnPath() {
+  for (const char* p : {"/usr/bin/systemd-nspawn", "/bin/systemd-nspawn"})
+    if (::access(p, X_OK) == 0) return p;
+  return "";
+}
+
+}  // namespace
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string NspawnUnavailable() {
+  if (::geteuid() != 0) return "booting a container with systemd-nspawn needs root";
+  if (NspawnPath().empty())
+    return "systemd-nspawn is not installed (apt-get install systemd-container)";
+  return "";
+}
+
+NspawnOutcome BootContainer(const TempDir& dir, const NspawnBoot& boot) {
+  NspawnOutcome out;
+  const std::string unitdir = dir.path() + "/units";
+  out.out = dir.path() + "/out";
+  fs::create_directories(unitdir + "/multi-user.target.wants");
+  fs::create_directories(out.out);
+  auto add = [&](const std::string& name, const std::string& text, bool enable) {
+    dir.Write("units/" + name, text);
+    if (enable) fs::create_symlink("../" + name, unitdir + "/multi-user.target.wants/" + name);
+  };
+  for (const auto& u : boot.units)
+    add(u.name, u.text + "[Install]\nWantedBy=multi-user.target\n", u.enable);
+  add("runner.service", boot.runner, true);
+
+  ProcessOptions o;
+  o.argv = {NspawnPath(),
+            "--quiet",
+            "--register=no",
+            "--keep-unit",
+            "-D",
+            "/",
+            "--volatile=yes",
+            "--bind-ro=" + unitdir + ":/etc/systemd/system",
+            "--bind=" + out.out + ":/out",
+            "--bind-ro=" + std::string(MAMORI_BINARY) + ":/mamori-bin"};
+  for (const auto& [host, inside] : boot.bind_ro)
+    o.argv.push_back("--bind-ro=" + host + ":" + inside);
+  o.argv.insert(o.argv.end(), {"--boot", "systemd.firstboot=off"});
+  o.timeout = boot.timeout;
+  o.kill_grace = std::chrono::seconds(5);
+  o.max_output = 256 * 1024;
+  auto r = RunProcess(o);
+  if (!r.ok()) {
+    out.skip = "systemd-nspawn cannot be started: " + r.error().message();
+    return out;
+  }
+  out.err = r->err;
+  out.timed_out = r->timed_out;
+  out.booted = fs::exists(out.out + "/booted");
+  if (!out.booted) {
+    if (r->timed_out)
+      ADD_FAILURE() << "the container did not reach multi-user.target within "
+                    << boot.timeout.count() << " s:\n"
+                    << r->err.substr(0, 4000);
+    else
+      out.skip = "systemd-nspawn cannot boot a container here (exit " +
+                 std::to_string(r->exit_code) + "): " + r->err.substr(0, 2000);
+  }
+  return out;
+}
+
+}  // namespace mamori::testing

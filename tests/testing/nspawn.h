@@ -1,0 +1,53 @@
+// Boots a real systemd as PID 1 in a container: this machine's own /usr with
+// systemd-nspawn --volatile=yes (the root is a tmpfs, the host untouched),
+// the test's units in /etc/systemd/system, the mamori binary at /mamori-bin
+// (read-only) and DIR/out at /out. The test's oneshot "runner" unit does the
+// work, writes to /out and powers the container off; the boot is bounded
+// (then the whole nspawn process group is killed).
+//
+// Needs root and systemd-nspawn (package systemd-container). `skip` says,
+// in nspawn's own words, why a container could not start at all; a boot
+// that started and did not finish is a test failure (ADD_FAILURE), not a
+// skip. Blocking; one boot per call.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "testing/cli.h"
+
+namespace mamori::testing {
+
+struct NspawnUnit {
+  std::string name;  // "crash.service"
+  std::string text;  // without [Install]: WantedBy=multi-user.target is added
+  bool enable = true;
+};
+
+struct NspawnBoot {
+  std::vector<NspawnUnit> units;
+  // The runner unit's text; it is enabled. Its first step should write
+  // /out/booted (the helper tells "could not boot" from "booted" by it).
+  std::string runner;
+  std::vector<std::pair<std::string, std::string>> bind_ro;  // host path, container path
+  std::chrono::seconds timeout{60};
+};
+
+struct NspawnOutcome {
+  std::string skip;     // non-empty: the container could not start here
+  bool booted = false;  // /out/booted was written
+  bool timed_out = false;
+  std::string out;  // DIR/out on the host
+  std::string err;  // nspawn's stderr
+};
+
+// Empty when not root or systemd-nspawn is missing; else the reason to skip.
+std::string NspawnUnavailable();
+
+NspawnOutcome BootContainer(const TempDir& dir, const NspawnBoot& boot);
+
+std::string Slurp(const std::string& path);
+
+}  // namespace mamori::testing
