@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "mamori/host/network_io.h"
+
 namespace mamori {
 namespace {
 
@@ -164,6 +166,24 @@ std::string DefaultConfigYaml(const std::string& data_dir, const std::string& pr
   struct stat sd {};
   if (::stat((fs_root + "/run/systemd/system").c_str(), &sd) == 0 && S_ISDIR(sd.st_mode))
     y += "  - {name: systemd-units, type: systemd}\n";
+  // The network, where this host is meant to reach out: it has a default
+  // route now, or resolv.conf names a resolver that is not on this host (so a
+  // host whose DHCP failed at boot still gets the check, and says "no default
+  // route"). An isolated host, with neither, would only ever be CRITICAL.
+  {
+    std::ifstream resolv(fs_root + "/etc/resolv.conf");
+    std::ostringstream text;
+    text << resolv.rdbuf();
+    bool remote = false;
+    for (const auto& ns : host::network::ParseNameservers(text.str()))
+      remote = remote || !(ns.starts_with("127.") || ns == "::1");
+    if (remote || !host::network::ReadDefaultRoutes(proc_root).empty())
+      y += "  - {name: network, type: network}\n";
+  }
+  // The time daemon's own state (its unit enabled and stopped: incident 2),
+  // read from systemd, so only where systemd runs.
+  if (::stat((fs_root + "/run/systemd/system").c_str(), &sd) == 0 && S_ISDIR(sd.st_mode))
+    y += "  - {name: time-daemon, type: timedaemon}\n";
   for (const auto& sock : WellKnownSockets(fs_root)) {
     std::string base = sock.substr(sock.rfind('/') + 1);
     if (base.size() > 5 && base.ends_with(".sock")) base.resize(base.size() - 5);

@@ -75,10 +75,33 @@ TEST(DefaultConfig, SystemdUnitsOnlyWhereSystemdRuns) {
   testing::TempDir root;
   EXPECT_EQ(DefaultConfigYaml("/tmp/d", "/proc", root.path()).find("type: systemd"),
             std::string::npos);
+  EXPECT_EQ(DefaultConfigYaml("/tmp/d", "/proc", root.path()).find("type: timedaemon"),
+            std::string::npos);
   fs::create_directories(root.path() + "/run/systemd/system");
   const std::string yaml = DefaultConfigYaml("/tmp/d", "/proc", root.path());
   EXPECT_NE(yaml.find("  - {name: systemd-units, type: systemd}\n"), std::string::npos) << yaml;
   EXPECT_EQ(ChecksOfType(yaml, "systemd"), 1) << yaml;
+  EXPECT_NE(yaml.find("  - {name: time-daemon, type: timedaemon}\n"), std::string::npos) << yaml;
+}
+
+TEST(DefaultConfig, NetworkWhereTheHostReachesOut) {
+  testing::TempDir proc, root;
+  fs::create_directories(proc.path() + "/net");
+  fs::create_directories(root.path() + "/etc");
+  auto write = [](const std::string& path, const std::string& text) {
+    std::ofstream(path) << text;
+  };
+  write(proc.path() + "/net/route", "Iface\tDestination\tGateway\n");
+  write(root.path() + "/etc/resolv.conf", "nameserver 127.0.0.53\n");
+  EXPECT_EQ(ChecksOfType(DefaultConfigYaml("/tmp/d", proc.path(), root.path()), "network"), 0)
+      << "an isolated host with a local resolver";
+  write(root.path() + "/etc/resolv.conf", "nameserver 192.168.1.1\n");
+  EXPECT_EQ(ChecksOfType(DefaultConfigYaml("/tmp/d", proc.path(), root.path()), "network"), 1)
+      << "no route now, but a resolver out there: the network is expected";
+  write(root.path() + "/etc/resolv.conf", "");
+  write(proc.path() + "/net/route", "eth0\t00000000\t0101A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n");
+  const std::string yaml = DefaultConfigYaml("/tmp/d", proc.path(), root.path());
+  EXPECT_NE(yaml.find("  - {name: network, type: network}\n"), std::string::npos) << yaml;
 }
 
 }  // namespace

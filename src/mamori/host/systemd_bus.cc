@@ -350,6 +350,40 @@ Result<std::string> RestartUnit(const std::string& unit, const std::string& addr
       return Error(fmt::format("waiting for the restart of {}: {}", unit, std::strerror(-r)));
   }
   return w.result;
+Result<std::vector<UnitRecord>> ReadUnitsByName(const std::vector<std::string>& names,
+                                                const ReadOptions& o, const Clock& clock,
+                                                MonoTime deadline) {
+  Session s(clock, deadline);
+  if (auto r = s.Open(o.address); !r.ok()) return r.error();
+  std::vector<UnitRecord> units;
+  std::vector<std::string> paths;
+  if (auto a = s.Arm("ListUnitsByNames"); !a.ok()) return a.error();
+  sd_bus_message* call = nullptr;
+  int r = sd_bus_message_new_method_call(s.bus(), &call, kDest, "/org/freedesktop/systemd1",
+                                         "org.freedesktop.systemd1.Manager", "ListUnitsByNames");
+  if (r < 0) return Error(fmt::format("ListUnitsByNames: {}", std::strerror(-r)));
+  std::vector<char*> strv;
+  for (const auto& n : names) strv.push_back(const_cast<char*>(n.c_str()));
+  strv.push_back(nullptr);
+  r = sd_bus_message_append_strv(call, strv.data());
+  BusError err;
+  sd_bus_message* reply = nullptr;
+  if (r >= 0) r = sd_bus_call(s.bus(), call, 0, &err.e, &reply);
+  sd_bus_message_unref(call);
+  if (r < 0) return Error(fmt::format("ListUnitsByNames: {}", err.Text(r)));
+  auto parsed = ParseUnitList(reply, units, paths);
+  sd_bus_message_unref(reply);
+  if (!parsed.ok()) return parsed.error();
+  for (size_t i = 0; i < units.size(); ++i) {
+    if (units[i].load_state != "loaded") continue;
+    auto filled = FillDetails(s, paths[i], units[i], /*named=*/true, /*restarts=*/false);
+    if (filled.ok() && units[i].active_state == "failed") {
+      auto ufs = s.GetString(paths[i], kUnitIface, "UnitFileState");
+      if (ufs.ok()) units[i].unit_file_state = *ufs;
+    }
+    if (!s.Remaining("the unit details").ok()) return Error("timed out reading the unit details");
+  }
+  return units;
 }
 
 }  // namespace mamori::host::systemd

@@ -44,4 +44,12 @@ Result<std::vector<UnitRecord>> ReadUnits(const ReadOptions& o, const Clock& clo
 Result<std::string> RestartUnit(const std::string& unit, const std::string& address,
                                 const Clock& clock, MonoTime deadline);
 
+// The units `names` as systemd knows them, loaded or not (load_state
+// "not-found" for a unit it has no file for), each with the details a unit
+// asked for by name gets, and UnitFileState also when it failed. For checks
+// that follow a few known units (the time daemons).
+Result<std::vector<UnitRecord>> ReadUnitsByName(const std::vector<std::string>& names,
+                                                const ReadOptions& o, const Clock& clock,
+                                                MonoTime deadline);
+
 }  // namespace mamori::host::systemd

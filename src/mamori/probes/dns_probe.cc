@@ -28,8 +28,8 @@
 #include <random>
 
 #include "mamori/check/registry.h"
+#include "mamori/net/dns_message.h"
 #include "mamori/probes/async_run.h"
-#include "mamori/probes/dns_message.h"
 #include "mamori/probes/net_address.h"
 #include "mamori/util/units.h"
 

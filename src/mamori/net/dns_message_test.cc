@@ -1,7 +1,7 @@
 // Tests for the DNS wire-format encoder and reply parser. Replies are built
 // byte by byte here (including broken and hostile ones); well-formed replies
 // from a real server are covered by dns_probe_test.cc against dnsmasq.
-#include "mamori/probes/dns_message.h"
+#include "mamori/net/dns_message.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "mamori/probes/dns_message.h"
+#include "mamori/net/dns_message.h"
 
 #include <fmt/format.h>
 
