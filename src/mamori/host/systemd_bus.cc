@@ -350,6 +350,8 @@ Result<std::string> RestartUnit(const std::string& unit, const std::string& addr
       return Error(fmt::format("waiting for the restart of {}: {}", unit, std::strerror(-r)));
   }
   return w.result;
+}
+
 Result<std::vector<UnitRecord>> ReadUnitsByName(const std::vector<std::string>& names,
                                                 const ReadOptions& o, const Clock& clock,
                                                 MonoTime deadline) {
