@@ -47,18 +47,31 @@ const char* kHealthy =
     "s.bind('/run/healthy/h.sock'); s.listen(); lock = open('/run/healthy/app.lock', 'w'); "
     "open('/run/healthy.pid', 'w').write(str(os.getpid())); time.sleep(1000)\"\n";
 
-// Waits (bounded) for the planted units to settle, plants the stale pid file
-// (the pid of a shell that has exited and been reaped), backdates every
-// file under /run by ten minutes, runs mamori and powers off.
+// The runner's script: waits (bounded) for the planted units to settle,
+// plants the stale pid file (the pid of a process that has exited and been
+// reaped), backdates every file under /run by ten minutes and runs mamori;
+// the runner powers off whatever happened.
 const char* kRunner = R"([Unit]
 After=multi-user.target pidtest.service fpmtest.service healthy.service
 [Service]
 Type=oneshot
-ExecStartPre=/bin/sh -c 'echo booted > /out/booted'
-ExecStartPre=/bin/sh -c 'for i in $(seq 100); do systemctl is-failed -q pidtest.service && test -S /run/fpmtest/fpm.sock && ! systemctl is-active -q fpmtest.service && test -s /run/healthy.pid && exit 0; sleep 0.1; done; echo not settled > /out/settle'
-ExecStartPre=/bin/sh -c '/bin/true & gone=$!; wait; echo $gone > /run/pidtest.pid'
-ExecStartPre=/bin/sh -c 'find /run -xdev -exec touch -h -d "-10 min" {} +'
-ExecStart=/bin/sh -c '/mamori-bin doctor --json > /out/doctor.json 2> /out/stderr.txt; systemctl poweroff --no-block'
+ExecStart=/bin/sh -c '/bin/sh -x /etc/systemd/system/runner.sh 2> /out/trace; systemctl poweroff --no-block'
+)";
+
+const char* kScript = R"(echo booted > /out/booted
+settled=no
+for i in $(seq 100); do
+  if systemctl is-failed -q pidtest.service && test -S /run/fpmtest/fpm.sock &&
+     ! systemctl is-active -q fpmtest.service && test -s /run/healthy.pid; then
+    settled=yes; break
+  fi
+  sleep 0.1
+done
+test $settled = yes || echo not settled > /out/settle
+/bin/true & gone=$!; wait
+echo $gone > /run/pidtest.pid
+find /run -xdev ! -path '/run/systemd/inaccessible*' -exec touch -h -d '-10 min' {} +
+/mamori-bin doctor --json > /out/doctor.json 2> /out/stderr.txt
 )";
 
 TEST(HostStaleFiles, DoctorNamesThePlantedStaleFilesWithTheirUnitsAndNothingHealthy) {
@@ -67,15 +80,17 @@ TEST(HostStaleFiles, DoctorNamesThePlantedStaleFilesWithTheirUnitsAndNothingHeal
   auto boot = testing::BootContainer(dir.path(), {{"pidtest.service", kPidTest},
                                                   {"fpmtest.service", kFpmTest},
                                                   {"healthy.service", kHealthy},
-                                                  {"runner.service", kRunner}});
+                                                  {"runner.service", kRunner},
+                                                  {"runner.sh", kScript, false, false}});
   if (!boot.skip.empty()) GTEST_SKIP() << boot.skip;
   ASSERT_TRUE(boot.booted) << "the container did not reach multi-user.target:\n" << boot.nspawn_err;
-  EXPECT_FALSE(boot.timed_out) << "the container did not power off in time";
+  EXPECT_FALSE(boot.timed_out) << "the container did not power off in time:\n" << boot.nspawn_err;
   EXPECT_EQ(Slurp(boot.out_dir + "/settle"), "") << "the planted units did not settle";
 
   const std::string text = Slurp(boot.out_dir + "/doctor.json");
   auto rows = nlohmann::json::parse(text, nullptr, false);
-  ASSERT_TRUE(rows.is_array()) << text << "\nstderr: " << Slurp(boot.out_dir + "/stderr.txt");
+  ASSERT_TRUE(rows.is_array()) << text << "\nstderr: " << Slurp(boot.out_dir + "/stderr.txt")
+                               << "\ntrace: " << Slurp(boot.out_dir + "/trace");
   const nlohmann::json* row = nullptr;
   for (const auto& r : rows)
     if (r["type"] == "stale_files") row = &r;

@@ -36,8 +36,9 @@ ContainerBoot BootContainer(const std::string& dir, const std::vector<ContainerU
   fs::create_directories(unitdir + "/multi-user.target.wants");
   fs::create_directories(b.out_dir);
   for (const auto& u : units) {
-    std::ofstream(unitdir + "/" + u.name) << u.text << "[Install]\nWantedBy=multi-user.target\n";
-    if (u.enable)
+    std::ofstream(unitdir + "/" + u.name)
+        << u.text << (u.install ? "[Install]\nWantedBy=multi-user.target\n" : "");
+    if (u.enable && u.install)
       fs::create_symlink("../" + u.name, unitdir + "/multi-user.target.wants/" + u.name);
   }
   ProcessOptions o;

@@ -21,6 +21,9 @@ struct ContainerUnit {
   std::string name;  // "pidtest.service"
   std::string text;  // the unit file; "[Install]\nWantedBy=multi-user.target\n" is appended
   bool enable = true;
+  // False: a plain file beside the units (a script the runner runs), written
+  // as is.
+  bool install = true;
 };
 
 struct ContainerBoot {
