@@ -184,6 +184,11 @@ std::string DefaultConfigYaml(const std::string& data_dir, const std::string& pr
   // read from systemd, so only where systemd runs.
   if (::stat((fs_root + "/run/systemd/system").c_str(), &sd) == 0 && S_ISDIR(sd.st_mode))
     y += "  - {name: time-daemon, type: timedaemon}\n";
+  // Stale pid, socket and lock files: wherever there is a /run (every Linux
+  // host); owning units are named where systemd runs.
+  struct stat run {};
+  if (::stat((fs_root + "/run").c_str(), &run) == 0 && S_ISDIR(run.st_mode))
+    y += "  - {name: stale-files, type: stale_files}\n";
   for (const auto& sock : WellKnownSockets(fs_root)) {
     std::string base = sock.substr(sock.rfind('/') + 1);
     if (base.size() > 5 && base.ends_with(".sock")) base.resize(base.size() - 5);

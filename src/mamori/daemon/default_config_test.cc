@@ -104,5 +104,15 @@ TEST(DefaultConfig, NetworkWhereTheHostReachesOut) {
   EXPECT_NE(yaml.find("  - {name: network, type: network}\n"), std::string::npos) << yaml;
 }
 
+TEST(DefaultConfig, StaleFilesWhereverThereIsARunDirectory) {
+  testing::TempDir root;
+  EXPECT_EQ(DefaultConfigYaml("/tmp/d", "/proc", root.path()).find("stale_files"),
+            std::string::npos);
+  fs::create_directories(root.path() + "/run");
+  const std::string yaml = DefaultConfigYaml("/tmp/d", "/proc", root.path());
+  EXPECT_NE(yaml.find("  - {name: stale-files, type: stale_files}\n"), std::string::npos) << yaml;
+  EXPECT_EQ(ChecksOfType(yaml, "stale_files"), 1) << yaml;
+}
+
 }  // namespace
 }  // namespace mamori

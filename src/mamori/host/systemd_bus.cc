@@ -173,6 +173,20 @@ Result<bool> ParseUnitList(sd_bus_message* reply, std::vector<UnitRecord>& out,
   return true;
 }
 
+// Every loaded unit and its object path (Manager.ListUnits).
+Result<bool> ListUnits(Session& s, std::vector<UnitRecord>& units,
+                       std::vector<std::string>& paths) {
+  if (auto a = s.Arm("ListUnits"); !a.ok()) return a.error();
+  BusError err;
+  sd_bus_message* reply = nullptr;
+  int r = sd_bus_call_method(s.bus(), kDest, "/org/freedesktop/systemd1",
+                             "org.freedesktop.systemd1.Manager", "ListUnits", &err.e, &reply, "");
+  if (r < 0) return Error(fmt::format("ListUnits: {}", err.Text(r)));
+  auto parsed = ParseUnitList(reply, units, paths);
+  sd_bus_message_unref(reply);
+  return parsed;
+}
+
 // "foo.mount" -> "org.freedesktop.systemd1.Mount": the interface that has
 // the unit type's Result property; empty for types without one.
 std::string TypeInterface(const std::string& name) {
@@ -244,17 +258,7 @@ Result<std::vector<UnitRecord>> ReadUnits(const ReadOptions& o, const Clock& clo
 
   std::vector<UnitRecord> units;
   std::vector<std::string> paths;
-  {
-    if (auto a = s.Arm("ListUnits"); !a.ok()) return a.error();
-    BusError err;
-    sd_bus_message* reply = nullptr;
-    int r = sd_bus_call_method(s.bus(), kDest, "/org/freedesktop/systemd1",
-                               "org.freedesktop.systemd1.Manager", "ListUnits", &err.e, &reply, "");
-    if (r < 0) return Error(fmt::format("ListUnits: {}", err.Text(r)));
-    auto parsed = ParseUnitList(reply, units, paths);
-    sd_bus_message_unref(reply);
-    if (!parsed.ok()) return parsed.error();
-  }
+  if (auto listed = ListUnits(s, units, paths); !listed.ok()) return listed.error();
   const bool named = !o.select.unit.empty() && !HasGlob(o.select.unit);
   bool listed = false;
   for (const auto& u : units) listed = listed || u.name == o.select.unit;
@@ -386,6 +390,105 @@ Result<std::vector<UnitRecord>> ReadUnitsByName(const std::vector<std::string>& 
     if (!s.Remaining("the unit details").ok()) return Error("timed out reading the unit details");
   }
   return units;
+}
+
+}  // namespace mamori::host::systemd
+
+namespace mamori::host::systemd {
+namespace {
+
+constexpr const char* kSocketIface = "org.freedesktop.systemd1.Socket";
+
+// The first program of ExecStart (a(sasbttttuii)), or of Listen (a(ss)) the
+// paths: both read from a property message, bounded by the session's deadline.
+Result<sd_bus_message*> GetProperty(Session& s, const std::string& path, const char* iface,
+                                    const char* member, const char* type) {
+  if (auto a = s.Arm(member); !a.ok()) return a.error();
+  BusError err;
+  sd_bus_message* reply = nullptr;
+  int r = sd_bus_get_property(s.bus(), kDest, path.c_str(), iface, member, &err.e, &reply, type);
+  if (r < 0) return Error(fmt::format("{} of {}: {}", member, path, err.Text(r)));
+  return reply;
+}
+
+Result<std::string> ExecProgram(Session& s, const std::string& path) {
+  auto m = GetProperty(s, path, kServiceIface, "ExecStart", "a(sasbttttuii)");
+  if (!m.ok()) return m.error();
+  std::string out;
+  const char* program = nullptr;
+  if (sd_bus_message_enter_container(*m, SD_BUS_TYPE_ARRAY, "(sasbttttuii)") > 0 &&
+      sd_bus_message_enter_container(*m, SD_BUS_TYPE_STRUCT, "sasbttttuii") > 0 &&
+      sd_bus_message_read(*m, "s", &program) > 0 && program)
+    out = program;
+  sd_bus_message_unref(*m);
+  return out;
+}
+
+Result<std::vector<std::string>> ListenPaths(Session& s, const std::string& path) {
+  auto m = GetProperty(s, path, kSocketIface, "Listen", "a(ss)");
+  if (!m.ok()) return m.error();
+  std::vector<std::string> out;
+  if (sd_bus_message_enter_container(*m, SD_BUS_TYPE_ARRAY, "(ss)") > 0) {
+    const char *type = nullptr, *address = nullptr;
+    while (sd_bus_message_read(*m, "(ss)", &type, &address) > 0)
+      if (address && address[0] == '/') out.emplace_back(address);
+  }
+  sd_bus_message_unref(*m);
+  return out;
+}
+
+Result<bool> FillServiceFiles(Session& s, const std::string& path,
+                              const std::set<std::string>& exec_for, stale::UnitFiles& u) {
+  auto pid_file = s.GetString(path, kServiceIface, "PIDFile");
+  if (!pid_file.ok()) return pid_file.error();
+  u.pid_file = *pid_file;
+  auto dirs = s.GetStrv(path, kServiceIface, "RuntimeDirectory");
+  if (!dirs.ok()) return dirs.error();
+  for (const auto& d : *dirs) u.runtime_dirs.push_back("/run/" + d);
+  if (u.pid_file.empty() || !exec_for.count(stale::CanonicalRunPath(u.pid_file))) return true;
+  auto main_pid = s.GetU(path, kServiceIface, "MainPID", 'u');
+  if (!main_pid.ok()) return main_pid.error();
+  u.main_pid = static_cast<uint32_t>(*main_pid);
+  auto exec = ExecProgram(s, path);
+  if (!exec.ok()) return exec.error();
+  u.exec_path = *exec;
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<stale::UnitFiles>> ReadUnitFiles(const std::string& address,
+                                                    const std::set<std::string>& exec_for,
+                                                    const Clock& clock, MonoTime deadline) {
+  Session s(clock, deadline);
+  if (auto r = s.Open(address); !r.ok()) return r.error();
+  std::vector<UnitRecord> units;
+  std::vector<std::string> paths;
+  if (auto listed = ListUnits(s, units, paths); !listed.ok()) return listed.error();
+  std::vector<stale::UnitFiles> out;
+  for (size_t i = 0; i < units.size(); ++i) {
+    const auto& u = units[i];
+    const bool service = u.name.ends_with(".service"), socket = u.name.ends_with(".socket");
+    if (u.load_state != "loaded" || (!service && !socket)) continue;
+    stale::UnitFiles f;
+    f.name = u.name;
+    f.active_state = u.active_state;
+    Result<bool> r = true;
+    if (service) {
+      r = FillServiceFiles(s, paths[i], exec_for, f);
+    } else if (auto l = ListenPaths(s, paths[i]); l.ok()) {
+      f.listen_paths = std::move(*l);
+    } else {
+      r = l.error();
+    }
+    if (!r.ok()) {
+      // As in ReadUnits: a unit gone meanwhile is skipped; the deadline is not.
+      if (!s.Remaining("the unit files").ok()) return r.error();
+      continue;
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 }  // namespace mamori::host::systemd

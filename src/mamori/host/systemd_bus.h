@@ -19,9 +19,11 @@
 // (nothing is shared). Failure: an Error naming the step and the D-Bus error.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
+#include "mamori/host/stale_files.h"
 #include "mamori/host/systemd_units.h"
 #include "mamori/util/result.h"
 
@@ -51,5 +53,18 @@ Result<std::string> RestartUnit(const std::string& unit, const std::string& addr
 Result<std::vector<UnitRecord>> ReadUnitsByName(const std::vector<std::string>& names,
                                                 const ReadOptions& o, const Clock& clock,
                                                 MonoTime deadline);
+
+}  // namespace mamori::host::systemd
+
+namespace mamori::host::systemd {
+
+// For the stale_files check (stale_files.h): every loaded service's
+// PIDFile= and RuntimeDirectory=, every loaded socket unit's listening paths
+// (Listen), and MainPID and ExecStart's program only for the services whose
+// PIDFile= (as CanonicalRunPath) is in `exec_for`. Same connection rules
+// and deadline as ReadUnits; a unit that goes away meanwhile is left out.
+Result<std::vector<stale::UnitFiles>> ReadUnitFiles(const std::string& address,
+                                                    const std::set<std::string>& exec_for,
+                                                    const Clock& clock, MonoTime deadline);
 
 }  // namespace mamori::host::systemd
