@@ -173,7 +173,7 @@ TEST(Mounts, Config) {
   EXPECT_FALSE(h.Build("{name: m, type: mounts, inodes: {warning: 95%, critical: 90%}}", &errors));
   EXPECT_NE(errors.find("above critical"), std::string::npos) << errors;
   EXPECT_FALSE(h.Build("{name: m, type: mounts, inode: false}", &errors));
-  EXPECT_NE(errors.find("did you mean 'inodes'"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("unknown key 'inode'"), std::string::npos) << errors;
 }
 
 // A real ext4 filesystem on a loop device, mounted errors=remount-ro, then
@@ -225,7 +225,7 @@ TEST(Mounts, RealExt4RemountedReadOnlyAfterAnError) {
   MountsProbe probe(o);
   SystemClock clock;
   auto obs = probe.Run(clock, clock.Monotonic() + std::chrono::seconds(5));
-  EXPECT_EQ(obs.summary.find(disk.point()), std::string::npos) << obs.summary;
+  EXPECT_EQ(obs.summary.find(disk.point() + " (ext4)"), std::string::npos) << obs.summary;
   // The real statvfs: a fresh filesystem's inodes, counted.
   const auto pct = StatvfsInodePercent(disk.point());
   ASSERT_TRUE(pct);
