@@ -34,6 +34,8 @@ TempDir::~TempDir() {
 
 std::string TempDir::Write(const std::string& name, const std::string& content) const {
   std::string p = path_ + "/" + name;
+  // "boot/vmlinuz-6.1.0" makes its directories, as a fixture tree needs.
+  std::filesystem::create_directories(std::filesystem::path(p).parent_path());
   std::ofstream(p, std::ios::binary) << content;
   return p;
 }

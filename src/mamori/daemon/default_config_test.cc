@@ -114,5 +114,19 @@ TEST(DefaultConfig, StaleFilesWhereverThereIsARunDirectory) {
   EXPECT_EQ(ChecksOfType(yaml, "stale_files"), 1) << yaml;
 }
 
+TEST(DefaultConfig, HostChecksAfterAReboot) {
+  testing::TempDir root;
+  const std::string yaml = DefaultConfigYaml("/tmp/d", "/proc", root.path());
+  EXPECT_NE(yaml.find("  - {name: mounts, type: mounts, inodes: false}\n"), std::string::npos)
+      << yaml;
+  EXPECT_EQ(ChecksOfType(yaml, "mounts"), 1) << yaml;
+  EXPECT_EQ(ChecksOfType(yaml, "kernel"), 1) << yaml;
+  EXPECT_EQ(ChecksOfType(yaml, "deleted_libs"), 1) << yaml;
+  // The mount parsing moved to host/ and keeps its names here.
+  const auto m = ParseMountInfo("26 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n");
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(RealFilesystems(m).size(), 1u);
+}
+
 }  // namespace
 }  // namespace mamori
