@@ -22,7 +22,7 @@
 #include <sstream>
 
 #include "testing/cli.h"
-#include "testing/container.h"
+#include "testing/nspawn.h"
 
 namespace mamori {
 namespace {
@@ -55,7 +55,7 @@ const char* kRunner = R"([Unit]
 After=multi-user.target pidtest.service fpmtest.service healthy.service
 [Service]
 Type=oneshot
-ExecStart=/bin/sh -c '/bin/sh -x /etc/systemd/system/runner.sh 2> /out/trace; systemctl poweroff --no-block'
+ExecStart=/bin/sh -c '/bin/sh -x /runner.sh 2> /out/trace; systemctl poweroff --no-block'
 )";
 
 const char* kScript = R"(echo booted > /out/booted
@@ -75,22 +75,23 @@ find /run -xdev ! -path '/run/systemd/inaccessible*' -exec touch -h -d '-10 min'
 )";
 
 TEST(HostStaleFiles, DoctorNamesThePlantedStaleFilesWithTheirUnitsAndNothingHealthy) {
-  if (auto why = testing::ContainerSkipReason(); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = testing::NspawnUnavailable(); !why.empty()) GTEST_SKIP() << why;
   testing::TempDir dir;
-  auto boot = testing::BootContainer(dir.path(), {{"pidtest.service", kPidTest},
-                                                  {"fpmtest.service", kFpmTest},
-                                                  {"healthy.service", kHealthy},
-                                                  {"runner.service", kRunner},
-                                                  {"runner.sh", kScript, false, false}});
+  testing::NspawnBoot spec;
+  spec.units = {
+      {"pidtest.service", kPidTest}, {"fpmtest.service", kFpmTest}, {"healthy.service", kHealthy}};
+  spec.runner = kRunner;
+  spec.bind_ro = {{dir.Write("runner.sh", kScript), "/runner.sh"}};
+  auto boot = testing::BootContainer(dir, spec);
   if (!boot.skip.empty()) GTEST_SKIP() << boot.skip;
-  ASSERT_TRUE(boot.booted) << "the container did not reach multi-user.target:\n" << boot.nspawn_err;
-  EXPECT_FALSE(boot.timed_out) << "the container did not power off in time:\n" << boot.nspawn_err;
-  EXPECT_EQ(Slurp(boot.out_dir + "/settle"), "") << "the planted units did not settle";
+  ASSERT_TRUE(boot.booted) << "the container did not reach multi-user.target:\n" << boot.err;
+  EXPECT_FALSE(boot.timed_out) << "the container did not power off in time:\n" << boot.err;
+  EXPECT_EQ(Slurp(boot.out + "/settle"), "") << "the planted units did not settle";
 
-  const std::string text = Slurp(boot.out_dir + "/doctor.json");
+  const std::string text = Slurp(boot.out + "/doctor.json");
   auto rows = nlohmann::json::parse(text, nullptr, false);
-  ASSERT_TRUE(rows.is_array()) << text << "\nstderr: " << Slurp(boot.out_dir + "/stderr.txt")
-                               << "\ntrace: " << Slurp(boot.out_dir + "/trace");
+  ASSERT_TRUE(rows.is_array()) << text << "\nstderr: " << Slurp(boot.out + "/stderr.txt")
+                               << "\ntrace: " << Slurp(boot.out + "/trace");
   const nlohmann::json* row = nullptr;
   for (const auto& r : rows)
     if (r["type"] == "stale_files") row = &r;

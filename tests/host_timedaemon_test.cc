@@ -21,9 +21,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "mamori/util/subprocess.h"
-#include "mamori_binary_path.h"
 #include "testing/cli.h"
+#include "testing/nspawn.h"
 
 namespace mamori {
 namespace {
@@ -38,7 +37,6 @@ std::string Slurp(const std::string& path) {
   return ss.str();
 }
 
-constexpr const char* kInstall = "[Install]\nWantedBy=multi-user.target\n";
 constexpr const char* kChronyLike = "[Service]\nExecStart=/bin/sleep infinity\n";
 constexpr const char* kSkipped =
     "[Unit]\nConditionPathExists=/nonexistent-mamori-test\n[Service]\nExecStart=/bin/sleep "
@@ -57,49 +55,21 @@ ExecStart=/bin/sh -c '/mamori-bin check -c /cfg.yaml --json > /out/result.json 2
 )";
 
 TEST(HostTimedaemon, EnabledTimeDaemonStoppedAfterAMaintenanceIsCritical) {
-  if (::geteuid() != 0) GTEST_SKIP() << "booting a container with systemd-nspawn needs root";
-  std::string nspawn;
-  for (const char* p : {"/usr/bin/systemd-nspawn", "/bin/systemd-nspawn"})
-    if (::access(p, X_OK) == 0) nspawn = p;
-  if (nspawn.empty())
-    GTEST_SKIP() << "systemd-nspawn is not installed (apt-get install systemd-container)";
-
-  mamori::testing::TempDir dir;
-  const std::string unitdir = dir.path() + "/units", outdir = dir.path() + "/out";
-  fs::create_directories(unitdir + "/multi-user.target.wants");
-  fs::create_directories(outdir);
-  dir.Write("units/chronyd.service", std::string(kChronyLike) + kInstall);
-  dir.Write("units/ntpd.service", std::string(kSkipped) + kInstall);
-  dir.Write("units/runner.service", kRunner);
-  for (const char* u : {"chronyd.service", "ntpd.service", "runner.service"})
-    fs::create_symlink(std::string("../") + u, unitdir + "/multi-user.target.wants/" + u);
-  const std::string cfg = dir.Write(
-      "cfg.yaml", "data_dir: /tmp/mamori-data\nchecks:\n  - {name: td, type: timedaemon}\n");
-
-  ProcessOptions o;
-  o.argv = {nspawn,
-            "--quiet",
-            "--register=no",
-            "--keep-unit",
-            "-D",
-            "/",
-            "--volatile=yes",
-            "--bind-ro=" + unitdir + ":/etc/systemd/system",
-            "--bind=" + outdir + ":/out",
-            "--bind-ro=" + std::string(MAMORI_BINARY) + ":/mamori-bin",
-            "--bind-ro=" + cfg + ":/cfg.yaml",
-            "--boot",
-            "systemd.firstboot=off"};
-  o.timeout = 60s;
-  o.kill_grace = 5s;
-  o.max_output = 256 * 1024;
-  auto r = RunProcess(o);
-  if (!r.ok()) GTEST_SKIP() << "systemd-nspawn cannot be started: " << r.error().message();
-  if (!fs::exists(outdir + "/booted")) {
-    ASSERT_FALSE(r->timed_out) << "no multi-user.target within 60 s:\n" << r->err.substr(0, 4000);
-    GTEST_SKIP() << "systemd-nspawn cannot boot a container here: " << r->err.substr(0, 2000);
-  }
-  EXPECT_FALSE(r->timed_out) << "the container did not power off within 60 s";
+  if (auto why = testing::NspawnUnavailable(); !why.empty()) GTEST_SKIP() << why;
+  testing::TempDir dir;
+  testing::NspawnBoot spec;
+  spec.units = {{"chronyd.service", std::string(kChronyLike)},
+                {"ntpd.service", std::string(kSkipped)}};
+  spec.runner = kRunner;
+  spec.bind_ro = {
+      {dir.Write("cfg.yaml",
+                 "data_dir: /tmp/mamori-data\nchecks:\n  - {name: td, type: timedaemon}\n"),
+       "/cfg.yaml"}};
+  auto boot = testing::BootContainer(dir, spec);
+  if (!boot.skip.empty()) GTEST_SKIP() << boot.skip;
+  ASSERT_TRUE(boot.booted) << boot.err;
+  EXPECT_FALSE(boot.timed_out) << "the container did not power off within 60 s";
+  const std::string outdir = boot.out;
 
   auto rows = nlohmann::json::parse(Slurp(outdir + "/result.json"), nullptr, false);
   ASSERT_TRUE(rows.is_array() && rows.size() == 1u)
