@@ -59,9 +59,12 @@ NspawnOutcome BootContainer(const TempDir& dir, const NspawnBoot& boot) {
             "-D",
             "/",
             "--volatile=yes",
-            "--bind-ro=" + unitdir + ":/etc/systemd/system",
+            "--bind-ro=" + unitdir +
+                (boot.host_config ? ":/etc/systemd/system.control" : ":/etc/systemd/system"),
             "--bind=" + out.out + ":/out",
             "--bind-ro=" + std::string(MAMORI_BINARY) + ":/mamori-bin"};
+  if (boot.host_config)
+    o.argv.insert(o.argv.end(), {"--overlay=/etc::/etc", "--overlay=/var::/var"});
   for (const auto& [host, inside] : boot.bind_ro)
     o.argv.push_back("--bind-ro=" + host + ":" + inside);
   o.argv.insert(o.argv.end(), {"--boot", "systemd.firstboot=off"});

@@ -33,6 +33,10 @@ struct NspawnBoot {
   std::string runner;
   std::vector<std::pair<std::string, std::string>> bind_ro;  // host path, container path
   std::chrono::seconds timeout{60};
+  // Boot this machine's own configuration (its enabled units, its packages'
+  // state): /etc and /var overlaid (writes go to a tmpfs, the host is
+  // untouched), the test's units in /etc/systemd/system.control.
+  bool host_config = false;
 };
 
 struct NspawnOutcome {
