@@ -13,6 +13,7 @@
 #include "mamori/backup/list_command.h"
 #include "mamori/backup/verify_command.h"
 #include "mamori/cli/ack_command.h"
+#include "mamori/cli/baseline_command.h"
 #include "mamori/cli/output.h"
 #include "mamori/daemon/config_file.h"
 #include "mamori/daemon/daemon.h"
@@ -370,6 +371,7 @@ int Main(int argc, char** argv) {
   // ack (notify/ack_command.h)
   notify::AckOptions ack;
   notify::AddAckCommand(app, ack);
+  AddBaselineCommand(app);  // runs and exits from its own callback
 
   try {
     app.parse(argc, argv);

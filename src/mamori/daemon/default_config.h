@@ -8,21 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "mamori/host/mounts.h"
+
 namespace mamori {
-
-struct Mount {
-  std::string mount_point;
-  std::string fs_type;
-  std::string source;
-  std::string device;  // "major:minor"
-};
-
-// Parses /proc/self/mountinfo text (unescaping \040 and friends).
-std::vector<Mount> ParseMountInfo(const std::string& text);
-// Keeps filesystems that hold data: block-device and network filesystems and an
-// overlay root; drops pseudo filesystems, squashfs images (always 100% full) and
-// bind-mount duplicates of one device.
-std::vector<Mount> RealFilesystems(const std::vector<Mount>& all);
 
 // Unix sockets of well-known services found under `fs_root` (PHP-FPM pools,
 // MariaDB/MySQL, PostgreSQL), each becoming a `socket` check so a stale
