@@ -33,7 +33,8 @@ nlohmann::json Show(const std::string& config) {
 // Forgets every item but `keep`, so what other tests start and stop on this
 // machine meanwhile cannot crowd the summary.
 void ForgetAllBut(const std::string& config, const std::string& keep) {
-  for (const auto& item : Show(config)["items"]) {
+  const nlohmann::json shown = Show(config);
+  for (const auto& item : shown["items"]) {
     const std::string name = item["name"];
     if (name == keep) continue;
     auto r = RunMamori({"baseline", "forget", name, "-c", config});
@@ -90,7 +91,7 @@ TEST(BaselineCli, CorruptFileIsReportedByEveryVerb) {
   EXPECT_EQ(forget.exit_code, 3) << forget.err;
   auto check = RunMamori({"check", "-c", config});
   EXPECT_EQ(check.exit_code, 3) << check.out;
-  EXPECT_NE(check.out.find("not a baseline"), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("baseline.json: \"items\" is missing"), std::string::npos) << check.out;
   // --data-dir points elsewhere: a fresh, empty baseline there.
   TempDir other;
   auto elsewhere = RunMamori({"baseline", "show", "-c", config, "--data-dir", other.path()});
@@ -108,7 +109,7 @@ TEST(BaselineCli, TheDaemonLearnsWhileHealthyAndReportsTheStoppedNginx) {
       Config(dir,
              "{name: baseline, type: baseline, include: [listeners], learn_after: 1s, interval: "
              "500ms, failures_before_alert: 1}");
-  testing::DaemonProcess daemon({"run", "-c", config}, dir.path() + "/daemon.log");
+  testing::DaemonProcess daemon({"-c", config}, dir.path() + "/daemon.log");
   const std::string path = dir.path() + "/baseline.json";
   auto learned = [&] {
     std::ifstream in(path);

@@ -106,7 +106,11 @@ int Edit(const Args& a, const Setup& s) {
   hb::Snapshot now;
   if (a.verb == "accept") {
     pb::Options o = s.options;
-    o.snapshot.min_age = Duration::zero();  // the operator says: this is how it should be
+    // The operator says: this is how it should be. Listeners count at once;
+    // processes started in the last minute are what runs this command (a
+    // shell's pipeline, a compiler), not what the host has.
+    o.snapshot.min_owner_age = Duration::zero();
+    o.snapshot.min_age = std::chrono::minutes(1);
     now = pb::LookAtHost(o, clock, deadline);
   }
   auto doc = hb::Update(s.data_dir, deadline, clock, [&](hb::Document& d) {

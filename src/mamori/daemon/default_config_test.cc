@@ -81,5 +81,12 @@ TEST(DefaultConfig, SystemdUnitsOnlyWhereSystemdRuns) {
   EXPECT_EQ(ChecksOfType(yaml, "systemd"), 1) << yaml;
 }
 
+TEST(DefaultConfig, BaselineEverywhere) {
+  testing::TempDir root;
+  const std::string yaml = DefaultConfigYaml("/tmp/d", "/proc", root.path());
+  EXPECT_NE(yaml.find("  - {name: baseline, type: baseline}\n"), std::string::npos) << yaml;
+  EXPECT_EQ(ChecksOfType(yaml, "baseline"), 1) << yaml;
+}
+
 }  // namespace
 }  // namespace mamori

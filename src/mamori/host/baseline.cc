@@ -136,7 +136,7 @@ Result<std::vector<Item>> ReadListeners(const SnapshotOptions& o) {
     // is a real service only if its process has been up for a while.
     if (ephemeral)
       i.learnable = !is_udp && owner != owners.end() &&
-                    OldEnough(o.proc_root, owner->second.pid, uptime, o.min_age);
+                    OldEnough(o.proc_root, owner->second.pid, uptime, o.min_owner_age);
     items.push_back(std::move(i));
   };
   for (const auto& e : tcp) add(e, false);
@@ -160,7 +160,8 @@ Result<std::vector<Item>> ReadProcesses(const SnapshotOptions& o) {
     if (len <= 0) continue;  // a kernel thread, or another user's process
     std::string exe(target, static_cast<size_t>(len));
     if (exe.ends_with(" (deleted)")) exe.resize(exe.size() - 10);  // upgraded in place
-    if (exe.empty() || exe[0] != '/') continue;
+    // "/memfd:..." is a program run from memory (container runtimes): no file.
+    if (exe.empty() || exe[0] != '/' || exe.starts_with("/memfd:")) continue;
     Item i;
     i.kind = Kind::kProcess;
     i.name = procfs::Printable(exe, 256);

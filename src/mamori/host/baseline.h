@@ -16,7 +16,7 @@
 //
 // Not everything seen may be learned: UDP sockets on ephemeral ports (clients),
 // TCP listeners on ephemeral ports whose owner is unknown or younger than
-// `min_age`, processes younger than `min_age`, processes with a terminal (a
+// `min_owner_age`, processes younger than `min_age`, processes with a terminal (a
 // login session's shell and what it runs), kernel threads, and transient or
 // per-session units (scopes, slices, run-*, user@*, per-connection instances)
 // are in a snapshot only as "present, not learnable".
@@ -73,9 +73,10 @@ struct Snapshot {
 struct SnapshotOptions {
   std::string proc_root = "/proc";
   std::array<bool, 4> include = {true, true, true, true};  // indexed by Kind
-  // Processes, and the owners of listeners on ephemeral ports, younger than
-  // this are not learnable.
+  // Processes younger than this are not learnable; nor are listeners on
+  // ephemeral ports whose owner is younger than min_owner_age.
   Duration min_age = std::chrono::minutes(5);
+  Duration min_owner_age = std::chrono::minutes(5);
   size_t max_pids = 32768;  // processes looked at
   size_t max_per_kind = 2000;
 };

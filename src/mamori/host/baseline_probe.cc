@@ -8,7 +8,6 @@
 #include "mamori/check/registry.h"
 #include "mamori/host/baseline_file.h"
 #include "mamori/host/systemd_bus.h"
-#include "mamori/util/units.h"
 
 namespace mamori::probes::baseline {
 
@@ -32,6 +31,19 @@ Result<std::vector<host::systemd::UnitRecord>> ReadUnitList(const Clock& clock, 
 
 constexpr size_t kNamedInSummary = 8;
 
+// "45s", "30m", "1h", "2h 5m", "3d 4h": how long ago, or how long it takes.
+std::string Short(Duration d) {
+  using namespace std::chrono;
+  const int64_t s = std::max<int64_t>(0, duration_cast<seconds>(d).count());
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m", s / 60);
+  auto two = [](int64_t a, const char* ua, int64_t b, const char* ub) {
+    return b ? fmt::format("{}{} {}{}", a, ua, b, ub) : fmt::format("{}{}", a, ua);
+  };
+  if (s < 86400) return two(s / 3600, "h", s % 3600 / 60, "m");
+  return two(s / 86400, "d", s % 86400 / 3600, "h");
+}
+
 std::string Counts(const std::vector<hb::Item>& items) {
   std::array<size_t, 4> n{};
   for (const auto& i : items) ++n[static_cast<size_t>(i.kind)];
@@ -49,7 +61,7 @@ Observation Report(const std::vector<hb::Item>& baseline, const hb::Snapshot& no
   if (missing.empty()) {
     o.status = CheckStatus::kOk;
     o.summary = fmt::format("baseline: {} present (learned {} ago){}", Counts(baseline),
-                            FormatDuration(at - created), notes);
+                            Short(at - created), notes);
     return o;
   }
   o.status = CheckStatus::kWarning;
@@ -84,19 +96,23 @@ Observation BaselineProbe::Run(const Clock& clock, MonoTime deadline) {
   // Unknown health (a one-shot run) is not health: learn only when told.
   const bool healthy = health_ && health_->AllOk();
   const WallTime wall = clock.Now();
-  auto doc = hb::Update(data_dir_, deadline, clock, [&](hb::Document& d) {
-    auto due = learner_.Observe(now, healthy, clock.Monotonic(), o_.learn_after,
-                                [&](const hb::Item& i) { return d.Has(i); });
-    for (const auto& i : due) d.Add(i, wall);
-    return !due.empty();
-  });
+  // Only learning writes (and locks); otherwise the file is only read, so a
+  // one-shot run works where the data directory does not exist yet.
+  if (!healthy) learner_.Reset();
+  auto doc = !healthy ? hb::Load(hb::BaselinePath(data_dir_))
+                      : hb::Update(data_dir_, deadline, clock, [&](hb::Document& d) {
+                          auto due = learner_.Observe(now, true, clock.Monotonic(), o_.learn_after,
+                                                      [&](const hb::Item& i) { return d.Has(i); });
+                          for (const auto& i : due) d.Add(i, wall);
+                          return !due.empty();
+                        });
   if (!doc.ok()) return Observation::Make(CheckStatus::kUnknown, doc.error().message());
   std::vector<hb::Item> baseline;
   for (auto& i : doc->Items())
     if (hb::Includes(o_.snapshot, i.kind) && !Ignored(o_, i.name)) baseline.push_back(i);
   if (baseline.empty()) {
     std::string why = healthy || health_
-                          ? fmt::format("needs {} of healthy host", FormatDuration(o_.learn_after))
+                          ? fmt::format("needs {} of healthy host", Short(o_.learn_after))
                           : "learns under `mamori run` while every check is OK, or take it now "
                             "with `mamori baseline accept`";
     return Observation::Make(CheckStatus::kOk, "learning: nothing learned yet (" + why + ")");
@@ -130,6 +146,7 @@ std::unique_ptr<Options> ParseOptions(config::ConfigNode& node) {
   // period cannot have been seen for all of it; past a few minutes it is
   // settled.
   o->snapshot.min_age = std::min<Duration>(o->learn_after, std::chrono::minutes(5));
+  o->snapshot.min_owner_age = o->snapshot.min_age;
   return o;
 }
 

@@ -24,12 +24,12 @@ constexpr const char* kTcpHeader =
     "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout "
     "inode\n";
 
-// A crafted /proc: uptime 10000 s, ephemeral ports 32768-60999.
+// A crafted /proc: up for 100000 s, ephemeral ports 32768-60999.
 class FakeProc {
  public:
   FakeProc() {
     root_ = dir_.path() + "/proc";
-    Write("uptime", "10000.00 9000.00\n");
+    Write("uptime", "100000.00 90000.00\n");
     Write("sys/net/ipv4/ip_local_port_range", "32768\t60999\n");
     Write("net/tcp", kTcpHeader);
     Write("net/udp", kTcpHeader);
@@ -44,7 +44,7 @@ class FakeProc {
   void Process(int pid, const std::string& comm, const std::string& exe, Duration age, int ppid = 1,
                int tty = 0) const {
     const long tick = ::sysconf(_SC_CLK_TCK);
-    const double started = 10000.0 - std::chrono::duration<double>(age).count();
+    const double started = 100000.0 - std::chrono::duration<double>(age).count();
     const auto start_ticks = static_cast<long long>(started * static_cast<double>(tick));
     Write(fmt::format("{}/stat", pid),
           fmt::format("{} ({}) S {} {} {} {} -1 0 0 0 0 0 1 1 0 0 20 0 1 0 {} 1000 100\n", pid,
@@ -334,7 +334,7 @@ TEST(BaselineProbe, LearnsWhileHealthyThenNamesTheListenerThatWentAway) {
   o = f.Run();
   EXPECT_EQ(o.status, CheckStatus::kOk) << o.summary;
   EXPECT_EQ(o.summary,
-            "baseline: 1 listeners, 1 processes, 0 units, 0 filesystems present (learned 0ms ago)");
+            "baseline: 1 listeners, 1 processes, 0 units, 0 filesystems present (learned 0s ago)");
   // nginx dies: its socket and its process are gone.
   f.proc.Write("net/tcp", kTcpHeader);
   fs::remove_all(f.proc.root() + "/100");
