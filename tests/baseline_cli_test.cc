@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "testing/cli.h"
 #include "testing/nginx.h"
@@ -119,6 +121,38 @@ TEST(BaselineCli, TheDaemonLearnsWhileHealthyAndReportsTheStoppedNginx) {
   ASSERT_TRUE(testing::Eventually(learned, std::chrono::seconds(20))) << daemon.Log();
   nginx.reset();
   EXPECT_TRUE(daemon.WaitForLog(port + " (nginx) was listening and is not now")) << daemon.Log();
+}
+
+// While another check fails nothing is learned; once it recovers, learning
+// starts. The file check fails (CRITICAL) until the test creates its file.
+TEST(BaselineCli, TheDaemonDoesNotLearnWhileACheckFails) {
+  std::string error;
+  auto nginx = testing::NginxServer::Start({}, &error);
+  ASSERT_TRUE(nginx) << error;
+  TempDir dir;
+  const std::string flag = dir.path() + "/flag";
+  const std::string port = fmt::format("{}/tcp", nginx->port());
+  const std::string config = dir.Write(
+      "mamori.yaml",
+      fmt::format("data_dir: {}\nchecks:\n"
+                  "  - {{name: baseline, type: baseline, include: [listeners], learn_after: 1s, "
+                  "interval: 500ms}}\n"
+                  "  - {{name: flag, type: file, path: {}, interval: 500ms, "
+                  "failures_before_alert: 1}}\n",
+                  dir.path(), flag));
+  testing::DaemonProcess daemon({"-c", config}, dir.path() + "/daemon.log");
+  ASSERT_TRUE(daemon.WaitForLog("flag: PENDING -> CRITICAL")) << daemon.Log();
+  const std::string path = dir.path() + "/baseline.json";
+  // Three times learn_after, at two runs a second: it would have learned.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_FALSE(std::filesystem::exists(path)) << daemon.Log();
+  std::ofstream(flag) << "here\n";
+  auto learned = [&] {
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text.find("\"" + port + "\"") != std::string::npos;
+  };
+  EXPECT_TRUE(testing::Eventually(learned, std::chrono::seconds(20))) << daemon.Log();
 }
 
 }  // namespace
