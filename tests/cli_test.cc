@@ -174,7 +174,8 @@ TEST(Cli, DoctorChecksThisMachineWithoutConfig) {
     types.insert(c["type"].get<std::string>());
     EXPECT_FALSE(c["summary"].get<std::string>().empty());
   }
-  for (const char* t : {"disk", "memory", "load", "listening"}) EXPECT_TRUE(types.count(t)) << t;
+  for (const char* t : {"disk", "memory", "load", "listening", "baseline"})
+    EXPECT_TRUE(types.count(t)) << t;
   // Nagios order for the exit code: critical (2) outranks unknown (3).
   bool any_crit = false, any_unknown = false, any_warn = false;
   for (auto& c : j) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "mamori/cli/baseline_command.h"
 #include "mamori/cli/verbs.h"
 
 namespace mamori::cli {
@@ -24,6 +25,7 @@ int Main(int argc, char** argv) {
   for (auto add : {AddLogs, AddNotify, AddBackup})
     for (Verb& v : add(app)) verbs.push_back(std::move(v));
   for (auto add : {AddDiagnose, AddRunbookDone, AddAck}) verbs.push_back(add(app));
+  AddBaselineCommand(app);  // runs and exits from its own callback
 
   try {
     app.parse(argc, argv);

@@ -21,6 +21,7 @@
 #include "mamori/daemon/api_server.h"
 #include "mamori/daemon/boot_record.h"
 #include "mamori/daemon/check_runtime.h"
+#include "mamori/daemon/daemon_health.h"
 #include "mamori/daemon/default_config.h"
 #include "mamori/daemon/instance_lock.h"
 #include "mamori/daemon/run_stats.h"
@@ -55,6 +56,7 @@ struct Daemon::Impl {
   std::unique_ptr<HttpClient> http;
   std::unique_ptr<Runner> runner;
   heartbeat::HeartbeatBook heartbeats;  // before store: its commit callbacks write here
+  DaemonHealth health;  // "every check OK", for the baseline check (Housekeeping updates it)
   std::unique_ptr<Store> store;
   std::unique_ptr<notify::Outbox> outbox;  // null without notify: channels
   // Routing, grouping, reminders, acks (notify/alert_service.h). Created once
@@ -660,6 +662,7 @@ struct Daemon::Impl {
 
   void Housekeeping() {
     SaveSnapshots();
+    health.Update(checks);
     const MonoTime now = clock.Monotonic();
     if (!boot_id.empty() && now >= next_boot_touch) {
       TouchBootRecord();
@@ -789,6 +792,7 @@ struct Daemon::Impl {
     http = MakeCurlHttpClient(HttpConcurrency(options.http_concurrency));
     runner = std::make_unique<Runner>(clock, io, pool, http.get());
     runner->env().services.Provide(&heartbeats);
+    runner->env().services.Provide<HostHealth>(&health);
     runner->env().data_dir = load.config->data_dir;
     Apply(std::move(load.config));
     // The YAML document is gone; hand its memory back (glibc keeps freed

@@ -128,5 +128,12 @@ TEST(DefaultConfig, HostChecksAfterAReboot) {
   EXPECT_EQ(RealFilesystems(m).size(), 1u);
 }
 
+TEST(DefaultConfig, BaselineEverywhere) {
+  testing::TempDir root;
+  const std::string yaml = DefaultConfigYaml("/tmp/d", "/proc", root.path());
+  EXPECT_NE(yaml.find("  - {name: baseline, type: baseline}\n"), std::string::npos) << yaml;
+  EXPECT_EQ(ChecksOfType(yaml, "baseline"), 1) << yaml;
+}
+
 }  // namespace
 }  // namespace mamori

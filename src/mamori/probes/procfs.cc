@@ -92,8 +92,9 @@ Result<ProcStat> ParseStat(std::string_view text) {
   if (f.size() < 22) return Error("malformed stat line: too few fields");
   if (f[0].size() != 1) return Error("malformed stat line: bad state");
   st.state = f[0][0];
-  if (!ToNumber(f[11], st.utime_ticks) || !ToNumber(f[12], st.stime_ticks) ||
-      !ToNumber(f[19], st.start_ticks) || !ToNumber(f[21], st.rss_pages))
+  if (!ToNumber(f[1], st.ppid) || !ToNumber(f[4], st.tty_nr) || !ToNumber(f[11], st.utime_ticks) ||
+      !ToNumber(f[12], st.stime_ticks) || !ToNumber(f[19], st.start_ticks) ||
+      !ToNumber(f[21], st.rss_pages))
     return Error("malformed stat line: bad number");
   return st;
 }

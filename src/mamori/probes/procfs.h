@@ -31,6 +31,8 @@ struct ProcStat {
   int pid = 0;
   std::string comm;  // without the parentheses; at most 15 bytes on Linux
   char state = '?';  // R, S, D, Z, T, ...
+  int ppid = 0;      // 2 (kthreadd) for kernel threads
+  int tty_nr = 0;    // the controlling terminal; 0: none (daemons)
   uint64_t utime_ticks = 0;
   uint64_t stime_ticks = 0;
   uint64_t start_ticks = 0;  // start time after boot, in clock ticks

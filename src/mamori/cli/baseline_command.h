@@ -1,0 +1,22 @@
+// `mamori baseline show|accept|forget`: look at and edit what the `baseline`
+// check learned (DATA_DIR/baseline.json, host/baseline_file.h).
+//   show [--json]   every item, when it was learned, and whether it is here now
+//   accept          take what this host has now as the baseline, at once
+//   forget NAME     remove one item ("443/tcp", "nginx.service", a path)
+// Each takes -c FILE (default: the embedded default) and --data-dir DIR; the
+// include:/ignore: keys of the configuration's first baseline check apply.
+//
+// Exit codes: 0 done, 1 nothing to forget by that name, 3 the baseline or the
+// configuration could not be read or written, 64 usage.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace mamori::cli {
+
+// Adds the `baseline` subcommand to `app`. The verb runs from the
+// subcommand's callback during app.parse() and ends the process with its
+// exit code, so the caller needs nothing else.
+void AddBaselineCommand(CLI::App& app);
+
+}  // namespace mamori::cli
