@@ -19,7 +19,7 @@
 #include "mamori/daemon/after_boot.h"
 #include "mamori/daemon/after_maintenance.h"
 #include "mamori/daemon/api_server.h"
-#include "mamori/daemon/boot_record.h"
+#include "mamori/daemon/boot_watch.h"
 #include "mamori/daemon/check_runtime.h"
 #include "mamori/daemon/daemon_health.h"
 #include "mamori/daemon/default_config.h"
@@ -33,7 +33,6 @@
 #include "mamori/heartbeat/exec.h"
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/heartbeat/ping_api.h"
-#include "mamori/logs/journal_boots.h"
 #include "mamori/host/unit_restart.h"
 #include "mamori/net/http_client.h"
 #include "mamori/notify/alert_service.h"
@@ -116,10 +115,7 @@ struct Daemon::Impl {
   // A compaction runs on the pool (joined before the store goes).
   std::shared_ptr<std::atomic<bool>> compacting = std::make_shared<std::atomic<bool>>(false);
   MonoTime next_stats{}, next_compact{};
-  // This kernel boot (empty: unknown, boots are not recorded) and when the
-  // record's last-seen time is refreshed next.
-  std::string boot_id;
-  MonoTime next_boot_touch{};
+  BootWatch boot_watch{clock};  // the boot record in the data dir
 
   Impl(DaemonOptions o, const Clock& c) : options(std::move(o)), clock(c) {}
 
@@ -343,21 +339,7 @@ struct Daemon::Impl {
     if (!outbox || !alerts) return;
     auto channels = alerts->router().ChannelsOf(g.check);
     if (channels.empty()) return;
-    notify::Notification n;
-    n.id = notify::NewNotificationId();
-    n.kind = notify::Kind::kProblem;
-    n.time = clock.Now();
-    n.host = notify::LocalHostName();
-    notify::Item item;
-    item.check = g.check;
-    item.type = g.type;
-    item.from = CheckStatus::kCritical;
-    item.to = CheckStatus::kCritical;
-    item.summary = g.text;
-    item.details = "Restarts of " + g.unit + " in the window:\n" + g.details;
-    item.since = n.time;
-    item.labels.emplace_back("unit", g.unit);
-    n.items.push_back(std::move(item));
+    const notify::Notification n = GiveUpNotification(g, clock.Now());
     if (Status s = outbox->Enqueue(n, channels); !s.ok())
       spdlog::error("{}: the give-up alert was not queued: {}", g.check, s.error().message());
   }
@@ -628,46 +610,21 @@ struct Daemon::Impl {
     }
   }
 
-  // A start on a new kernel boot is an event: "booted; previous boot last
-  // seen at ...". The first start of all (no record yet) is not.
+  // A start on a new kernel boot is an event ("booted; previous boot last
+  // seen at ..., shut down cleanly"), and notifications wait for it to settle.
   void NoteBootOnStart() {
-    auto id = ReadBootId();
-    if (!id.ok()) {
-      spdlog::warn("{}; boots are not recorded", id.error().message());
-      return;
-    }
-    auto previous = NoteBoot(config->data_dir, *id, clock.Now());
-    if (!previous.ok()) {
-      spdlog::warn("{}; boots are not recorded", previous.error().message());
-      return;
-    }
-    boot_id = *id;
-    next_boot_touch = clock.Monotonic() + std::chrono::minutes(1);
-    if (!*previous) return;
-    PreviousBoot prev = **previous;
-    // The journal's word on how the previous boot ended, where it keeps it.
-    if (auto jb = logs::FindJournalBoot(prev.boot_id); jb.ok() && *jb)
-      prev.journal_shutdown = (*jb)->shutdown_started;
-    Event e = BootEvent(prev, boot_id, clock.Now());
-    spdlog::info("{}", e.summary);
-    store->RecordEvent(e);
-    after_boot.Start(e.summary, config->after_boot_settle);
-  }
-
-  void TouchBootRecord() {
-    if (boot_id.empty()) return;
-    if (auto r = TouchBoot(config->data_dir, boot_id, clock.Now()); !r.ok())
-      spdlog::warn("{}", r.error().message());
+    auto e = boot_watch.Start(config->data_dir);
+    if (!e) return;
+    spdlog::info("{}", e->summary);
+    store->RecordEvent(*e);
+    after_boot.Start(e->summary, config->after_boot_settle);
   }
 
   void Housekeeping() {
     SaveSnapshots();
     health.Update(checks);
     const MonoTime now = clock.Monotonic();
-    if (!boot_id.empty() && now >= next_boot_touch) {
-      TouchBootRecord();
-      next_boot_touch = now + std::chrono::minutes(1);
-    }
+    boot_watch.Tick();
     if (now >= next_stats) {
       spdlog::info("{}", stats.TakeWindow(now, checks.size(), store->dropped_observations()));
       next_stats = now + options.stats_interval;
@@ -818,11 +775,7 @@ struct Daemon::Impl {
     io.run();
     // Blocking probes still running finish (they honour their deadlines).
     pool.join();
-    // A clean stop: the last-seen time is exact, and the next boot knows
-    // mamori was stopped rather than cut off.
-    if (!boot_id.empty())
-      if (auto r = MarkCleanStop(config->data_dir, boot_id, clock.Now()); !r.ok())
-        spdlog::warn("{}", r.error().message());
+    boot_watch.CleanStop();
     http.reset();
     StopServer();
     alerts.reset();  // hands what it decided to the outbox first

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "mamori/notify/notification.h"
+#include "mamori/notify/notify_config.h"
 #include "mamori/util/units.h"
 
 namespace mamori {
@@ -97,6 +98,25 @@ void UnitRestarts::Retain(const std::vector<CheckConfig>& checks) {
     if (c.restart) keep.insert(c.name);
   for (auto it = entries_.begin(); it != entries_.end();)
     it = keep.count(it->first) ? std::next(it) : entries_.erase(it);
+}
+
+notify::Notification GiveUpNotification(const UnitRestarts::GiveUp& g, WallTime now) {
+  notify::Notification n;
+  n.id = notify::NewNotificationId();
+  n.kind = notify::Kind::kProblem;
+  n.time = now;
+  n.host = notify::LocalHostName();
+  notify::Item item;
+  item.check = g.check;
+  item.type = g.type;
+  item.from = CheckStatus::kCritical;
+  item.to = CheckStatus::kCritical;
+  item.summary = g.text;
+  item.details = "Restarts of " + g.unit + " in the window:\n" + g.details;
+  item.since = now;
+  item.labels.emplace_back("unit", g.unit);
+  n.items.push_back(std::move(item));
+  return n;
 }
 
 }  // namespace mamori

@@ -24,6 +24,7 @@
 #include "mamori/core/event.h"
 #include "mamori/daemon/restart_policy.h"
 #include "mamori/host/unit_restart.h"
+#include "mamori/notify/notification.h"
 
 namespace mamori {
 
@@ -66,5 +67,9 @@ class UnitRestarts {
   Hooks hooks_;
   std::unordered_map<std::string, std::shared_ptr<Entry>> entries_;
 };
+
+// The alert for giving up: CRITICAL, the give-up text as its summary and
+// every restart in the window as its details, labelled with the unit.
+notify::Notification GiveUpNotification(const UnitRestarts::GiveUp& g, WallTime now);
 
 }  // namespace mamori
