@@ -1,6 +1,7 @@
 #include "mamori/daemon/config_file.h"
 
 #include "mamori/daemon/builtin_channels.h"
+#include "mamori/daemon/builtin_remedy_steps.h"
 #include "mamori/host/unit_restart.h"
 #include "mamori/remedy/remedy.h"
 
@@ -104,7 +105,7 @@ void ReadCheck(ConfigNode& n, const CheckDefaults& defaults, const ProbeRegistry
     c.timeout = std::min(c.timeout, c.interval);
   }
   ReadThresholds(n, c.thresholds);
-  c.remedy = remedy::ReadPlan(n);
+  c.remedy = remedy::ReadPlan(n, BuiltinRemedySteps());
   // A disabled check is still validated, so enabling it later holds no surprise.
   const bool enabled = n.GetBool("enabled").value_or(true);
   if (!type) {

@@ -387,11 +387,7 @@ struct Daemon::Impl {
       return;
     }
     std::string steps;
-    for (const auto& s : plan->steps)
-      steps += (steps.empty() ? "" : ", ") +
-               (s.kind == remedy::StepKind::kCommand ? fmt::format("{}", fmt::join(s.argv, " "))
-                : s.kind == remedy::StepKind::kRemoveStaleSocket ? "remove_stale_socket " + s.path
-                                                                 : "remove_unused_files " + s.path);
+    for (const auto& s : plan->steps) steps += (steps.empty() ? "" : ", ") + s->Describe();
     RecordRemedyEvent(rt, "remedy starting: " + steps);
     rt->remedy_running = true;
     asio::post(pool, [this, rt, plan] {

@@ -3,7 +3,10 @@
 // and 3 are why: a stale PHP-FPM socket and a stale mod_python mutex kept
 // services down after a crash until someone removed a file by hand.
 //
-// A check's `remedy:` lists steps, run in order until one fails:
+// A check's `remedy:` lists steps, run in order until one fails. Each step
+// type is one file, <key>_remedy.cc, defining
+// mamori::remedies::<key>::Register(StepRegistry&); the composition
+// (daemon/builtin_remedy_steps.h) builds the registry from all of them:
 //   remove_stale_socket: PATH  removes a Unix socket only when connecting to
 //                              it is refused (nobody listens: it is stale);
 //                              a live socket is left alone.
@@ -24,14 +27,16 @@
 // told instead. Nothing here runs unless configured.
 //
 // Execute() blocks (file system, /proc scans, child processes) and belongs on the
-// worker pool; Plan is immutable and shared; Guard is not thread-safe (one
-// per check, used from the daemon's loop). Failures are outcomes, never
-// exceptions: every step reports what it did or why it did nothing.
+// worker pool; Plan and its step actions are immutable and shared; Guard is
+// not thread-safe (one per check, used from the daemon's loop). Failures are
+// outcomes, never exceptions: every step reports what it did or why it did
+// nothing.
 #pragma once
 
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mamori/config/node.h"
@@ -39,34 +44,73 @@
 
 namespace mamori::remedy {
 
-enum class StepKind { kRemoveStaleSocket, kRemoveUnusedFiles, kCommand };
-
-struct Step {
-  StepKind kind = StepKind::kCommand;
-  std::string path;               // socket path or glob
-  std::vector<std::string> argv;  // for kCommand
-  // kRemoveUnusedFiles: the pattern may lie outside the runtime dirs (the
-  // config said so explicitly).
-  bool allow_outside_runtime_dirs = false;
-};
-
-struct Plan {
-  std::vector<Step> steps;
-  int max_attempts = 3;
-  Duration window = std::chrono::hours(1);
-  Duration command_timeout = std::chrono::seconds(60);
-  std::string proc_root = "/proc";  // for tests of the open-file scan
-};
-
-// Reads the optional `remedy:` mapping of a check. Null when absent or
-// invalid (errors are added to the node's diagnostics with hints).
-std::shared_ptr<const Plan> ReadPlan(config::ConfigNode& check);
+struct Plan;
 
 struct StepOutcome {
   std::string step;  // "remove_stale_socket /run/php/fpm.sock"
   bool ok = false;
   std::string detail;  // what happened: "removed", "live: left alone", output
 };
+
+// One configured step, read and validated at load time. Run() blocks and
+// never throws; `plan` supplies the settings shared by all steps (command
+// timeout, proc root).
+class StepAction {
+ public:
+  virtual ~StepAction() = default;
+  // How the step reads in events: "remove_stale_socket /run/x.sock", or a
+  // command's argv.
+  virtual std::string Describe() const = 0;
+  virtual StepOutcome Run(const Plan& plan) const = 0;
+};
+
+// Reads a step whose action key is this type's (the step's other keys are
+// the type's options). Null when unusable, the errors added to `step`'s
+// diagnostics with hints.
+using StepReader = std::unique_ptr<StepAction> (*)(config::ConfigNode& step);
+
+struct StepType {
+  const char* key;       // the action key: "remove_stale_socket"
+  const char* argument;  // its value in hints: "PATH"
+  const char* description;
+  StepReader reader;
+  // Keys only this type's steps may carry ("allow_outside_runtime_dirs");
+  // on any other step they are an error naming this type.
+  std::vector<std::string> options = {};
+};
+
+// The remedy steps a configuration may use. Filled once, then read-only.
+class StepRegistry {
+ public:
+  void Add(StepType type) { types_.push_back(std::move(type)); }
+  const StepType* Find(std::string_view key) const {
+    for (const auto& t : types_)
+      if (key == t.key) return &t;
+    return nullptr;
+  }
+  std::vector<std::string> Keys() const {
+    std::vector<std::string> keys;
+    for (const auto& t : types_) keys.emplace_back(t.key);
+    return keys;
+  }
+  const std::vector<StepType>& types() const { return types_; }
+
+ private:
+  std::vector<StepType> types_;
+};
+
+struct Plan {
+  std::vector<std::shared_ptr<const StepAction>> steps;
+  int max_attempts = 3;
+  Duration window = std::chrono::hours(1);
+  Duration command_timeout = std::chrono::seconds(60);
+  std::string proc_root = "/proc";  // for tests of the open-file scan
+};
+
+// Reads the optional `remedy:` mapping of a check, each step through the
+// registered type whose key it carries. Null when absent or invalid (errors
+// are added to the node's diagnostics with hints).
+std::shared_ptr<const Plan> ReadPlan(config::ConfigNode& check, const StepRegistry& steps);
 
 struct Outcome {
   bool ok = true;

@@ -12,6 +12,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -20,21 +23,86 @@
 #include "testing/full_backlog_socket.h"
 #include "testing/nginx.h"
 
+namespace mamori::remedies {
+namespace remove_stale_socket {
+void Register(remedy::StepRegistry&);
+}
+namespace remove_unused_files {
+void Register(remedy::StepRegistry&);
+}
+namespace command {
+void Register(remedy::StepRegistry&);
+}
+}  // namespace mamori::remedies
+
 namespace mamori::remedy {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-Step StaleSocket(const std::string& p) { return Step{StepKind::kRemoveStaleSocket, p, {}}; }
+// The three step types through their own Register functions, as the
+// composition's generated registry has them.
+const StepRegistry& Steps() {
+  static const StepRegistry registry = [] {
+    StepRegistry r;
+    remedies::remove_stale_socket::Register(r);
+    remedies::remove_unused_files::Register(r);
+    remedies::command::Register(r);
+    return r;
+  }();
+  return registry;
+}
+
+// Reads `remedy:` from a check mapping, returning the plan and the errors.
+// With `unknown_keys`, keys nobody read are reported too, as the loader does.
+std::shared_ptr<const Plan> Parse(const YAML::Node& check, std::string* errors,
+                                  bool unknown_keys = false) {
+  config::Diagnostics diag;
+  config::ConfigNode node(check, "check 'x'", "test.yaml", &diag);
+  auto plan = ReadPlan(node, Steps());
+  if (unknown_keys) node.CheckUnknownKeys();
+  errors->clear();
+  for (const auto& d : diag.items()) *errors += d.ToString() + "\n";
+  return plan;
+}
+std::shared_ptr<const Plan> Parse(const std::string& yaml, std::string* errors,
+                                  bool unknown_keys = false) {
+  return Parse(YAML::Load(yaml), errors, unknown_keys);
+}
+
+// One step as a config file states it, read through the registry.
+std::shared_ptr<const StepAction> MakeStep(const YAML::Node& step) {
+  YAML::Node check;
+  check["remedy"]["steps"].push_back(step);
+  std::string errors;
+  auto plan = Parse(check, &errors, /*unknown_keys=*/true);
+  EXPECT_EQ(errors, "");
+  if (!plan || plan->steps.size() != 1) {
+    ADD_FAILURE() << "no step read from " << YAML::Dump(step);
+    return nullptr;
+  }
+  return plan->steps[0];
+}
+
+std::shared_ptr<const StepAction> StaleSocket(const std::string& p) {
+  YAML::Node n;
+  n["remove_stale_socket"] = p;
+  return MakeStep(n);
+}
 // Test files live in a fresh temp dir, which need not be under /tmp
 // ($TMPDIR): the steps say explicitly that they may clean outside the
 // runtime dirs, as a config would have to.
-Step UnusedFiles(const std::string& p) {
-  return Step{StepKind::kRemoveUnusedFiles, p, {}, /*allow_outside_runtime_dirs=*/true};
+std::shared_ptr<const StepAction> UnusedFiles(const std::string& p, bool allow_outside = true) {
+  YAML::Node n;
+  n["remove_unused_files"] = p;
+  if (allow_outside) n["allow_outside_runtime_dirs"] = true;
+  return MakeStep(n);
 }
-Step Command(std::vector<std::string> argv) {
-  return Step{StepKind::kCommand, "", std::move(argv)};
+std::shared_ptr<const StepAction> Command(std::vector<std::string> argv) {
+  YAML::Node n;
+  n["command"] = argv;
+  return MakeStep(n);
 }
 
 TEST(Remedy, StaleSocketIsRemovedOnlyWhenNobodyListens) {
@@ -203,16 +271,20 @@ TEST(Remedy, SymlinksMatchingThePatternAreNotFollowed) {
 // The directory a pattern spells out may be a symlink (/var/run -> /run), but
 // where it really leads must be a runtime dir unless the step allows more.
 // The pattern matches nothing, so a broken guard could not remove anything.
+// The directory is made under /tmp, so the pattern passes the check at load
+// time and only the one at run time can refuse it.
 TEST(Remedy, LiteralDirectoryLeadingOutsideRuntimeDirsIsRefused) {
-  testing::TempDir dir;
-  fs::create_directory_symlink("/", dir.path() + "/root");
+  char tmpl[] = "/tmp/mamori-remedy-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr) << std::strerror(errno);
+  const std::string dir = tmpl;
+  fs::create_directory_symlink("/", dir + "/root");
   Plan plan;
-  plan.steps = {Step{StepKind::kRemoveUnusedFiles, dir.path() + "/root/no-such-file-*", {}}};
+  plan.steps = {UnusedFiles(dir + "/root/no-such-file-*", /*allow_outside=*/false)};
   Outcome o = Execute(plan);
+  fs::remove_all(dir);
   EXPECT_FALSE(o.ok);
-  EXPECT_EQ(o.steps.at(0).detail, dir.path() +
-                                      "/root leads to /, outside the runtime directories: "
-                                      "removed nothing");
+  EXPECT_EQ(o.steps.at(0).detail,
+            dir + "/root leads to /, outside the runtime directories: removed nothing");
 }
 
 TEST(Remedy, StepsStopAtTheFirstFailure) {
@@ -250,16 +322,6 @@ TEST(Remedy, GuardAllowsMaxAttemptsPerWindow) {
   EXPECT_TRUE(g.TryAcquire(plan, t0 + 61min));  // the first attempt left the window
 }
 
-// Reads `remedy:` from a check mapping, returning the plan and the errors.
-std::shared_ptr<const Plan> Parse(const std::string& yaml, std::string* errors) {
-  config::Diagnostics diag;
-  config::ConfigNode node(YAML::Load(yaml), "check 'x'", "test.yaml", &diag);
-  auto plan = ReadPlan(node);
-  errors->clear();
-  for (const auto& d : diag.items()) *errors += d.ToString() + "\n";
-  return plan;
-}
-
 TEST(RemedyConfig, ReadsStepsAndRejectsUnsafeOrUnclearOnes) {
   std::string errors;
   auto plan = Parse(
@@ -269,7 +331,9 @@ TEST(RemedyConfig, ReadsStepsAndRejectsUnsafeOrUnclearOnes) {
   ASSERT_TRUE(plan) << errors;
   EXPECT_EQ(errors, "");
   ASSERT_EQ(plan->steps.size(), 3u);
-  EXPECT_EQ(plan->steps[2].argv, (std::vector<std::string>{"systemctl", "restart", "php-fpm"}));
+  EXPECT_EQ(plan->steps[0]->Describe(), "remove_stale_socket /run/php/fpm.sock");
+  EXPECT_EQ(plan->steps[1]->Describe(), "remove_unused_files /tmp/mpmtx*");
+  EXPECT_EQ(plan->steps[2]->Describe(), "systemctl restart php-fpm");
   EXPECT_EQ(plan->max_attempts, 2);
 
   EXPECT_FALSE(Parse("remedy: {steps: [{remove_unused_files: /tmp/*}]}", &errors));
@@ -284,6 +348,32 @@ TEST(RemedyConfig, ReadsStepsAndRejectsUnsafeOrUnclearOnes) {
   EXPECT_NE(errors.find("remedy has no steps"), std::string::npos) << errors;
   EXPECT_FALSE(Parse("name: x", &errors));
   EXPECT_EQ(errors, "");
+}
+
+// A step is exactly one registered action; the errors name them all, and a
+// misspelt action is pointed at with the registered key it is closest to.
+TEST(RemedyConfig, AStepIsExactlyOneRegisteredAction) {
+  std::string errors;
+  const std::string forms =
+      "each step is exactly one of remove_stale_socket: PATH, remove_unused_files: GLOB, "
+      "command: [ARGV]";
+  EXPECT_FALSE(Parse("remedy: {steps: [{remove_stale_socket: /run/x.sock, command: [true]}]}",
+                     &errors, true));
+  EXPECT_EQ(errors,
+            "test.yaml:1:18: steps item 1: a remedy step has several actions; " + forms + "\n");
+  EXPECT_FALSE(Parse("remedy: {steps: [{}]}", &errors, true));
+  EXPECT_EQ(errors,
+            "test.yaml:1:18: steps item 1: a remedy step needs one action; " + forms + "\n");
+  EXPECT_FALSE(
+      Parse("remedy:\n  steps:\n    - remove_stale_sockets: /run/x.sock\n", &errors, true));
+  EXPECT_EQ(errors,
+            "test.yaml:3:7: steps item 1: unknown remedy step "
+            "'remove_stale_sockets'; did you mean 'remove_stale_socket'?\n");
+  EXPECT_FALSE(Parse("remedy: {steps: [{reboot: now}]}", &errors, true));
+  EXPECT_NE(errors.find("unknown remedy step 'reboot'; " + forms), std::string::npos) << errors;
+  // A key of the chosen step's own that it does not know is still reported.
+  EXPECT_TRUE(Parse("remedy: {steps: [{command: [true], timeout: 5s}]}", &errors, true));
+  EXPECT_NE(errors.find("unknown key 'timeout'"), std::string::npos) << errors;
 }
 
 TEST(RemedyConfig, UnusedFilesStayInRuntimeDirsUnlessAllowed) {
@@ -314,7 +404,16 @@ TEST(RemedyConfig, UnusedFilesStayInRuntimeDirsUnlessAllowed) {
       "allow_outside_runtime_dirs: true}]}",
       &errors);
   ASSERT_TRUE(plan) << errors;
-  EXPECT_TRUE(plan->steps.at(0).allow_outside_runtime_dirs);
+  // The step carries the permission to run time: /etc, where the pattern's
+  // directory leads, is walked (there is no such file) instead of refused.
+  plan = Parse(
+      "remedy: {steps: [{remove_unused_files: /etc/no-such-mamori-file-*, "
+      "allow_outside_runtime_dirs: true}]}",
+      &errors);
+  ASSERT_TRUE(plan) << errors;
+  Outcome o = Execute(*plan);
+  EXPECT_TRUE(o.ok) << o.Summary();
+  EXPECT_EQ(o.steps.at(0).detail, "no matching files: nothing to remove");
   EXPECT_FALSE(
       Parse("remedy: {steps: [{command: [true], allow_outside_runtime_dirs: true}]}", &errors));
   EXPECT_NE(errors.find("applies only to remove_unused_files"), std::string::npos) << errors;
