@@ -26,9 +26,10 @@ if (( interactive )); then
   echo "Building $dir with $(nproc) jobs ..."
   exec cmake --build "$dir" -j "$(nproc)"
 fi
-# Progress lines are dropped; compiler output is kept. The build's own exit
-# status decides (grep finding nothing to print is not a failure).
+# Progress lines (and cmake's "-- ..." lines when a commit re-runs it) are
+# dropped; compiler output is kept. The build's own exit status decides (grep
+# finding nothing to print is not a failure).
 status=0
 cmake --build "$dir" -j "$(nproc)" >"$dir.build.log" 2>&1 || status=$?
-grep -Ev '^\[[0-9]+/[0-9]+\] ' "$dir.build.log" || true
+grep -Ev '^(\[[0-9]+/[0-9]+\] |-- )' "$dir.build.log" || true
 exit "$status"
