@@ -116,6 +116,9 @@ TEST(Alerts, RejectedMailIsAlertedOnTheWebhook) {
   const std::string r = alarm();
   EXPECT_NE(r.find("550 5.7.1 rejected by DMARC policy"), std::string::npos) << r;
   EXPECT_NE(r.find("mail to ops@example.org"), std::string::npos) << r;
+  // It points at the command that shows each attempt, not at a database file.
+  EXPECT_NE(r.find("mamori notify log --channel ops-mail"), std::string::npos) << r;
+  EXPECT_EQ(r.find("outbox.db"), std::string::npos) << r;
   // The mail server accepts again: the queued mails arrive (nothing lost) and
   // the webhook hears that the channel recovered.
   smtp->RejectWith("");

@@ -2,7 +2,10 @@
 // `doctor`, `check-types`, `--help`, `--version`): the real binary, real files,
 // the exit codes and JSON shape scripts depend on.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -43,8 +46,122 @@ TEST(Cli, VersionAndHelp) {
 
 TEST(Cli, UsageErrorsExit64) {
   EXPECT_EQ(RunMamori({"no-such-verb"}).exit_code, 64);
-  EXPECT_EQ(RunMamori({"check"}).exit_code, 64);  // -c is required
   EXPECT_EQ(RunMamori({"check", "-c", "/nonexistent/mamori.yaml"}).exit_code, 64);
+}
+
+// A mistyped verb is named, the nearest verb suggested and all of them
+// listed, instead of CLI11's "A subcommand is required".
+TEST(Cli, UnknownVerbSuggestsTheNearestAndListsThem) {
+  auto r = RunMamori({"stauts"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("mamori: unknown command 'stauts'; did you mean 'status'?"),
+            std::string::npos)
+      << r.err;
+  for (const char* verb : {"doctor", "check", "run", "status", "diagnose", "notify", "baseline"})
+    EXPECT_NE(r.err.find(std::string(" ") + verb), std::string::npos) << verb << "\n" << r.err;
+  auto far = RunMamori({"xyzzyqwv", "--json"});
+  EXPECT_EQ(far.exit_code, 64);
+  EXPECT_NE(far.err.find("mamori: unknown command 'xyzzyqwv'\n"), std::string::npos) << far.err;
+  EXPECT_EQ(far.err.find("did you mean"), std::string::npos) << far.err;
+  EXPECT_EQ(RunMamori({"status", "--help"}).exit_code, 0);  // a real verb is not caught
+}
+
+// One rule for every verb: without -c, `check` runs the embedded default
+// (the checks `doctor` runs), as `status` and `run` do.
+TEST(Cli, CheckWithoutConfigUsesTheEmbeddedDefault) {
+  auto r = RunMamori({"check", "--json", "--only", "memory"});
+  EXPECT_GE(r.exit_code, 0) << r.err;
+  EXPECT_LE(r.exit_code, 3) << r.err;
+  auto j = ParseArray(r.out);
+  ASSERT_EQ(j.size(), 1u) << r.out << r.err;
+  EXPECT_EQ(j[0]["name"], "memory");
+  EXPECT_EQ(j[0]["type"], "memory");
+  auto bad = RunMamori({"check", "--only", "no-such-check"});
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_NE(bad.err.find("no check named 'no-such-check' in <embedded default>"), std::string::npos)
+      << bad.err;
+  EXPECT_NE(RunMamori({"check", "--help"}).out.find("default: the embedded default"),
+            std::string::npos);
+}
+
+// `status --only` narrows what is shown exactly as `check --only` narrows
+// what runs, with the same error for a name the configuration lacks.
+TEST(Cli, StatusOnlyNarrowsLikeCheckOnly) {
+  TempDir dir;
+  dir.Write("a", "x");
+  const std::string cfg = dir.Write(
+      "mamori.yaml",
+      "data_dir: ./data\ndefaults: {interval: 200ms, timeout: 150ms}\nchecks:\n"
+      "  - {name: first, type: file, path: '" +
+          dir.path() + "/a'}\n  - {name: second, type: file, path: '" + dir.path() + "/a'}\n");
+  testing::DaemonProcess d({"-c", cfg}, dir.path() + "/daemon.log");
+  nlohmann::json all;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        all = nlohmann::json::parse(RunMamori({"status", "-c", cfg, "--json"}).out, nullptr, false);
+        return all.is_array() && all.size() == 2 && all[0]["status"] == "ok" &&
+               all[1]["status"] == "ok";
+      },
+      std::chrono::seconds(20)))
+      << all << d.Log();
+  auto only = RunMamori({"status", "-c", cfg, "--json", "--only", "second"});
+  EXPECT_EQ(only.exit_code, 0) << only.err;
+  auto j = ParseArray(only.out);
+  ASSERT_EQ(j.size(), 1u) << only.out;
+  EXPECT_EQ(j[0]["name"], "second");
+  EXPECT_EQ(j[0]["status"], "ok");
+  for (const char* verb : {"status", "check"}) {
+    auto bad = RunMamori({verb, "-c", cfg, "--only", "thrid"});
+    EXPECT_EQ(bad.exit_code, 3) << verb;
+    EXPECT_EQ(bad.out, "") << verb;
+    EXPECT_NE(bad.err.find("mamori: no check named 'thrid' in " + cfg), std::string::npos)
+        << verb << ": " << bad.err;
+  }
+}
+
+// A log named on the command line that does not exist is an error naming it
+// (66, EX_NOINPUT), never "No known problem"; the readable ones are still
+// reported.
+TEST(Cli, DiagnoseOfAMissingFileIsAnError) {
+  TempDir dir;
+  const std::string rules = std::string(MAMORI_SOURCE_DIR) + "/rules";
+  const std::string missing = dir.path() + "/no-such.log";
+  auto r = RunMamori({"diagnose", "--rules", rules, "--data-dir", dir.path() + "/data", missing});
+  EXPECT_EQ(r.exit_code, 66) << r.out << r.err;
+  EXPECT_NE(r.err.find(missing + ": No such file or directory"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("No known problem"), std::string::npos) << r.out;
+
+  const std::string good = dir.Write("app.log", "all quiet\n");
+  auto mixed =
+      RunMamori({"diagnose", "--rules", rules, "--data-dir", dir.path() + "/data", good, missing});
+  EXPECT_EQ(mixed.exit_code, 66) << mixed.out << mixed.err;
+  EXPECT_NE(mixed.err.find(missing + ": No such file or directory"), std::string::npos)
+      << mixed.err;
+  EXPECT_NE(mixed.out.find("1 line from 1 source"), std::string::npos) << mixed.out;
+  EXPECT_EQ(
+      RunMamori({"diagnose", "--rules", rules, "--data-dir", dir.path() + "/data", good}).exit_code,
+      0);
+}
+
+// --version names the commit the build came from (one this checkout has) and
+// the main libraries, one per line.
+TEST(Cli, VersionNamesTheCommitAndTheLibraries) {
+  auto v = RunMamori({"--version"});
+  ASSERT_EQ(v.exit_code, 0);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(v.out, m, std::regex("(^|\n)commit ([0-9a-f]{7,40})\n"))) << v.out;
+  const std::string git = "git -C '" + std::string(MAMORI_SOURCE_DIR) + "' ";
+  ASSERT_EQ(std::system((git + "rev-parse -q --verify HEAD >/dev/null").c_str()), 0);
+  EXPECT_EQ(std::system((git + "merge-base --is-ancestor " + m[2].str() + " HEAD").c_str()), 0)
+      << m[2] << " is not in this checkout's history";
+  for (const char* lib :
+       {"libsystemd", "SQLite", "libcurl", "Hyperscan", "libarchive", "OpenSSL", "yaml-cpp"})
+    EXPECT_TRUE(std::regex_search(v.out, std::regex(std::string("\n") + lib + " [0-9]")))
+        << lib << "\n"
+        << v.out;
+  EXPECT_NE(v.out.find(std::string("\nSQLite ") + sqlite3_libversion() + "\n"), std::string::npos)
+      << v.out;
+  EXPECT_EQ(v.out.find("\n\n"), std::string::npos) << v.out;  // no blank line
 }
 
 TEST(Cli, CheckJsonShapeAndWorstStatusExitCode) {

@@ -205,7 +205,9 @@ TEST(DiagnoseCliTest, SinceSkipsOldLinesAndMissingFilesAreReported) {
   EXPECT_EQ(FindingById(j, "mariadb.innodb-page-corrupted"), nullptr) << r.out;
   ASSERT_EQ(j["problems"].size(), 1u);
   EXPECT_NE(j["problems"][0].get<std::string>().find("nope.log"), std::string::npos);
-  EXPECT_EQ(r.exit_code, 0);
+  // The readable paths are reported; the missing one makes it an error (EX_NOINPUT).
+  EXPECT_EQ(r.exit_code, 66);
+  EXPECT_NE(r.err.find("nope.log: No such file or directory"), std::string::npos) << r.err;
   auto bad = RunMamori({"diagnose", "--since", "yesterday", dir.path()});
   EXPECT_EQ(bad.exit_code, 64);
 }

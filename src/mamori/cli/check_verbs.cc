@@ -62,22 +62,26 @@ void RefreshTimeSummaries(Store& store, const Config& config, std::vector<Result
   for (size_t k = 0; k < fresh.size(); ++k) rows[at[k]].summary = fresh[k].summary;
 }
 
-int RunOnceAndPrint(const Config& config, bool json, const std::vector<std::string>& only) {
-  Config subset;
-  const Config* use = &config;
-  if (!only.empty()) {
-    subset.file = config.file;
-    subset.data_dir = config.data_dir;
-    for (const auto& name : only) {
-      const CheckConfig* c = config.FindCheck(name);
-      if (!c) {
-        std::cerr << fmt::format("mamori: no check named '{}' in {}\n", name, config.file);
-        return kExitUnknown;
-      }
-      subset.checks.push_back(*c);
+// Narrows `config` to the checks named in `only` (all when empty), in that
+// order. An unknown name is reported and returns false.
+bool KeepOnly(Config& config, const std::vector<std::string>& only) {
+  if (only.empty()) return true;
+  std::vector<CheckConfig> kept;
+  for (const auto& name : only) {
+    const CheckConfig* c = config.FindCheck(name);
+    if (!c) {
+      std::cerr << fmt::format("mamori: no check named '{}' in {}\n", name, config.file);
+      return false;
     }
-    use = &subset;
+    kept.push_back(*c);
   }
+  config.checks = std::move(kept);
+  return true;
+}
+
+int RunOnceAndPrint(Config& config, bool json, const std::vector<std::string>& only) {
+  if (!KeepOnly(config, only)) return kExitUnknown;
+  const Config* use = &config;
   SystemClock clock;
   std::unique_ptr<HttpClient> http;
   if (UsesType(*use, "http")) http = MakeCurlHttpClient();
@@ -101,9 +105,11 @@ int RunOnceAndPrint(const Config& config, bool json, const std::vector<std::stri
   return ExitCode(WorstStatus(rows));
 }
 
-int StatusCommand(const std::string& file, const std::string& data_dir, bool json) {
+int StatusCommand(const std::string& file, const std::string& data_dir, bool json,
+                  const std::vector<std::string>& only) {
   auto config = LoadOrReport(file, data_dir);
   if (!config) return kExitUnknown;
+  if (!KeepOnly(*config, only)) return kExitUnknown;
   SystemClock clock;
   auto store = Store::Open(config->data_dir, clock, Store::OpenMode::kReadOnly);
   if (!store.ok()) {
@@ -204,8 +210,9 @@ Verb AddCheck(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* check =
       app.add_subcommand("check", "Run every configured check once and print the results");
-  check->add_option("-c,--config", a->file, "Configuration file (YAML)")
-      ->required()
+  check
+      ->add_option("-c,--config", a->file,
+                   "Configuration file (YAML); default: the embedded default")
       ->check(CLI::ExistingFile);
   check->add_flag("--json", a->json, "Print a JSON array instead of a table");
   check->add_option("--only", a->only, "Run only these checks (repeatable)");
@@ -251,6 +258,7 @@ Verb AddStatus(CLI::App& app) {
   struct Args {
     std::string file, data_dir;
     bool json = false;
+    std::vector<std::string> only;
   };
   auto a = std::make_shared<Args>();
   auto* status = app.add_subcommand("status",
@@ -260,7 +268,8 @@ Verb AddStatus(CLI::App& app) {
                      "Configuration file (YAML); default: the embedded default");
   status->add_option("--data-dir", a->data_dir, "Override data_dir from the configuration");
   status->add_flag("--json", a->json, "Print a JSON array instead of a table");
-  return {status, [a] { return StatusCommand(a->file, a->data_dir, a->json); }};
+  status->add_option("--only", a->only, "Show only these checks (repeatable)");
+  return {status, [a] { return StatusCommand(a->file, a->data_dir, a->json, a->only); }};
 }
 
 }  // namespace mamori::cli

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -21,6 +23,7 @@ namespace {
 
 constexpr int kExitUnknown = 3;
 constexpr int kExitUsage = 64;
+constexpr int kExitNoInput = 66;  // sysexits.h EX_NOINPUT: a named log cannot be read
 constexpr size_t kMaxJournalEntries = 2'000'000;
 
 std::string Iso(const std::optional<WallTime>& t) {
@@ -329,6 +332,16 @@ Status ResolveSince(const std::string& since, DiagnoserOptions& dopt) {
   return Status::Ok();
 }
 
+// The paths given on the command line that cannot be read, each as
+// "PATH: reason". A log the user names and we cannot open is an error, never
+// an empty (healthy-looking) report.
+std::vector<std::string> UnreadablePaths(const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const auto& p : paths)
+    if (access(p.c_str(), R_OK) != 0) out.push_back(fmt::format("{}: {}", p, std::strerror(errno)));
+  return out;
+}
+
 }  // namespace
 
 int RunDiagnoseCommand(const DiagnoseCommandOptions& opt, std::ostream& out, std::ostream& err) {
@@ -341,6 +354,9 @@ int RunDiagnoseCommand(const DiagnoseCommandOptions& opt, std::ostream& out, std
       return kExitUsage;
     }
   }
+  const std::vector<std::string> unreadable = UnreadablePaths(opt.paths);
+  for (const auto& u : unreadable) err << "mamori diagnose: " << u << "\n";
+  if (!opt.paths.empty() && unreadable.size() == opt.paths.size()) return kExitNoInput;
   auto scanner = LoadScanner(opt.rule_dirs);
   if (!scanner.ok()) {
     err << "mamori diagnose: cannot load the rules:\n" << scanner.error().message() << "\n";
@@ -374,6 +390,7 @@ int RunDiagnoseCommand(const DiagnoseCommandOptions& opt, std::ostream& out, std
     out << ReportJson(report, attempts);
   else
     out << ReportText(report, attempts);
+  if (!unreadable.empty()) return kExitNoInput;
   if (report.sources.empty() && !report.problems.empty()) return kExitUnknown;
   return ExitFor(report);
 }

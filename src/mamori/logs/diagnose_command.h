@@ -9,7 +9,8 @@
 // daemon's store, findings with evidence, steps tried with outcomes) for a
 // ticket or a helper. Exit code: 2 if any finding is critical, 1 if any is a
 // warning, 0 otherwise, 3 when nothing could be read or the rules failed to
-// load, 64 for usage errors.
+// load, 64 for usage errors, 66 (EX_NOINPUT) when a path given cannot be read
+// (named on stderr; the readable ones are still reported).
 //
 // Stateless; reads the runbook log and store read-only. Thread-safe as long
 // as the streams are not shared.

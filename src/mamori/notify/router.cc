@@ -283,9 +283,11 @@ void AlertRouter::OnChannelHealth(const std::vector<ChannelHealth>& health) {
                                h.consecutive_failures, h.last_error);
       st.details = fmt::format(
           "Notifications to channel '{}' are not getting through.\nLast error: {}\nUndelivered: "
-          "{}{}\nThey are retried; see outbox.db in the data directory.",
+          "{}{}\nThey are retried; see `mamori notify log --channel {}` for each attempt and the "
+          "answer.",
           h.channel, h.last_error, h.pending,
-          h.oldest_pending ? " (oldest from " + FormatWhen(*h.oldest_pending) + ")" : "");
+          h.oldest_pending ? " (oldest from " + FormatWhen(*h.oldest_pending) + ")" : "",
+          h.channel);
       MarkDirty(name, now);
     } else if (firing && h.consecutive_failures == 0) {
       State& st = it->second;
