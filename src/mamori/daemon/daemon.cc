@@ -25,6 +25,7 @@
 #include "mamori/daemon/default_config.h"
 #include "mamori/daemon/instance_lock.h"
 #include "mamori/daemon/run_stats.h"
+#include "mamori/daemon/service_notify.h"
 #include "mamori/daemon/unit_restarts.h"
 #include "mamori/engine/check_state.h"
 #include "mamori/engine/maintenance.h"
@@ -71,6 +72,7 @@ struct Daemon::Impl {
   asio::steady_timer housekeeping{io};
   asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};
   bool stopping = false;
+  ServiceNotify service{io};  // systemd's Type=notify and watchdog (no-op outside systemd)
 
   // Maintenance windows (see MaintenanceTick). A window's end is noticed by
   // this timer; the wall clock is re-read at least every kMaintenancePoll so a
@@ -642,7 +644,8 @@ struct Daemon::Impl {
     });
   }
 
-  void Reload() {
+  // False: the new configuration was refused and the previous one runs on.
+  bool Reload() {
     spdlog::info("SIGHUP: reloading {}",
                  options.config_file.empty() ? "the embedded default" : options.config_file);
     ConfigLoad load = Load();
@@ -650,7 +653,7 @@ struct Daemon::Impl {
       for (const auto& d : load.diagnostics.items()) spdlog::error("{}", d.ToString());
       spdlog::error("reload rejected: {} error(s); the previous configuration keeps running",
                     load.diagnostics.size());
-      return;
+      return false;
     }
     if (!options.data_dir_override.empty()) load.config->data_dir = options.data_dir_override;
     if (load.config->data_dir != config->data_dir) {
@@ -671,13 +674,17 @@ struct Daemon::Impl {
     timer.cancel();
     ArmTimer();
     ArmMaintenance();
+    return true;
   }
 
   void WaitSignal() {
     signals.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
-        Reload();
+        service.Reloading();
+        const bool ok = Reload();
+        service.Ready(fmt::format("running {} checks{}", checks.size(),
+                                  ok ? "" : "; the last reload was refused (see the log)"));
         WaitSignal();
         return;
       }
@@ -688,6 +695,7 @@ struct Daemon::Impl {
 
   void Stop() {
     stopping = true;
+    service.Stopping();
     timer.cancel();
     maintenance_timer.cancel();
     after_maintenance.Cancel();
@@ -768,6 +776,9 @@ struct Daemon::Impl {
     maintenance_seen = clock.Now();
     MaintenanceTick();
     Housekeeping();
+    // READY=1 from the running loop once the first check round is scheduled
+    // (docs/SYSTEMD.md says why not after every check's first result).
+    asio::post(io, [this] { service.Ready(fmt::format("running {} checks", checks.size())); });
     io.run();
     // Blocking probes still running finish (they honour their deadlines).
     pool.join();

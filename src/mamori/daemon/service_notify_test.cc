@@ -1,0 +1,118 @@
+#include "mamori/daemon/service_notify.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/post.hpp>
+#include <thread>
+
+#include "testing/cli.h"
+
+namespace mamori {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A real notification socket (what systemd binds for a Type=notify service)
+// and the environment systemd sets, restored when the test ends.
+class NotifySocket {
+ public:
+  NotifySocket(const testing::TempDir& dir, const char* watchdog_usec) {
+    path_ = dir.path() + "/notify";
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path_.c_str());
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ::setenv("NOTIFY_SOCKET", path_.c_str(), 1);
+    if (watchdog_usec) {
+      ::setenv("WATCHDOG_USEC", watchdog_usec, 1);
+      ::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);
+    }
+  }
+  ~NotifySocket() {
+    ::unsetenv("NOTIFY_SOCKET");
+    ::unsetenv("WATCHDOG_USEC");
+    ::unsetenv("WATCHDOG_PID");
+    ::close(fd_);
+  }
+  // The next datagram, or "" when none came within `wait`.
+  std::string Next(std::chrono::milliseconds wait) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(wait.count())) != 1) return "";
+    char buf[512];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+TEST(ServiceNotify, SendsReadyReloadingAndStoppingToTheSocket) {
+  testing::TempDir dir;
+  NotifySocket sock(dir, nullptr);
+  boost::asio::io_context io;
+  ServiceNotify n(io);
+  ASSERT_TRUE(n.active());
+  EXPECT_EQ(n.watchdog_period(), 0us);
+  n.Ready("running 3 checks");
+  EXPECT_EQ(sock.Next(1s), "READY=1\nSTATUS=running 3 checks");
+  n.Reloading();
+  EXPECT_TRUE(
+      sock.Next(1s).starts_with("RELOADING=1\nSTATUS=reloading the configuration\n"
+                                "MONOTONIC_USEC="));
+  n.Stopping();
+  EXPECT_EQ(sock.Next(1s), "STOPPING=1\nSTATUS=stopping: saving check state");
+}
+
+TEST(ServiceNotify, OutsideSystemdNothingIsSentAndNoTimerKeepsTheLoopAlive) {
+  testing::TempDir dir;
+  NotifySocket sock(dir, "100000");
+  ::unsetenv("NOTIFY_SOCKET");
+  boost::asio::io_context io;
+  ServiceNotify n(io);
+  EXPECT_FALSE(n.active());
+  n.Ready("x");
+  n.Status("y");
+  EXPECT_EQ(sock.Next(200ms), "");
+  // No watchdog timer: the loop has no work and returns at once.
+  EXPECT_EQ(io.run_for(1s), 0u);
+}
+
+TEST(ServiceNotify, WatchdogPingsAtHalfThePeriodOnlyWhileTheLoopTurns) {
+  testing::TempDir dir;
+  NotifySocket sock(dir, "200000");  // WatchdogSec=200ms: a ping every 100 ms
+  boost::asio::io_context io;
+  ServiceNotify n(io);
+  ASSERT_EQ(n.watchdog_period(), 100ms);
+  std::atomic<bool> hang{false};
+  std::thread loop([&] {
+    while (!io.stopped()) io.run_for(20ms);
+  });
+  int pings = 0;
+  for (int i = 0; i < 3; ++i) pings += sock.Next(1s) == "WATCHDOG=1";
+  EXPECT_EQ(pings, 3);
+  // A handler that never returns: no ping while it hangs.
+  boost::asio::post(io, [&] {
+    hang = true;
+    while (hang) std::this_thread::sleep_for(5ms);
+  });
+  std::this_thread::sleep_for(150ms);  // a ping already in the socket is drained
+  while (!sock.Next(0ms).empty()) {
+  }
+  EXPECT_EQ(sock.Next(500ms), "") << "pinged while the event loop was stuck";
+  hang = false;
+  EXPECT_EQ(sock.Next(1s), "WATCHDOG=1") << "no ping once the loop turned again";
+  n.Stopping();
+  io.stop();
+  loop.join();
+}
+
+}  // namespace
+}  // namespace mamori
