@@ -21,7 +21,7 @@ test_pkgs=(
   openssl procps python3 clang libclang-rt-14-dev dnsmasq-base
   python3-aiosmtpd prometheus-alertmanager
   postgresql mariadb-server mariadb-client zstd gzip tar
-  chrony faketime curl systemd-container
+  chrony faketime curl systemd-container e2fsprogs
   systemd-journal-remote
 )
 bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine fail2ban)
