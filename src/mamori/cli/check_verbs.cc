@@ -185,8 +185,10 @@ Verb AddDoctor(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* doctor =
       app.add_subcommand("doctor",
-                         "Check this machine with no configuration: filesystems, memory, load, "
-                         "TCP listeners, time sync");
+                         "Check this machine with no configuration: disks, memory, load, "
+                         "listeners, the clock and, as after a reboot, systemd units, the time "
+                         "daemon, the network, stale files, mounts, the kernel, deleted "
+                         "libraries and the learned baseline");
   doctor->add_flag("--json", a->json, "Print a JSON array instead of a table");
   doctor->add_flag("--print-config", a->print_config,
                    "Print the generated configuration (a starting point for -c) and exit");

@@ -1,7 +1,9 @@
 // The embedded default: the configuration mamori uses when given none. It is
 // generated for this machine (every real mounted filesystem, memory and swap,
-// load, the TCP listeners, time sync, the systemd units where systemd runs) as
-// YAML text and then loaded through the normal loader, so `mamori doctor
+// load, the TCP listeners, time sync, well-known sockets, and the host checks
+// of "after a reboot": systemd units and the time daemon where systemd runs,
+// the network where the host reaches out, stale files, mounts, the kernel,
+// deleted libraries, the learned baseline) as YAML text and then loaded through the normal loader, so `mamori doctor
 // --print-config` shows a file the user can save, edit and pass back with -c.
 #pragma once
 
