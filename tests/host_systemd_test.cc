@@ -133,7 +133,14 @@ TEST_F(HostSystemd, NamesTheFailedAndTheExitedUnitsAndNothingElse) {
     if (row["type"] != "mounts" && row["type"] != "kernel" && row["type"] != "deleted_libs")
       continue;
     ++host_rows;
-    EXPECT_EQ(row["status"], "ok") << row.dump(2);
+    // The kernel's own facts (OOM kills since the host booted, a newer kernel
+    // installed on the host) belong to the machine running the test, not to
+    // the container's boot: not judged here beyond "not critical".
+    if (row["type"] == "kernel") {
+      EXPECT_NE(row["status"], "critical") << row.dump(2);
+    } else {
+      EXPECT_EQ(row["status"], "ok") << row.dump(2);
+    }
   }
   EXPECT_EQ(host_rows, 3) << doctor.dump(2);
 }
