@@ -1,15 +1,12 @@
 #include "mamori/daemon/boot_record.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "mamori/util/atomic_file.h"
 
 namespace mamori {
 namespace {
@@ -24,23 +21,11 @@ std::string Utc(WallTime t) {
 
 Result<bool> Write(const std::string& data_dir, const std::string& boot_id, WallTime now,
                    bool stopped = false) {
-  const std::string path = RecordPath(data_dir);
-  const std::string tmp = path + ".tmp";
-  const std::string text =
+  return WriteFileAtomically(
+      RecordPath(data_dir),
       fmt::format("{}\n{}\n{}", boot_id,
                   std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count(),
-                  stopped ? "stopped\n" : "");
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return Error(fmt::format("cannot write {}: {}", path, std::strerror(ok ? errno : err)));
-  }
-  return true;
+                  stopped ? "stopped\n" : ""));
 }
 
 }  // namespace

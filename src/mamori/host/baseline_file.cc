@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "mamori/probes/procfs.h"
+#include "mamori/util/atomic_file.h"
 
 namespace mamori::host::baseline {
 
@@ -108,28 +109,7 @@ Result<Document> Load(const std::string& path) {
 }
 
 Result<bool> Save(const std::string& path, const Document& d) {
-  const std::string tmp = path + ".tmp";
-  const std::string text = ToJson(d);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = ok ? errno : err;
-    ::unlink(tmp.c_str());
-    return Error(fmt::format("cannot write {}: {}", path, std::strerror(e)));
-  }
-  // The rename itself is durable once the directory is.
-  const std::string dir =
-      path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
-  if (int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return true;
+  return WriteFileAtomically(path, ToJson(d));
 }
 
 Result<Document> Update(const std::string& data_dir, MonoTime deadline, const Clock& clock,

@@ -1,0 +1,57 @@
+// WriteFileAtomically: the file is replaced whole, no PATH.tmp stays behind,
+// and a failure names the path and leaves the old file as it was.
+#include "mamori/util/atomic_file.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "testing/cli.h"
+
+namespace mamori {
+namespace {
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(AtomicFile, ReplacesTheFileWholeAndLeavesNoTemporary) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/record";
+  ASSERT_TRUE(WriteFileAtomically(path, "first, and longer\n").ok());
+  ASSERT_TRUE(WriteFileAtomically(path, "second\n").ok());
+  EXPECT_EQ(Read(path), "second\n");
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
+
+TEST(AtomicFile, AFailureNamesThePathAndKeepsTheOldFile) {
+  testing::TempDir dir;
+  auto missing = WriteFileAtomically("/nonexistent-mamori-dir/record", "x");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("cannot write /nonexistent-mamori-dir/record"),
+            std::string::npos)
+      << missing.error().message();
+
+  // The target is a directory: the rename fails, the temporary goes, the
+  // directory stays.
+  const std::string target = dir.path() + "/target";
+  std::filesystem::create_directories(target + "/inside");
+  auto r = WriteFileAtomically(target, "x");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("cannot write " + target), std::string::npos)
+      << r.error().message();
+  EXPECT_TRUE(std::filesystem::is_directory(target + "/inside"));
+  EXPECT_FALSE(std::filesystem::exists(target + ".tmp"));
+}
+
+}  // namespace
+}  // namespace mamori
