@@ -27,13 +27,6 @@
 namespace mamori {
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 const char* kPidTest = "[Service]\nType=simple\nPIDFile=/run/pidtest.pid\nExecStart=/bin/false\n";
 
 const char* kFpmTest =
@@ -86,12 +79,12 @@ TEST(HostStaleFiles, DoctorNamesThePlantedStaleFilesWithTheirUnitsAndNothingHeal
   if (!boot.skip.empty()) GTEST_SKIP() << boot.skip;
   ASSERT_TRUE(boot.booted) << "the container did not reach multi-user.target:\n" << boot.err;
   EXPECT_FALSE(boot.timed_out) << "the container did not power off in time:\n" << boot.err;
-  EXPECT_EQ(Slurp(boot.out + "/settle"), "") << "the planted units did not settle";
+  EXPECT_EQ(testing::Slurp(boot.out + "/settle"), "") << "the planted units did not settle";
 
-  const std::string text = Slurp(boot.out + "/doctor.json");
+  const std::string text = testing::Slurp(boot.out + "/doctor.json");
   auto rows = nlohmann::json::parse(text, nullptr, false);
-  ASSERT_TRUE(rows.is_array()) << text << "\nstderr: " << Slurp(boot.out + "/stderr.txt")
-                               << "\ntrace: " << Slurp(boot.out + "/trace");
+  ASSERT_TRUE(rows.is_array()) << text << "\nstderr: " << testing::Slurp(boot.out + "/stderr.txt")
+                               << "\ntrace: " << testing::Slurp(boot.out + "/trace");
   const nlohmann::json* row = nullptr;
   for (const auto& r : rows)
     if (r["type"] == "stale_files") row = &r;

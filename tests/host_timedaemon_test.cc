@@ -30,13 +30,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 constexpr const char* kChronyLike = "[Service]\nExecStart=/bin/sleep infinity\n";
 constexpr const char* kSkipped =
     "[Unit]\nConditionPathExists=/nonexistent-mamori-test\n[Service]\nExecStart=/bin/sleep "
@@ -71,17 +64,18 @@ TEST(HostTimedaemon, EnabledTimeDaemonStoppedAfterAMaintenanceIsCritical) {
   EXPECT_FALSE(boot.timed_out) << "the container did not power off within 60 s";
   const std::string outdir = boot.out;
 
-  auto rows = nlohmann::json::parse(Slurp(outdir + "/result.json"), nullptr, false);
+  auto rows = nlohmann::json::parse(testing::Slurp(outdir + "/result.json"), nullptr, false);
   ASSERT_TRUE(rows.is_array() && rows.size() == 1u)
-      << Slurp(outdir + "/result.json") << "\nstderr: " << Slurp(outdir + "/stderr.txt");
+      << testing::Slurp(outdir + "/result.json")
+      << "\nstderr: " << testing::Slurp(outdir + "/stderr.txt");
   EXPECT_EQ(rows[0]["status"], "critical") << rows.dump(2);
   const std::string summary = rows[0]["summary"];
   EXPECT_EQ(summary, "chronyd.service is enabled and stopped: clock not disciplined")
       << rows.dump(2);
   EXPECT_EQ(rows[0]["metrics"]["stopped_units"], 1) << rows.dump(2);
 
-  auto doctor = nlohmann::json::parse(Slurp(outdir + "/doctor.json"), nullptr, false);
-  ASSERT_TRUE(doctor.is_array()) << Slurp(outdir + "/stderr.txt");
+  auto doctor = nlohmann::json::parse(testing::Slurp(outdir + "/doctor.json"), nullptr, false);
+  ASSERT_TRUE(doctor.is_array()) << testing::Slurp(outdir + "/stderr.txt");
   const nlohmann::json* td = nullptr;
   for (const auto& row : doctor)
     if (row["type"] == "timedaemon") td = &row;

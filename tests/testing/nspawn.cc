@@ -39,12 +39,13 @@ std::string NspawnUnavailable() {
 
 NspawnOutcome BootContainer(const TempDir& dir, const NspawnBoot& boot) {
   NspawnOutcome out;
-  const std::string unitdir = dir.path() + "/units";
+  const std::string unitdir = dir.path() + "/" + boot.units_dir;
   out.out = dir.path() + "/out";
   fs::create_directories(unitdir + "/multi-user.target.wants");
   fs::create_directories(out.out);
+  fs::remove(out.out + "/booted");  // an earlier boot's, when DIR/out is shared
   auto add = [&](const std::string& name, const std::string& text, bool enable) {
-    dir.Write("units/" + name, text);
+    dir.Write(boot.units_dir + "/" + name, text);
     if (enable) fs::create_symlink("../" + name, unitdir + "/multi-user.target.wants/" + name);
   };
   for (const auto& u : boot.units)
@@ -63,6 +64,7 @@ NspawnOutcome BootContainer(const TempDir& dir, const NspawnBoot& boot) {
                 (boot.host_config ? ":/etc/systemd/system.control" : ":/etc/systemd/system"),
             "--bind=" + out.out + ":/out",
             "--bind-ro=" + std::string(MAMORI_BINARY) + ":/mamori-bin"};
+  if (boot.private_network) o.argv.push_back("--private-network");
   if (boot.host_config)
     o.argv.insert(o.argv.end(), {"--overlay=/etc::/etc", "--overlay=/var::/var"});
   for (const auto& [host, inside] : boot.bind_ro)

@@ -37,6 +37,12 @@ struct NspawnBoot {
   // state): /etc and /var overlaid (writes go to a tmpfs, the host is
   // untouched), the test's units in /etc/systemd/system.control.
   bool host_config = false;
+  // Its own network namespace (only loopback): a listener of the test's
+  // cannot collide with the host's.
+  bool private_network = false;
+  // Where under the test's directory this boot's unit files go; several boots
+  // of one test (sharing DIR/out) each name their own.
+  std::string units_dir = "units";
 };
 
 struct NspawnOutcome {
