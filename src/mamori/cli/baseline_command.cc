@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -152,7 +151,7 @@ int RunVerb(const Args& a) {
 
 }  // namespace
 
-void AddBaselineCommand(CLI::App& app) {
+Verb AddBaseline(CLI::App& app) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
       "baseline",
@@ -174,17 +173,12 @@ void AddBaselineCommand(CLI::App& app) {
   auto* forget = cmd->add_subcommand("forget", "Remove one item from the baseline");
   forget->add_option("name", args->name, "The item, e.g. 443/tcp, nginx.service, /srv/backup")
       ->required();
-  for (auto* sub : {show, accept, forget}) {
-    common(sub);
-    sub->callback([args, sub] {
-      args->verb = sub->get_name();
-      const int code = RunVerb(*args);
-      std::cout.flush();
-      std::cerr.flush();
-      // The verb is complete; nothing else in Main applies to it.
-      std::exit(code);
-    });
-  }
+  for (auto* sub : {show, accept, forget}) common(sub);
+  return {cmd, [args, show, accept, forget] {
+            for (auto* sub : {show, accept, forget})
+              if (sub->parsed()) args->verb = sub->get_name();
+            return RunVerb(*args);
+          }};
 }
 
 }  // namespace mamori::cli

@@ -12,11 +12,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "mamori/cli/verbs.h"
+
 namespace mamori::cli {
 
-// Adds the `baseline` subcommand to `app`. The verb runs from the
-// subcommand's callback during app.parse() and ends the process with its
-// exit code, so the caller needs nothing else.
-void AddBaselineCommand(CLI::App& app);
+// Adds the `baseline` subcommand to `app`; like every verb (verbs.h), it runs
+// after parsing when the user chose it.
+Verb AddBaseline(CLI::App& app);
 
 }  // namespace mamori::cli

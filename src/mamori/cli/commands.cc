@@ -55,8 +55,7 @@ int Main(int argc, char** argv) {
     verbs.push_back(add(app));
   for (auto add : {AddLogs, AddNotify, AddBackup})
     for (Verb& v : add(app)) verbs.push_back(std::move(v));
-  for (auto add : {AddDiagnose, AddRunbookDone, AddAck}) verbs.push_back(add(app));
-  AddBaselineCommand(app);  // runs and exits from its own callback
+  for (auto add : {AddDiagnose, AddRunbookDone, AddAck, AddBaseline}) verbs.push_back(add(app));
 
   if (ReportUnknownVerb(app, argc, argv)) return kExitUsage;
   try {
