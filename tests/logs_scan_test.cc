@@ -48,6 +48,36 @@ const char* kErrorLog =
     "'./bitnami_wordpress/wp_statpress.ibd': Page read from tablespace is corrupted.\n"
     "2023-03-02 10:11:13 0 [Note] nothing to see\n";
 
+// A copied binary, the package and a container behave the same: the shipped
+// rules are inside the binary. The copy runs in a mount namespace where the
+// source tree's rules/ is an empty tmpfs and $MAMORI_RULES is unset, so no
+// rule file anywhere can be what it reads.
+TEST_F(LogsScanTest, ACopiedBinaryKnowsTheShippedRulesWithNoRuleFilesAnywhere) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to hide rules/ in a mount namespace";
+  auto copy = dir_ / "bin" / "mamori";
+  std::filesystem::create_directories(copy.parent_path());
+  std::filesystem::copy_file(MAMORI_BINARY, copy);
+  const std::string rules = std::string(MAMORI_SOURCE_DIR) + "/rules";
+  ProcessOptions o;
+  o.argv = {"unshare",
+            "-m",
+            "sh",
+            "-c",
+            "mount -t tmpfs none \"$1\" && ls -A \"$1\" | wc -l && exec env -u MAMORI_RULES "
+            "\"$2\" logs scan --count \"$3\"",
+            "sh",
+            rules,
+            copy.string(),
+            Write("error.log", kErrorLog)};
+  o.timeout = std::chrono::seconds(30);
+  o.max_output = 1 << 20;
+  auto r = RunProcess(o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 2) << r->out << r->err;
+  EXPECT_EQ(r->out.substr(0, 2), "0\n") << "rules/ was not hidden: " << r->out;
+  EXPECT_NE(r->out.find("mariadb.innodb-page-corrupted"), std::string::npos) << r->out;
+}
+
 TEST_F(LogsScanTest, PrintsMatchesWithSummaryAndExitsCritical) {
   auto r = Run({Write("error.log", kErrorLog)});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;

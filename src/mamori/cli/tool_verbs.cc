@@ -130,8 +130,11 @@ Verb AddDiagnose(CLI::App& app) {
       "explanation and runbook. With no FILE|DIR: this machine's usual logs and the journal.");
   diagnose->add_flag("--json", a->opts.json,
                      "Print JSON ({\"findings\": [...], \"novel\": [...]})");
-  diagnose->add_option("--since", a->opts.since, "Only lines newer than this: a duration (2h), boot or previous-boot");
-  diagnose->add_option("--rules", a->opts.rule_dirs, "Rule directory or file (repeatable)");
+  diagnose->add_option("--since", a->opts.since,
+                       "Only lines newer than this: a duration (2h), boot or previous-boot");
+  diagnose->add_option("--rules", a->opts.rule_dirs,
+                       "Rule directory or file, or @builtin (repeatable; default: the shipped "
+                       "rules and /etc/mamori/rules.d)");
   diagnose->add_flag("--context", a->opts.context,
                      "Print a compact incident bundle (host, failing checks, findings, steps "
                      "tried) for a ticket");
@@ -161,7 +164,9 @@ Verb AddRunbookDone(CLI::App& app) {
       ->required()
       ->check(CLI::IsMember({"ok", "failed"}));
   done->add_option("--note", a->opts.note, "What happened, in a few words");
-  done->add_option("--rules", a->opts.rule_dirs, "Rule directory or file (repeatable)");
+  done->add_option("--rules", a->opts.rule_dirs,
+                   "Rule directory or file, or @builtin (repeatable; default: the shipped rules "
+                   "and /etc/mamori/rules.d)");
   done->add_option("-c,--config", a->file, "Configuration file (for data_dir)");
   done->add_option("--data-dir", a->data_dir, "Where runbook.db lives");
   return {done, [a] {

@@ -15,7 +15,6 @@
 #include <system_error>
 
 #include "mamori/config/node.h"
-#include "mamori_source_dir.h"
 
 namespace mamori::logs {
 namespace {
@@ -330,44 +329,50 @@ void LoadRuleDirectory(const std::string& dir, RuleSet* out, Diagnostics* diag) 
   for (const auto& f : files) LoadRuleFile(f, out, diag);
 }
 
-Result<std::string> DefaultRuleDirectory() {
-  namespace fs = std::filesystem;
-  std::vector<std::string> tried;
-  std::error_code ec;
-  if (const char* env = std::getenv("MAMORI_RULES"); env && *env) {
-    if (fs::is_directory(env, ec)) return std::string(env);
-    tried.push_back(std::string("$MAMORI_RULES=") + env);
-  }
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    fs::path share = (exe.parent_path() / ".." / "share" / "mamori" / "rules").lexically_normal();
-    if (fs::is_directory(share, ec)) return share.string();
-    tried.push_back(share.string());
-  }
-  std::string src = std::string(MAMORI_SOURCE_DIR) + "/rules";
-  if (fs::is_directory(src, ec)) return src;
-  tried.push_back(src);
-  return Error(
-      fmt::format("no rule directory found (tried {}); pass --rules DIR or set "
-                  "MAMORI_RULES",
-                  fmt::join(tried, ", ")));
+void LoadBuiltinRules(RuleSet* out, Diagnostics* diag) {
+  for (const auto& f : BuiltinRuleFiles())
+    LoadRuleText(f.text, std::string(kBuiltinRules) + "/" + std::string(f.name), out, diag);
 }
 
-Result<RuleSet> LoadRules(const std::vector<std::string>& dirs) {
-  std::vector<std::string> list = dirs;
-  if (list.empty()) {
-    auto d = DefaultRuleDirectory();
-    if (!d.ok()) return d.error();
-    list.push_back(*d);
+std::vector<std::string> DefaultRuleSources() {
+  std::error_code ec;
+  if (const char* env = std::getenv("MAMORI_RULES"); env && *env) return {env};
+  std::vector<std::string> sources{std::string(kBuiltinRules)};
+  if (std::filesystem::is_directory(kOperatorRuleDirectory, ec))
+    sources.emplace_back(kOperatorRuleDirectory);
+  return sources;
+}
+
+namespace {
+
+// The operator's signatures after the built-in ones; an operator signature
+// with a built-in id takes that signature's place (so a shipped rule can be
+// tuned without copying the whole file).
+RuleSet Overlay(RuleSet builtin, RuleSet own) {
+  for (auto& s : own.signatures) {
+    if (auto i = builtin.IndexOf(s.id))
+      builtin.signatures[*i] = std::move(s);
+    else
+      builtin.signatures.push_back(std::move(s));
   }
-  RuleSet rules;
+  for (auto& f : own.files) builtin.files.push_back(std::move(f));
+  return builtin;
+}
+
+}  // namespace
+
+Result<RuleSet> LoadRules(const std::vector<std::string>& sources) {
+  const std::vector<std::string> list = sources.empty() ? DefaultRuleSources() : sources;
+  RuleSet builtin, own;
   Diagnostics diag;
   std::error_code ec;
-  for (const auto& d : list) {
-    if (std::filesystem::is_directory(d, ec))
-      LoadRuleDirectory(d, &rules, &diag);
+  for (const auto& s : list) {
+    if (s == kBuiltinRules)
+      LoadBuiltinRules(&builtin, &diag);
+    else if (std::filesystem::is_directory(s, ec))
+      LoadRuleDirectory(s, &own, &diag);
     else
-      LoadRuleFile(d, &rules, &diag);
+      LoadRuleFile(s, &own, &diag);
   }
   if (!diag.empty()) {
     // In load order (file by file), not sorted by line across files.
@@ -375,7 +380,7 @@ Result<RuleSet> LoadRules(const std::vector<std::string>& dirs) {
     for (const auto& d : diag.items()) msg += (msg.empty() ? "" : "\n") + d.ToString();
     return Error(msg);
   }
-  return rules;
+  return Overlay(std::move(builtin), std::move(own));
 }
 
 }  // namespace mamori::logs

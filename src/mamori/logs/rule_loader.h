@@ -11,12 +11,14 @@
 // Stateless functions; thread-safe for distinct outputs.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "mamori/config/diagnostics.h"
 #include "mamori/logs/rule.h"
+#include "mamori/util/embedded_file.h"
 #include "mamori/util/result.h"
 
 namespace mamori::logs {
@@ -35,16 +37,27 @@ void LoadRuleFile(const std::string& path, RuleSet* out, config::Diagnostics* di
 // unreadable directory is a diagnostic.
 void LoadRuleDirectory(const std::string& dir, RuleSet* out, config::Diagnostics* diag);
 
-// The default rule directories, first existing one wins:
-//   $MAMORI_RULES (a directory),
-//   <dir of the running binary>/../share/mamori/rules,
-//   MAMORI_SOURCE_DIR "/rules" (a build tree).
-// Returns the chosen directory, or an error listing what was tried.
-Result<std::string> DefaultRuleDirectory();
+// The shipped knowledge base, compiled into the binary from rules/*.yaml
+// (cmake/embed_files.cmake), so the binary needs no files beside it.
+std::span<const util::EmbeddedFile> BuiltinRuleFiles();
+// Names the built-in rules in a source list (`--rules @builtin`); their files
+// appear in messages as "@builtin/nginx.yaml".
+inline constexpr std::string_view kBuiltinRules = "@builtin";
+// The operator's own rules, loaded after the built-in ones when it exists.
+inline constexpr const char* kOperatorRuleDirectory = "/etc/mamori/rules.d";
 
-// Loads `dirs` (files are accepted too) in order; an empty list means the
-// default directory. Any diagnostic makes this an error whose message is all
-// diagnostics, one per line.
-Result<RuleSet> LoadRules(const std::vector<std::string>& dirs);
+// Appends the built-in signatures to `out`.
+void LoadBuiltinRules(RuleSet* out, config::Diagnostics* diag);
+
+// What is loaded when no rules are named: $MAMORI_RULES alone when it is set
+// (a rule tree under development replaces the built-in one), else the
+// built-in rules and then kOperatorRuleDirectory if it exists.
+std::vector<std::string> DefaultRuleSources();
+
+// Loads `sources` in order: directories, single files and kBuiltinRules; an
+// empty list means DefaultRuleSources(). A signature in a later source whose id
+// is a built-in one replaces it; ids must otherwise be unique. Any diagnostic
+// makes this an error whose message is all diagnostics, one per line.
+Result<RuleSet> LoadRules(const std::vector<std::string>& sources);
 
 }  // namespace mamori::logs

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+
+#include "mamori_source_dir.h"
 
 namespace mamori::logs {
 namespace {
@@ -144,6 +147,67 @@ TEST(RuleLoaderTest, LoadRulesReportsEveryFileAndMissingDirectories) {
   auto missing = LoadRules({(dir / "nope").string()});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message().find("cannot read rule file"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+// The binary carries rules/ exactly: every shipped file, byte for byte.
+TEST(RuleLoaderTest, BuiltinRulesAreTheShippedRuleFiles) {
+  std::vector<std::string> shipped;
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(MAMORI_SOURCE_DIR) + "/rules"))
+    if (e.path().extension() == ".yaml") shipped.push_back(e.path().filename().string());
+  std::sort(shipped.begin(), shipped.end());
+  std::vector<std::string> builtin;
+  for (const auto& f : BuiltinRuleFiles()) {
+    builtin.emplace_back(f.name);
+    std::ifstream in(std::string(MAMORI_SOURCE_DIR) + "/rules/" + std::string(f.name),
+                     std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text, f.text) << f.name << " differs from the embedded copy";
+  }
+  EXPECT_EQ(builtin, shipped);
+  RuleSet rules;
+  config::Diagnostics diag;
+  LoadBuiltinRules(&rules, &diag);
+  EXPECT_TRUE(diag.empty()) << diag.items().front().ToString();
+  EXPECT_GT(rules.signatures.size(), 100u);
+  EXPECT_EQ(rules.files.front(), "@builtin/" + builtin.front());
+}
+
+// The operator tunes a shipped signature by writing one with its id: it takes
+// the built-in one's place; a new id adds to them; the operator's own ids
+// must still be unique.
+TEST(RuleLoaderTest, OperatorRulesReplaceBuiltinOnesByIdAndAddNewOnes) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("mamori_own_rules_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string mine = kGood;
+  std::ofstream(dir / "demo.yaml") << mine;
+  std::string tuned = mine;
+  for (auto [from, to] : {std::pair{"demo", "nginx"},
+                          {"disk-full", "bind-in-use"},
+                          {"no space writing", "tuned: no space writing"}})
+    for (size_t at = tuned.find(from); at != std::string::npos;
+         at = tuned.find(from, at + std::string(to).size()))
+      tuned.replace(at, std::string(from).size(), to);
+  std::ofstream(dir / "nginx.yaml") << tuned;
+  auto builtin = LoadRules({std::string(kBuiltinRules)});
+  ASSERT_TRUE(builtin.ok()) << builtin.error().message();
+  auto r = LoadRules({std::string(kBuiltinRules), dir.string()});
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->signatures.size(), builtin->signatures.size() + 1);
+  ASSERT_NE(r->Find("nginx.bind-in-use"), nullptr);
+  EXPECT_EQ(r->Find("nginx.bind-in-use")->summary, "tuned: no space writing {file}");
+  EXPECT_NE(r->Find("demo.disk-full"), nullptr);
+  // Without @builtin only the named files load.
+  auto only = LoadRules({dir.string()});
+  ASSERT_TRUE(only.ok()) << only.error().message();
+  EXPECT_EQ(only->signatures.size(), 2u);
+  std::ofstream(dir / "again.yaml") << mine;
+  auto dup = LoadRules({std::string(kBuiltinRules), dir.string()});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.error().message().find("demo.disk-full"), std::string::npos)
+      << dup.error().message();
   std::filesystem::remove_all(dir);
 }
 

@@ -69,8 +69,8 @@ CLI::App* AddScanSubcommand(CLI::App* logs, ScanOptions* o) {
   scan->add_option("files", o->files, "Log files (plain or .gz; - for standard input)");
   scan->add_flag("--count", o->count, "Print how many lines matched each signature");
   scan->add_option("--rules", o->rule_dirs,
-                   "Rule directory or file (repeatable; default: $MAMORI_RULES, "
-                   "<prefix>/share/mamori/rules, the source tree's rules/)")
+                   "Rule directory or file, or @builtin for the shipped rules (repeatable; "
+                   "default: the shipped rules, then /etc/mamori/rules.d)")
       ->allow_extra_args(false);
   scan->add_option("--max-line", o->max_line_bytes, "Cut longer lines (bytes, default 65536)");
   scan->add_option("--max-matches", o->max_matches, "Print at most this many matches");

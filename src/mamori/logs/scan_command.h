@@ -22,7 +22,7 @@ namespace mamori::logs {
 
 struct ScanOptions {
   std::vector<std::string> files;
-  std::vector<std::string> rule_dirs;  // empty: DefaultRuleDirectory()
+  std::vector<std::string> rule_dirs;  // empty: DefaultRuleSources()
   bool count = false;
   // Prints the knowledge base's patterns, one per line, in POSIX ERE form for
   // `grep -E -f` (benchmarks compare against grep with the same patterns).
