@@ -22,7 +22,7 @@ test_pkgs=(
   python3-aiosmtpd prometheus-alertmanager
   postgresql mariadb-server mariadb-client zstd gzip tar
   chrony faketime curl systemd-container e2fsprogs
-  systemd-journal-remote
+  systemd-journal-remote zsh
 )
 bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine fail2ban)
 

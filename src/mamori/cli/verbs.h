@@ -3,7 +3,8 @@
 // is chosen. cli::Main adds them in help order, parses, and runs the chosen
 // one. Grouped by file: check_verbs.cc (doctor, check, config validate,
 // check-types, status), daemon_verbs.cc (run, heartbeat new, exec) and
-// tool_verbs.cc (logs, notify, backup, diagnose, runbook, ack).
+// tool_verbs.cc (logs, notify, backup, diagnose, runbook, ack); completion.cc
+// (completion, generated from the parser itself).
 //
 // Ownership: each verb's options live in the returned Verb (its `run` holds
 // them), so keep the Verb alive until after app.parse(). Single-threaded.
