@@ -23,6 +23,7 @@ test_pkgs=(
   postgresql mariadb-server mariadb-client zstd gzip tar
   chrony faketime curl systemd-container e2fsprogs
   systemd-journal-remote zsh
+  dpkg-dev fakeroot lintian adduser
 )
 bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine fail2ban)
 

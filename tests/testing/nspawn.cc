@@ -61,12 +61,14 @@ NspawnOutcome BootContainer(const TempDir& dir, const NspawnBoot& boot) {
             "/",
             "--volatile=yes",
             "--bind-ro=" + unitdir +
-                (boot.host_config ? ":/etc/systemd/system.control" : ":/etc/systemd/system"),
+                (boot.host_config || boot.writable_root ? ":/etc/systemd/system.control"
+                                                        : ":/etc/systemd/system"),
             "--bind=" + out.out + ":/out",
             "--bind-ro=" + std::string(MAMORI_BINARY) + ":/mamori-bin"};
   if (boot.private_network) o.argv.push_back("--private-network");
-  if (boot.host_config)
+  if (boot.host_config || boot.writable_root)
     o.argv.insert(o.argv.end(), {"--overlay=/etc::/etc", "--overlay=/var::/var"});
+  if (boot.writable_root) o.argv.push_back("--overlay=/usr::/usr");
   for (const auto& [host, inside] : boot.bind_ro)
     o.argv.push_back("--bind-ro=" + host + ":" + inside);
   o.argv.insert(o.argv.end(), {"--boot", "systemd.firstboot=off"});

@@ -37,6 +37,10 @@ struct NspawnBoot {
   // state): /etc and /var overlaid (writes go to a tmpfs, the host is
   // untouched), the test's units in /etc/systemd/system.control.
   bool host_config = false;
+  // /usr, /etc and /var writable overlays of this machine's (writes go to a
+  // tmpfs, the host is untouched): what `dpkg -i` needs. Implies
+  // host_config; the test's units go to /etc/systemd/system.control.
+  bool writable_root = false;
   // Its own network namespace (only loopback): a listener of the test's
   // cannot collide with the host's.
   bool private_network = false;
