@@ -24,6 +24,7 @@ namespace mamori {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::OutLine;
 using testing::Slurp;
 
 // Builds the package into dir/dist; returns its path ("" on failure).
@@ -103,22 +104,18 @@ TEST(Package, TheShippedConfigurationAndItsCommentedExamplesAreValid) {
   EXPECT_EQ(r->exit_code, 0) << r->out << r->err;
   testing::TempDir dir;
   const std::string uncommented = dir.path() + "/examples.yaml";
-  o.argv = {"sh", "-c",
+  o.argv = {"sh",
+            "-c",
             "sed -E '/^# defaults:/,$ s/^# ([a-z_]+:|  )/\\1/' \"$0\" > \"$1\" && "
             "! grep -q '^# *- {name' \"$1\" && \"$2\" config validate -c \"$1\"",
-            conf, uncommented, MAMORI_BINARY};
+            conf,
+            uncommented,
+            MAMORI_BINARY};
   r = RunProcess(o);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 0) << r->out << r->err << Slurp(uncommented);
   EXPECT_NE(r->out.find("valid (2 checks"), std::string::npos) << r->out << r->err;
 }
-
-constexpr const char* kRunner = R"([Unit]
-After=multi-user.target
-[Service]
-Type=oneshot
-ExecStart=/bin/sh /runner.sh
-)";
 
 // Every wait is a bounded poll.
 constexpr const char* kScript = R"sh(set -u
@@ -158,12 +155,6 @@ journalctl -u mamori --no-pager -o cat | tail -50 > /out/journal
 systemctl poweroff --no-block
 )sh";
 
-std::string Line(const testing::NspawnOutcome& out, const std::string& name) {
-  std::string s = Slurp(out.out + "/" + name);
-  if (!s.empty() && s.back() == '\n') s.pop_back();
-  return s;
-}
-
 TEST(Package, InstallsStartsIsWatchedReloadsSafelyRemovesAndPurgesInAContainer) {
   if (auto why = testing::NspawnUnavailable(); !why.empty()) GTEST_SKIP() << why;
   testing::TempDir dir;
@@ -173,7 +164,7 @@ TEST(Package, InstallsStartsIsWatchedReloadsSafelyRemovesAndPurgesInAContainer) 
   testing::NspawnBoot boot;
   boot.writable_root = true;
   boot.private_network = true;
-  boot.runner = kRunner;
+  boot.runner = testing::kShellScriptRunner;
   boot.bind_ro.emplace_back(deb, "/pkg/mamori.deb");
   boot.bind_ro.emplace_back(dir.Write("runner.sh", kScript), "/runner.sh");
   boot.timeout = 90s;
@@ -183,27 +174,29 @@ TEST(Package, InstallsStartsIsWatchedReloadsSafelyRemovesAndPurgesInAContainer) 
   EXPECT_FALSE(out.timed_out) << "the container did not power off in time";
   const std::string why = Slurp(out.out + "/dpkg_i") + Slurp(out.out + "/journal");
 
-  EXPECT_EQ(Line(out, "install_rc"), "0") << why;
-  EXPECT_EQ(Line(out, "user"), "mamori:/var/lib/mamori") << why;
-  EXPECT_EQ(Line(out, "active1"), "active") << why;
-  EXPECT_EQ(Line(out, "http"), "200") << why;
-  EXPECT_EQ(Line(out, "restarts"), "1") << "the watchdog did not restart a frozen daemon\n" << why;
-  EXPECT_NE(Line(out, "pid2"), Line(out, "pid1"));
-  EXPECT_EQ(Line(out, "active2"), "active") << why;
-  EXPECT_EQ(Line(out, "pid3"), Line(out, "pid2")) << "a broken reload replaced the daemon\n" << why;
-  EXPECT_NE(Line(out, "data_before").find("mamori.db"), std::string::npos) << why;
+  EXPECT_EQ(OutLine(out, "install_rc"), "0") << why;
+  EXPECT_EQ(OutLine(out, "user"), "mamori:/var/lib/mamori") << why;
+  EXPECT_EQ(OutLine(out, "active1"), "active") << why;
+  EXPECT_EQ(OutLine(out, "http"), "200") << why;
+  EXPECT_EQ(OutLine(out, "restarts"), "1") << "the watchdog did not restart a frozen daemon\n"
+                                           << why;
+  EXPECT_NE(OutLine(out, "pid2"), OutLine(out, "pid1"));
+  EXPECT_EQ(OutLine(out, "active2"), "active") << why;
+  EXPECT_EQ(OutLine(out, "pid3"), OutLine(out, "pid2")) << "a broken reload replaced the daemon\n"
+                                                        << why;
+  EXPECT_NE(OutLine(out, "data_before").find("mamori.db"), std::string::npos) << why;
 
-  EXPECT_EQ(Line(out, "remove_rc"), "0") << Slurp(out.out + "/dpkg_r");
-  EXPECT_NE(Line(out, "active3"), "active");
-  EXPECT_NE(Line(out, "data_after_remove").find("mamori.db"), std::string::npos)
+  EXPECT_EQ(OutLine(out, "remove_rc"), "0") << Slurp(out.out + "/dpkg_r");
+  EXPECT_NE(OutLine(out, "active3"), "active");
+  EXPECT_NE(OutLine(out, "data_after_remove").find("mamori.db"), std::string::npos)
       << "removal must keep the data";
-  EXPECT_EQ(Line(out, "user_after_remove"), "mamori");
-  EXPECT_EQ(Line(out, "purge_rc"), "0") << Slurp(out.out + "/dpkg_p");
+  EXPECT_EQ(OutLine(out, "user_after_remove"), "mamori");
+  EXPECT_EQ(OutLine(out, "purge_rc"), "0") << Slurp(out.out + "/dpkg_p");
   const std::string after = Slurp(out.out + "/after_purge");
   EXPECT_NE(after.find("cannot access '/var/lib/mamori'"), std::string::npos) << after;
   EXPECT_NE(after.find("cannot access '/var/lib/private/mamori'"), std::string::npos) << after;
   EXPECT_NE(after.find("cannot access '/etc/mamori/mamori.yaml'"), std::string::npos) << after;
-  EXPECT_EQ(Line(out, "user_after_purge"), "");
+  EXPECT_EQ(OutLine(out, "user_after_purge"), "");
 }
 
 }  // namespace

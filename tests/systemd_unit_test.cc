@@ -27,17 +27,11 @@ namespace mamori {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::OutLine;
 using testing::Slurp;
 
 constexpr const char* kConfig = R"(checks:
   - {name: root, type: disk, path: /, interval: 1s, warning: 98%, critical: 99%}
-)";
-
-constexpr const char* kRunner = R"([Unit]
-After=multi-user.target
-[Service]
-Type=oneshot
-ExecStart=/bin/sh /runner.sh
 )";
 
 // Every wait is a bounded poll; `ms` is the time since the script began.
@@ -98,12 +92,6 @@ std::string ShippedUnit(const std::vector<std::pair<std::string, std::string>>& 
   return text.substr(0, text.find("[Install]"));
 }
 
-std::string Line(const testing::NspawnOutcome& out, const std::string& name) {
-  std::string s = Slurp(out.out + "/" + name);
-  if (!s.empty() && s.back() == '\n') s.pop_back();
-  return s;
-}
-
 TEST(SystemdUnit, NotifyReadyWatchdogRestartAndRefusedReloadInTheShippedSandbox) {
   if (auto why = testing::NspawnUnavailable(); !why.empty()) GTEST_SKIP() << why;
   testing::TempDir dir;
@@ -112,7 +100,7 @@ TEST(SystemdUnit, NotifyReadyWatchdogRestartAndRefusedReloadInTheShippedSandbox)
                         ShippedUnit({{"ExecStart=/usr/bin/mamori ", "ExecStart=/mamori-bin "},
                                      {"WatchdogSec=30s", "WatchdogSec=2s"}}),
                         false});
-  boot.runner = kRunner;
+  boot.runner = testing::kShellScriptRunner;
   boot.bind_ro.emplace_back(dir.Write("cfg.yaml", kConfig), "/cfg.yaml");
   boot.bind_ro.emplace_back(dir.Write("runner.sh", kScript), "/runner.sh");
   boot.timeout = 55s;
@@ -122,32 +110,32 @@ TEST(SystemdUnit, NotifyReadyWatchdogRestartAndRefusedReloadInTheShippedSandbox)
   EXPECT_FALSE(out.timed_out) << "the container did not power off in time";
   const std::string journal =
       Slurp(out.out + "/trace") + Slurp(out.out + "/status") + Slurp(out.out + "/journal");
-  std::cout << "systemctl start (until READY=1): " << Line(out, "start_ms")
+  std::cout << "systemctl start (until READY=1): " << OutLine(out, "start_ms")
             << " ms; SIGSTOP to active again after the watchdog restart: "
-            << Line(out, "restart_ms") << " ms\n";
+            << OutLine(out, "restart_ms") << " ms\n";
 
-  EXPECT_EQ(Line(out, "start_rc"), "0") << journal;
-  EXPECT_EQ(Line(out, "active1"), "active") << journal;
-  EXPECT_EQ(Line(out, "status1"), "running 1 checks") << journal;
-  const std::string pid1 = Line(out, "pid1");
+  EXPECT_EQ(OutLine(out, "start_rc"), "0") << journal;
+  EXPECT_EQ(OutLine(out, "active1"), "active") << journal;
+  EXPECT_EQ(OutLine(out, "status1"), "running 1 checks") << journal;
+  const std::string pid1 = OutLine(out, "pid1");
   ASSERT_NE(pid1, "");
   ASSERT_NE(pid1, "0");
-  EXPECT_EQ(Line(out, "pid1b"), pid1) << "restarted while healthy: " << journal;
-  EXPECT_EQ(Line(out, "restarts1"), "0") << journal;
+  EXPECT_EQ(OutLine(out, "pid1b"), pid1) << "restarted while healthy: " << journal;
+  EXPECT_EQ(OutLine(out, "restarts1"), "0") << journal;
 
-  EXPECT_EQ(Line(out, "restarts2"), "1") << journal;
-  EXPECT_EQ(Line(out, "active2"), "active") << journal;
-  const std::string pid2 = Line(out, "pid2");
+  EXPECT_EQ(OutLine(out, "restarts2"), "1") << journal;
+  EXPECT_EQ(OutLine(out, "active2"), "active") << journal;
+  const std::string pid2 = OutLine(out, "pid2");
   EXPECT_NE(pid2, pid1) << journal;
   EXPECT_NE(pid2, "0") << journal;
   EXPECT_NE(journal.find("Watchdog timeout"), std::string::npos) << journal;
 
-  EXPECT_EQ(Line(out, "reload_rc"), "0") << journal;
-  EXPECT_EQ(Line(out, "active3"), "active") << journal;
-  EXPECT_EQ(Line(out, "pid3"), pid2) << journal;
+  EXPECT_EQ(OutLine(out, "reload_rc"), "0") << journal;
+  EXPECT_EQ(OutLine(out, "active3"), "active") << journal;
+  EXPECT_EQ(OutLine(out, "pid3"), pid2) << journal;
   EXPECT_NE(journal.find("reload rejected: "), std::string::npos) << journal;
   EXPECT_NE(journal.find("the previous configuration keeps running"), std::string::npos) << journal;
-  EXPECT_EQ(Line(out, "status3"), "running 1 checks; the last reload was refused (see the log)")
+  EXPECT_EQ(OutLine(out, "status3"), "running 1 checks; the last reload was refused (see the log)")
       << journal;
 }
 

@@ -95,4 +95,10 @@ NspawnOutcome BootContainer(const TempDir& dir, const NspawnBoot& boot) {
   return out;
 }
 
+std::string OutLine(const NspawnOutcome& out, const std::string& name) {
+  std::string s = Slurp(out.out + "/" + name);
+  if (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
 }  // namespace mamori::testing

@@ -64,4 +64,16 @@ NspawnOutcome BootContainer(const TempDir& dir, const NspawnBoot& boot);
 
 std::string Slurp(const std::string& path);
 
+// The runner unit of a test whose steps are a shell script bound at
+// /runner.sh (it writes /out/booted first and powers off last).
+inline constexpr const char* kShellScriptRunner = R"([Unit]
+After=multi-user.target
+[Service]
+Type=oneshot
+ExecStart=/bin/sh /runner.sh
+)";
+
+// DIR/out/NAME without its final newline: one value the runner wrote.
+std::string OutLine(const NspawnOutcome& out, const std::string& name);
+
 }  // namespace mamori::testing
