@@ -36,7 +36,7 @@ std::vector<Event> HostEvents(const std::string& data_dir) {
 
 void RunOnce(const std::string& cfg, const std::string& log) {
   DaemonProcess d({"-c", cfg}, log);
-  ASSERT_TRUE(d.WaitForLog("running 1 checks")) << d.Log();
+  ASSERT_TRUE(d.WaitForLog("running 1 check")) << d.Log();
   d.Signal(SIGTERM);
   EXPECT_EQ(d.Wait(), 0) << d.Log();
 }

@@ -54,7 +54,7 @@ TEST(Daemon, RunsChecksRecordsHardChangesReloadsAndPersists) {
 
   {
     DaemonProcess d({"-c", cfg, "--stats-interval", "1s"}, log);
-    ASSERT_TRUE(d.WaitForLog("running 1 checks")) << d.Log();
+    ASSERT_TRUE(d.WaitForLog("running 1 check")) << d.Log();
 
     // The first OK result makes the check hard OK; status shows it.
     ASSERT_TRUE(Eventually([&] { return StatusOf(cfg, "flag")["hard_status"] == "ok"; }, 10s))
@@ -140,7 +140,7 @@ TEST(Daemon, DataDirOverrideHoldsTheLogPositionsToo) {
                                         dir.path() + "/app.log']}\n");
   const std::string override_dir = dir.path() + "/override";
   DaemonProcess d({"-c", cfg, "--data-dir", override_dir}, dir.path() + "/daemon.log");
-  ASSERT_TRUE(d.WaitForLog("running 1 checks")) << d.Log();
+  ASSERT_TRUE(d.WaitForLog("running 1 check")) << d.Log();
   ASSERT_TRUE(Eventually([&] { return std::filesystem::exists(override_dir + "/logpos.db"); }, 10s))
       << d.Log();
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/config-data/logpos.db"));
@@ -162,7 +162,7 @@ TEST(Daemon, AProbeThatOverrunsIsNeverStartedTwice) {
                 "  - {name: stuck, type: log, interval: 200ms, timeout: 100ms, files: ['" +
                     fifo + "']}\n");
   DaemonProcess d({"-c", cfg, "--stats-interval", "1s"}, dir.path() + "/daemon.log");
-  ASSERT_TRUE(d.WaitForLog("running 1 checks")) << d.Log();
+  ASSERT_TRUE(d.WaitForLog("running 1 check")) << d.Log();
   // Slots keep coming every 200 ms while a run hangs: each is skipped. The
   // first run returns (the follower starts at the end without reading), the
   // next one hangs; its timeout result at +1.1 s must not free the slot for
@@ -199,7 +199,7 @@ TEST(Daemon, ASecondDaemonOnTheSameDataDirRefusesToStart) {
   dir.Write("flag", "x");
   const std::string cfg = dir.Write("mamori.yaml", Config(dir));
   DaemonProcess first({"-c", cfg}, dir.path() + "/first.log");
-  ASSERT_TRUE(first.WaitForLog("running 1 checks")) << first.Log();
+  ASSERT_TRUE(first.WaitForLog("running 1 check")) << first.Log();
   DaemonProcess second({"-c", cfg}, dir.path() + "/second.log");
   EXPECT_EQ(second.Wait(), 75) << second.Log();
   EXPECT_NE(second.Log().find("another mamori (pid " + std::to_string(first.pid()) +

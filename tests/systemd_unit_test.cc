@@ -116,7 +116,7 @@ TEST(SystemdUnit, NotifyReadyWatchdogRestartAndRefusedReloadInTheShippedSandbox)
 
   EXPECT_EQ(OutLine(out, "start_rc"), "0") << journal;
   EXPECT_EQ(OutLine(out, "active1"), "active") << journal;
-  EXPECT_EQ(OutLine(out, "status1"), "running 1 checks") << journal;
+  EXPECT_EQ(OutLine(out, "status1"), "running 1 check") << journal;
   const std::string pid1 = OutLine(out, "pid1");
   ASSERT_NE(pid1, "");
   ASSERT_NE(pid1, "0");
@@ -135,7 +135,7 @@ TEST(SystemdUnit, NotifyReadyWatchdogRestartAndRefusedReloadInTheShippedSandbox)
   EXPECT_EQ(OutLine(out, "pid3"), pid2) << journal;
   EXPECT_NE(journal.find("reload rejected: "), std::string::npos) << journal;
   EXPECT_NE(journal.find("the previous configuration keeps running"), std::string::npos) << journal;
-  EXPECT_EQ(OutLine(out, "status3"), "running 1 checks; the last reload was refused (see the log)")
+  EXPECT_EQ(OutLine(out, "status3"), "running 1 check; the last reload was refused (see the log)")
       << journal;
 }
 

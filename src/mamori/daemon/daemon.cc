@@ -677,14 +677,18 @@ struct Daemon::Impl {
     return true;
   }
 
+  // "running 1 check", "running 12 checks": the status line systemd shows.
+  std::string RunningText() const {
+    return fmt::format("running {} check{}", checks.size(), checks.size() == 1 ? "" : "s");
+  }
+
   void WaitSignal() {
     signals.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
         service.Reloading();
         const bool ok = Reload();
-        service.Ready(fmt::format("running {} checks{}", checks.size(),
-                                  ok ? "" : "; the last reload was refused (see the log)"));
+        service.Ready(RunningText() + (ok ? "" : "; the last reload was refused (see the log)"));
         WaitSignal();
         return;
       }
@@ -765,8 +769,8 @@ struct Daemon::Impl {
     StartOutbox();
     ConfigureAlerts();
     if (!StartServer()) return 71;  // EX_OSERR: cannot listen
-    spdlog::info("mamori {} running {} checks from {}, data in {}", MAMORI_VERSION, checks.size(),
-                 config->file, config->data_dir);
+    spdlog::info("mamori {} {} from {}, data in {}", MAMORI_VERSION, RunningText(), config->file,
+                 config->data_dir);
     const MonoTime started = clock.Monotonic();
     stats.Start(started);
     next_stats = started + options.stats_interval;
@@ -778,7 +782,7 @@ struct Daemon::Impl {
     Housekeeping();
     // READY=1 from the running loop once the first check round is scheduled
     // (docs/SYSTEMD.md says why not after every check's first result).
-    asio::post(io, [this] { service.Ready(fmt::format("running {} checks", checks.size())); });
+    asio::post(io, [this] { service.Ready(RunningText()); });
     io.run();
     // Blocking probes still running finish (they honour their deadlines).
     pool.join();
