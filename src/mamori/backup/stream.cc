@@ -67,6 +67,7 @@ Bytes FileSource::Next() {
     if (n == 0) return {};
     bytes_read_ += static_cast<std::uint64_t>(n);
     if (sha_) EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(sha_), buf_.data(), static_cast<size_t>(n));
+    if (on_read_) on_read_(bytes_read_);
     return Bytes(buf_.data(), static_cast<size_t>(n));
   }
 }

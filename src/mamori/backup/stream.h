@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -79,6 +80,8 @@ class FileSource : public Source {
 
   Bytes Next() override;
   std::uint64_t bytes_read() const { return bytes_read_; }
+  // Called after every block read with bytes_read() (for progress).
+  void set_on_read(std::function<void(std::uint64_t)> f) { on_read_ = std::move(f); }
   // Lower-case hex SHA-256 of all bytes read; call after the end was reached.
   std::optional<std::string> Sha256Hex();
 
@@ -88,6 +91,7 @@ class FileSource : public Source {
   std::vector<std::uint8_t> buf_;
   std::uint64_t bytes_read_ = 0;
   void* sha_ = nullptr;  // EVP_MD_CTX*
+  std::function<void(std::uint64_t)> on_read_;
 };
 
 // A fixed buffer as a Source, in pieces of at most `piece` bytes (tests use

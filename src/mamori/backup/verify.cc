@@ -263,6 +263,7 @@ ArtifactVerdict VerifyArtifact(const fs::path& path, const VerifyOptions& option
   if (options.check_manifest) expected = FindExpectedSha256(v.path, &manifest);
 
   FileSource src(v.path, options.compute_sha256 || expected.has_value());
+  if (options.on_read) src.set_on_read(options.on_read);
   Reader r(src);
   Ctx c{options, v.path, {}, std::nullopt};
   std::string summary = Judge(r, 0, c, f);

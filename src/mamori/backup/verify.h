@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ struct VerifyOptions {
   // A pg_dump newer than the server is how upgrades are done; when true such
   // a dump is OK instead of CRITICAL. An older pg_dump is always CRITICAL.
   bool allow_newer_pg_dump = false;
+  // Called with the bytes of a single-file artifact read so far (the
+  // command line's progress line); runs on the verifying thread.
+  std::function<void(std::uint64_t bytes_read)> on_read;
 };
 
 // Versions read from a PostgreSQL dump (plain header or PGDMP header).

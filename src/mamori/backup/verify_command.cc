@@ -1,10 +1,14 @@
 #include "mamori/backup/verify_command.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "mamori/backup/verify.h"
+#include "mamori/util/progress.h"
 
 namespace mamori::backup {
 
@@ -33,10 +37,18 @@ int RunVerifyCommand(const VerifyCommandArgs& args, std::ostream& out, std::ostr
   options.compute_sha256 = args.sha256;
   options.check_manifest = !args.no_manifest;
   options.allow_newer_pg_dump = args.allow_newer_pg_dump;
+  const SystemClock clock;
+  Progress progress("", 0, clock, STDERR_FILENO);
+  options.on_read = [&progress](std::uint64_t done) { progress.Update(done); };
   CheckStatus worst = CheckStatus::kOk;
   nlohmann::json array = nlohmann::json::array();
   for (const auto& path : args.paths) {
+    std::error_code ec;
+    const auto size =
+        std::filesystem::is_regular_file(path, ec) ? std::filesystem::file_size(path, ec) : 0;
+    progress.Restart("verify " + path, ec ? 0 : size);
     ArtifactVerdict v = VerifyArtifact(path, options);
+    progress.Clear();
     worst = Worst(worst, v.status);
     if (args.json) {
       nlohmann::json j = {

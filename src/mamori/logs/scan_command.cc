@@ -3,14 +3,25 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include "mamori/logs/line_reader.h"
 #include "mamori/logs/rule_loader.h"
 #include "mamori/logs/signature_scanner.h"
+#include "mamori/util/progress.h"
 
 namespace mamori::logs {
 namespace {
+
+// For the progress line; 0 (unknown) for standard input or a pipe.
+uint64_t FileSize(const std::string& path) {
+  std::error_code ec;
+  const auto size = path == "-" ? 0 : std::filesystem::file_size(path, ec);
+  return ec ? 0 : size;
+}
 
 constexpr int kExitOk = 0, kExitWarning = 1, kExitCritical = 2, kExitUnknown = 3;
 
@@ -108,6 +119,8 @@ int RunScanCommand(const ScanOptions& o, std::ostream& out, std::ostream& err) {
   bool read_error = false;
   std::vector<uint32_t> ids;
   std::string buf;
+  const SystemClock clock;
+  Progress progress("", 0, clock, STDERR_FILENO);
   for (const auto& file : o.files) {
     auto reader = LineReader::Open(file, ro);
     if (!reader.ok()) {
@@ -116,8 +129,10 @@ int RunScanCommand(const ScanOptions& o, std::ostream& out, std::ostream& err) {
       continue;
     }
     LineReader& r = **reader;
+    progress.Restart("scan " + file, FileSize(file));
     Line line;
     while (r.Next(&line)) {
+      if ((line.number & 0xfff) == 0) progress.Update(r.bytes_read());
       session.MatchIds(line.text, &ids);
       if (ids.empty()) continue;
       ++matched;
@@ -144,6 +159,7 @@ int RunScanCommand(const ScanOptions& o, std::ostream& out, std::ostream& err) {
     truncated += r.truncated_lines();
     invalid += r.invalid_utf8_lines();
   }
+  progress.Clear();
   out << buf;
   if (o.count) {
     std::vector<uint32_t> order;
