@@ -24,6 +24,9 @@ struct RetentionConfig {
   Duration raw = std::chrono::hours(24 * 7);        // individual observations
   Duration rollups = std::chrono::hours(24 * 400);  // hourly summaries
   Duration events = std::chrono::hours(24 * 400);
+  // How often the daemon applies these (the first time a minute after start,
+  // or sooner when this is shorter).
+  Duration compact_every = std::chrono::hours(1);
 };
 
 }  // namespace mamori

@@ -185,6 +185,12 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
     if (auto v = r->GetDuration("raw")) cfg->retention.raw = *v;
     if (auto v = r->GetDuration("rollups")) cfg->retention.rollups = *v;
     if (auto v = r->GetDuration("events")) cfg->retention.events = *v;
+    if (auto v = r->GetDuration("compact_every")) {
+      if (*v < std::chrono::seconds(1))
+        r->ErrorAt("compact_every", "must be at least 1s", "e.g. compact_every: 1h");
+      else
+        cfg->retention.compact_every = *v;
+    }
   }
   if (auto b = top.GetMap("after_boot")) {
     if (auto v = b->GetDuration("settle")) {

@@ -631,11 +631,18 @@ struct Daemon::Impl {
       // Compaction (DELETE + VACUUM) takes seconds on a slow disk: on the
       // worker pool, never on the loop that schedules the checks.
       asio::post(pool, [store = store.get(), retention = config->retention, running = compacting] {
-        if (Status s = store->Compact(retention); !s.ok())
+        const auto began = std::chrono::steady_clock::now();
+        uint64_t deleted = 0;
+        if (Status s = store->Compact(retention, &deleted); !s.ok())
           spdlog::warn("store compaction failed: {}", s.error().message());
+        else if (deleted > 0)
+          spdlog::info("store compacted: {} old rows deleted in {} ms", deleted,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - began)
+                           .count());
         running->store(false);
       });
-      next_compact = now + std::chrono::hours(1);
+      next_compact = now + config->retention.compact_every;
     }
     if (stopping) return;
     housekeeping.expires_after(std::chrono::seconds(1));
@@ -774,7 +781,8 @@ struct Daemon::Impl {
     const MonoTime started = clock.Monotonic();
     stats.Start(started);
     next_stats = started + options.stats_interval;
-    next_compact = started + std::chrono::minutes(1);
+    next_compact =
+        started + std::min<Duration>(std::chrono::minutes(1), config->retention.compact_every);
     WaitSignal();
     ArmTimer();
     maintenance_seen = clock.Now();

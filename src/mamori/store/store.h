@@ -31,7 +31,7 @@
 // Threading: every public method may be called from any thread. Reads run on a
 // separate read-only connection (serialised by a mutex), so they see what has
 // been committed, not what is still queued: call Flush() first when that
-// matters. Compact() runs on the writer thread, between batches.
+// matters. Compact() runs on the writer thread in short steps, between batches.
 //
 // Failure: Open returns a clear message naming the path (not a directory, not a
 // mamori database, created by a newer mamori, no data yet...) and never deletes
@@ -151,7 +151,11 @@ class Store {
   // retention.rollups and events older than retention.events (relative to
   // clock.Now()), gives the free pages back to the file system and truncates the
   // WAL. Flushes first. The daemon calls it hourly. Error on a ReadOnly store.
-  Status Compact(const RetentionConfig& retention);
+  // Old rows go in short transactions of a few thousand rows each, so writes
+  // queued meanwhile (a ping waiting to be durable) wait for one of them, not
+  // for the whole compaction. `deleted_rows` (optional) receives how many
+  // observations and rollups were deleted.
+  Status Compact(const RetentionConfig& retention, uint64_t* deleted_rows = nullptr);
 
   // ---- reads (any mode, any thread; committed data only) ----
 
@@ -214,6 +218,11 @@ class Store {
   void NoteQueueDrainedLocked() REQUIRES(mu_);  // ends an overflow episode once the queue has room
   Status CommitBatch(Writer& w, const Batch& batch);
   Status RunTask(Task task);  // runs `task` on the writer thread, waits for its result
+  // Runs `sql` (binding check id, cut-off, chunk size) one chunk per task
+  // until a chunk deletes fewer rows than asked; adds the rows to `deleted`.
+  // PRAGMA incremental_vacuum in steps of 2,000 pages, one task each.
+  Status GiveBackFreePages();
+  Status CompactChunks(const std::string& sql, int64_t check_id, int64_t cut, uint64_t* deleted);
 
   const std::string path_;
   const Clock& clock_;
