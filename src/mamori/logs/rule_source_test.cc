@@ -8,7 +8,7 @@
 namespace mamori::logs {
 namespace {
 
-const char* kWithSource = R"(component: demo
+const char* kWithSource = R"yaml(component: demo
 signatures:
   - id: demo.fork-failed
     severity: critical
@@ -22,7 +22,7 @@ signatures:
         check: free memory
     source: "redis/redis src/rdb.c (rdbSaveBackground)"
     examples: ["Can't save in background: fork: Cannot allocate memory"]
-)";
+)yaml";
 
 TEST(RuleSourceTest, SourceIsLoadedAndKept) {
   RuleSet rules;
