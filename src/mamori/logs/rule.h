@@ -48,6 +48,7 @@ struct Signature {
   std::vector<std::string> causes;
   std::vector<RunbookStep> runbook;
   std::vector<std::string> examples;  // real lines this signature must match
+  std::string source;                 // where such lines were seen publicly
   // Where it was defined, for messages.
   std::string file;
   int line = 0;
