@@ -28,7 +28,7 @@ using config::MarkLocation;
 const std::vector<std::string> kTopKeys = {"component", "description", "signatures"};
 const std::vector<std::string> kSignatureKeys = {
     "id",      "severity",    "patterns", "pattern", "ignore_case", "captures",
-    "summary", "explanation", "causes",   "runbook", "examples"};
+    "summary", "explanation", "causes",   "runbook", "examples",    "source"};
 const std::vector<std::string> kStepKeys = {"step", "command", "risk", "check"};
 
 // Unknown keys, with "did you mean" against the keys allowed at this level.
@@ -212,12 +212,20 @@ void ReadSignature(ConfigNode& n, const std::string& component, const std::strin
     n.Error("missing 'explanation'", "say in plain words what the line means");
   if (auto c = n.GetStringList("causes")) sig.causes = std::move(*c);
   if (auto e = n.GetStringList("examples")) sig.examples = std::move(*e);
+  sig.source = n.GetString("source").value_or("");
   if (auto steps = n.GetMapList("runbook")) {
     int i = 0;
     for (auto& s : *steps) {
       s.set_what(fmt::format("{}: runbook step {}", n.what(), ++i));
       RunbookStep step;
       if (ReadStep(s, file, diag, &step)) sig.runbook.push_back(std::move(step));
+      for (const auto& text : {step.step, step.command, step.check})
+        for (const auto& name : RunbookPlaceholders(text))
+          if (!groups.count(name) && name != kLogFileField)
+            s.Error(
+                fmt::format("'{{{}}}' is not captured", name),
+                fmt::format("add (?P<{}>...) to 'captures', use {{{}}}, or write it in capitals",
+                            name, kLogFileField));
     }
   }
   if (diag->size() == before) out->signatures.push_back(std::move(sig));
