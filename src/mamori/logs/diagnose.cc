@@ -423,12 +423,16 @@ namespace {
 // journal as a process substitution, a path quoted when it needs it.
 std::string LogFileWord(const std::string& file) {
   if (file.empty() || file == "journal") return "<(journalctl --no-pager)";
-  bool plain = std::all_of(file.begin(), file.end(), [](unsigned char c) {
+  // Absolute, so the command works from any directory the operator is in.
+  std::error_code ec;
+  std::string path = std::filesystem::absolute(file, ec).lexically_normal().string();
+  if (ec) path = file;
+  bool plain = std::all_of(path.begin(), path.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '/' || c == '.' || c == '_' || c == '-' || c == '+';
   });
-  if (plain) return file;
+  if (plain) return path;
   std::string out = "'";
-  for (char c : file) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : path) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 
