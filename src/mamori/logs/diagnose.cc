@@ -417,6 +417,27 @@ std::vector<RunbookStep> DefaultUncleanShutdownRunbook() {
   };
 }
 
+namespace {
+
+// The log a line came from as one shell word for a runbook command: the
+// journal as a process substitution, a path quoted when it needs it.
+std::string LogFileWord(const std::string& file) {
+  if (file.empty() || file == "journal") return "<(journalctl --no-pager)";
+  // Absolute, so the command works from any directory the operator is in.
+  std::error_code ec;
+  std::string path = std::filesystem::absolute(file, ec).lexically_normal().string();
+  if (ec) path = file;
+  bool plain = std::all_of(path.begin(), path.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '/' || c == '.' || c == '_' || c == '-' || c == '+';
+  });
+  if (plain) return path;
+  std::string out = "'";
+  for (char c : path) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
 struct Diagnoser::Impl {
   const SignatureScanner& scanner;
   DiagnoserOptions options;
@@ -424,6 +445,9 @@ struct Diagnoser::Impl {
   std::vector<Match> matches;
   std::map<uint32_t, Finding> findings;
   std::map<uint32_t, std::set<std::string>> summaries;
+  // Per finding, the fields of its latest line and the log it was read from:
+  // they fill the runbook's placeholders when the report is built.
+  std::map<uint32_t, std::vector<Field>> latest_fields;
 
   std::vector<Marker> markers;
   std::vector<MentionRule> mentions;
@@ -606,6 +630,9 @@ void Diagnoser::AddLine(uint64_t number, std::string_view text, std::optional<Wa
     auto& variants = m.summaries[match.signature];
     if (variants.size() < 100) variants.insert(summary);
     f.summary = summary;
+    auto& latest = m.latest_fields[match.signature];
+    latest = match.fields;
+    latest.push_back({std::string(kLogFileField), LogFileWord(file)});
     if (time) {
       if (!f.first_seen || *time < *f.first_seen) f.first_seen = time;
       if (!f.last_seen || *time > *f.last_seen) f.last_seen = time;
@@ -740,6 +767,7 @@ DiagnoseReport Diagnoser::Finish() {
   for (auto& [idx, f] : m.findings) {
     size_t variants = m.summaries[idx].size();
     if (variants > 1) f.summary += fmt::format(" (and {} similar)", variants - 1);
+    f.runbook = RenderRunbook(f.runbook, m.latest_fields[idx]);
     report_.findings.push_back(std::move(f));
   }
   if (unclean.count > 0) report_.findings.push_back(std::move(unclean));

@@ -4,9 +4,12 @@
 // plausible matches (and no critical false alarms).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "mamori/logs/line_reader.h"
@@ -47,12 +50,15 @@ std::unique_ptr<SignatureScanner> KnowledgeBaseTest::scanner_;
 TEST_F(KnowledgeBaseTest, HasEnoughCompleteSignatures) {
   ASSERT_TRUE(scanner_);
   const auto& sigs = scanner_->rules().signatures;
-  EXPECT_GE(sigs.size(), 120u);
+  // Issue #18 asks for 400 once every component file is in; this is what the
+  // files of this tree hold, so a lost file or signature fails here.
+  EXPECT_GE(sigs.size(), 289u);
   std::set<std::string> components;
   for (const auto& s : sigs) {
     components.insert(s.component);
     EXPECT_EQ(s.id.rfind(s.component + ".", 0), 0u) << s.id << " should start with its component";
-    EXPECT_FALSE(s.examples.empty()) << s.id << " has no examples";
+    EXPECT_GE(s.examples.size(), 2u) << s.id << " needs at least two real example lines";
+    EXPECT_FALSE(s.source.empty()) << s.id << " has no source: say where such lines were seen";
     EXPECT_FALSE(s.causes.empty()) << s.id << " has no causes";
     EXPECT_FALSE(s.runbook.empty()) << s.id << " has no runbook";
     for (const auto& step : s.runbook)
@@ -74,6 +80,86 @@ TEST_F(KnowledgeBaseTest, EveryExampleMatchesItsSignatureAndFillsItsSummary) {
       if (sigs[i].summary.find('{') != std::string::npos) {
         EXPECT_EQ(summary.find('?'), std::string::npos)
             << sigs[i].id << ": a placeholder stays empty for: " << ex << " -> " << summary;
+      }
+    }
+  }
+}
+
+// How diagnose orders the findings of one line (its ranking is severity, then
+// recency, then load order; the lines of one example share their time): the
+// signature shown first for `line`, or nullopt when nothing matches.
+std::optional<uint32_t> TopRanked(const SignatureScanner& sc, const std::vector<uint32_t>& ids) {
+  std::optional<uint32_t> top;
+  for (uint32_t i : ids)
+    if (!top || sc.signature(i).severity > sc.signature(*top).severity) top = i;
+  return top;
+}
+
+// Each example is claimed by its own rule, ranked first, and by no rule of
+// another component: the advice shown for a line is the advice written for it.
+TEST_F(KnowledgeBaseTest, EveryExampleIsClaimedFirstByItsOwnRuleAndByNoOtherComponent) {
+  ASSERT_TRUE(scanner_);
+  const auto& sigs = scanner_->rules().signatures;
+  ScanSession session(*scanner_);
+  std::vector<uint32_t> ids;
+  for (uint32_t i = 0; i < sigs.size(); ++i) {
+    for (const auto& ex : sigs[i].examples) {
+      session.MatchIds(ex, &ids);
+      auto top = TopRanked(*scanner_, ids);
+      ASSERT_TRUE(top) << sigs[i].id << " matches nothing: " << ex;
+      EXPECT_EQ(sigs[*top].id, sigs[i].id)
+          << sigs[*top].id << " outranks " << sigs[i].id << " on its own example: " << ex;
+      for (uint32_t j : ids)
+        EXPECT_EQ(sigs[j].component, sigs[i].component)
+            << sigs[j].id << " claims an example of " << sigs[i].id << ": " << ex;
+    }
+  }
+}
+
+// Names in capitals that stand for a value a line can carry: when the
+// signature captures that value, the step must use the capture instead.
+const std::map<std::string, std::string> kWrittenPlaceholders = {
+    {"DBNAME", "database"}, {"TABLENAME", "table"}, {"SOCKET", "socket"}, {"UNIT", "unit"},
+    {"POOL", "pool"},       {"USER", "user"},       {"PORT", "port"},     {"DEVICE", "device"}};
+
+bool HasWord(const std::string& text, const std::string& word) {
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (size_t p = text.find(word); p != std::string::npos; p = text.find(word, p + 1)) {
+    size_t end = p + word.size();
+    if ((p == 0 || !is_word(text[p - 1])) && (end == text.size() || !is_word(text[end])))
+      return true;
+  }
+  return false;
+}
+
+// Every example fills every placeholder of its summary and runbook, and no
+// step asks the operator to type what the line already said.
+TEST_F(KnowledgeBaseTest, ExamplesFillTheRunbooksPlaceholders) {
+  ASSERT_TRUE(scanner_);
+  const auto& sigs = scanner_->rules().signatures;
+  for (uint32_t i = 0; i < sigs.size(); ++i) {
+    std::set<std::string> captured;
+    for (const auto& ex : sigs[i].examples) {
+      auto fields = scanner_->Capture(i, ex);
+      for (const auto& f : fields) captured.insert(f.name);
+      for (const auto& step : sigs[i].runbook) {
+        for (const auto* text : {&step.step, &step.command, &step.check}) {
+          for (const auto& name : RunbookPlaceholders(*text)) {
+            bool filled = name == kLogFileField ||
+                          std::any_of(fields.begin(), fields.end(), [&](const Field& f) {
+                            return f.name == name && !f.value.empty();
+                          });
+            EXPECT_TRUE(filled) << sigs[i].id << ": {" << name << "} stays empty for: " << ex;
+          }
+        }
+      }
+    }
+    for (const auto& step : sigs[i].runbook) {
+      for (const auto& [word, field] : kWrittenPlaceholders) {
+        if (!captured.count(field)) continue;
+        EXPECT_FALSE(HasWord(step.command, word))
+            << sigs[i].id << ": '" << word << "' in a command while {" << field
+            << "} is captured: " << step.command;
       }
     }
   }
@@ -107,7 +193,8 @@ TEST_F(KnowledgeBaseTest, IncidentLogLinesAreRecognised) {
   auto idx = scanner_->rules().IndexOf("mariadb.innodb-page-corrupted");
   ASSERT_TRUE(idx);
   EXPECT_EQ(scanner_->Summary(*idx, cases[4].first),
-            "InnoDB page 27258 of ./bitnami_wordpress/wp_statpress.ibd is corrupted");
+            "InnoDB page 27258 of ./bitnami_wordpress/wp_statpress.ibd "
+            "(bitnami_wordpress.wp_statpress) is corrupted");
 }
 
 std::map<std::string, uint64_t> CountFile(const SignatureScanner& sc, const std::string& path,

@@ -48,7 +48,9 @@ struct Signature {
   std::vector<std::string> causes;
   std::vector<RunbookStep> runbook;
   std::vector<std::string> examples;  // real lines this signature must match
-  std::string source;                 // where such lines were seen publicly
+  // Where such lines were seen (a bug tracker issue, the program's source
+  // file, a vendor document), so a reader can check the advice.
+  std::string source;
   // Where it was defined, for messages.
   std::string file;
   int line = 0;
@@ -74,5 +76,21 @@ struct Field {
 // placeholder with no such field becomes "?" so a summary is always readable.
 // "{{" and "}}" are literal braces.
 std::string RenderSummary(std::string_view summary, const std::vector<Field>& fields);
+
+// The field every finding gets besides its captures: the log the line was read
+// from, as a shell word, so a runbook greps the file that was actually read.
+inline constexpr std::string_view kLogFileField = "log_file";
+
+// The {name} placeholders (lower-case letters, digits, '_') of runbook text.
+// Other braces (shell `{ ...; }`, awk '{print $1}', find's {}) are not
+// placeholders, so commands need no escaping.
+std::vector<std::string> RunbookPlaceholders(std::string_view text);
+// Runbook text with each placeholder replaced by its field; one with no such
+// field becomes its name in capitals (TABLE), so a command shows the operator
+// what to fill in instead of silently losing an argument.
+std::string RenderRunbookText(std::string_view text, const std::vector<Field>& fields);
+// Every step, command and check of `steps` rendered with `fields`.
+std::vector<RunbookStep> RenderRunbook(const std::vector<RunbookStep>& steps,
+                                       const std::vector<Field>& fields);
 
 }  // namespace mamori::logs

@@ -217,7 +217,15 @@ void ReadSignature(ConfigNode& n, const std::string& component, const std::strin
     for (auto& s : *steps) {
       s.set_what(fmt::format("{}: runbook step {}", n.what(), ++i));
       RunbookStep step;
-      if (ReadStep(s, file, diag, &step)) sig.runbook.push_back(std::move(step));
+      bool complete = ReadStep(s, file, diag, &step);
+      for (const auto& text : {step.step, step.command, step.check})
+        for (const auto& name : RunbookPlaceholders(text))
+          if (!groups.count(name) && name != kLogFileField)
+            s.Error(
+                fmt::format("'{{{}}}' is not captured", name),
+                fmt::format("add (?P<{}>...) to 'captures', use {{{}}}, or write it in capitals",
+                            name, kLogFileField));
+      if (complete) sig.runbook.push_back(std::move(step));
     }
   }
   if (diag->size() == before) out->signatures.push_back(std::move(sig));
