@@ -81,9 +81,11 @@ TEST_F(LogsScanTest, ACopiedBinaryKnowsTheShippedRulesWithNoRuleFilesAnywhere) {
 TEST_F(LogsScanTest, PrintsMatchesWithSummaryAndExitsCritical) {
   auto r = Run({Write("error.log", kErrorLog)});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-  EXPECT_NE(r.out.find("error.log:2: critical mariadb.innodb-page-corrupted: InnoDB page 27258 of "
-                       "./bitnami_wordpress/wp_statpress.ibd is corrupted"),
-            std::string::npos)
+  EXPECT_NE(
+      r.out.find(
+          "error.log:2: critical mariadb.innodb-page-corrupted: InnoDB page 27258 of "
+          "./bitnami_wordpress/wp_statpress.ibd (bitnami_wordpress.wp_statpress) is corrupted"),
+      std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("3 lines, 1 matched, 0 truncated, 0 not UTF-8"), std::string::npos);
 }
