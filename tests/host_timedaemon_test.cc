@@ -70,7 +70,9 @@ TEST(HostTimedaemon, EnabledTimeDaemonStoppedAfterAMaintenanceIsCritical) {
       << "\nstderr: " << testing::Slurp(outdir + "/stderr.txt");
   EXPECT_EQ(rows[0]["status"], "critical") << rows.dump(2);
   const std::string summary = rows[0]["summary"];
-  EXPECT_EQ(summary, "chronyd.service is enabled and stopped: clock not disciplined")
+  EXPECT_EQ(summary,
+            "chronyd.service is enabled and stopped: clock not disciplined (safe remedy: "
+            "systemctl restart chronyd.service)")
       << rows.dump(2);
   EXPECT_EQ(rows[0]["metrics"]["stopped_units"], 1) << rows.dump(2);
 
@@ -81,6 +83,61 @@ TEST(HostTimedaemon, EnabledTimeDaemonStoppedAfterAMaintenanceIsCritical) {
     if (row["type"] == "timedaemon") td = &row;
   ASSERT_NE(td, nullptr) << doctor.dump(2);
   EXPECT_EQ((*td)["summary"], summary);
+}
+
+// systemd-timesyncd's place taken by a stand-in (Debian's chrony conflicts
+// with the systemd-timesyncd package, so the real daemon is not installed
+// here): its unit runs, mamori asks timedate1 (the real systemd-timedated,
+// bus-activated on the container's real dbus-daemon) and timesync1 (which
+// nobody provides: said, not fatal); then it is stopped, and it is named
+// with the safe remedy.
+constexpr const char* kTimesyncdRunner = R"([Unit]
+After=multi-user.target systemd-timesyncd.service dbus.socket
+[Service]
+Type=oneshot
+ExecStartPre=/bin/sh -c 'echo booted > /out/booted'
+ExecStartPre=/bin/sh -c 'for i in $(seq 100); do systemctl is-active -q systemd-timesyncd.service && exit 0; sleep 0.1; done'
+ExecStart=/bin/sh -c '/mamori-bin check -c /cfg.yaml --json > /out/running.json 2> /out/stderr.txt; systemctl stop systemd-timesyncd.service; /mamori-bin check -c /cfg.yaml --json > /out/stopped.json 2>> /out/stderr.txt; systemctl poweroff --no-block'
+)";
+
+TEST(HostTimedaemon, TimesyncdReadThroughTimedate1AndNamedWithItsRemedyWhenStopped) {
+  if (auto why = testing::NspawnUnavailable(); !why.empty()) GTEST_SKIP() << why;
+  testing::TempDir dir;
+  testing::NspawnBoot spec;
+  spec.units = {{"systemd-timesyncd.service", std::string(kChronyLike)}};
+  spec.runner = kTimesyncdRunner;
+  // timedated's NTP property follows the units listed in ntp-units.d.
+  dir.Write("ntp-units.d/80-systemd-timesync.list", "systemd-timesyncd.service\n");
+  spec.bind_ro = {
+      {dir.Write("cfg.yaml",
+                 "data_dir: /tmp/mamori-data\nchecks:\n  - {name: td, type: timedaemon}\n"),
+       "/cfg.yaml"},
+      {dir.path() + "/ntp-units.d", "/etc/systemd/ntp-units.d"}};
+  spec.private_network = true;
+  auto boot = testing::BootContainer(dir, spec);
+  if (!boot.skip.empty()) GTEST_SKIP() << boot.skip;
+  ASSERT_TRUE(boot.booted) << boot.err;
+  EXPECT_FALSE(boot.timed_out) << "the container did not power off within 60 s";
+  const std::string stderr_text = testing::Slurp(boot.out + "/stderr.txt");
+
+  auto running = nlohmann::json::parse(testing::Slurp(boot.out + "/running.json"), nullptr, false);
+  ASSERT_TRUE(running.is_array() && running.size() == 1u)
+      << testing::Slurp(boot.out + "/running.json") << "\nstderr: " << stderr_text;
+  const std::string s = running[0]["summary"];
+  EXPECT_NE(s.find("systemd-timesyncd.service is running"), std::string::npos) << s;
+  // timedate1 answered for real: NTP is on (the listed unit is enabled) and
+  // the kernel's synchronised flag was read either way.
+  EXPECT_EQ(running[0]["metrics"]["ntp_enabled"], 1) << running.dump(2);
+  EXPECT_TRUE(running[0]["metrics"].contains("timesyncd_synchronised")) << running.dump(2);
+  EXPECT_EQ(s.find("timedate1 not read"), std::string::npos) << s;
+
+  auto stopped = nlohmann::json::parse(testing::Slurp(boot.out + "/stopped.json"), nullptr, false);
+  ASSERT_TRUE(stopped.is_array() && stopped.size() == 1u) << stderr_text;
+  EXPECT_EQ(stopped[0]["status"], "critical") << stopped.dump(2);
+  EXPECT_EQ(stopped[0]["summary"],
+            "systemd-timesyncd.service is enabled and stopped: clock not disciplined (safe "
+            "remedy: systemctl restart systemd-timesyncd.service)")
+      << stopped.dump(2);
 }
 
 }  // namespace
