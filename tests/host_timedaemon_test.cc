@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "mamori/store/store.h"
 #include "testing/cli.h"
 #include "testing/nspawn.h"
 
@@ -138,6 +139,68 @@ TEST(HostTimedaemon, TimesyncdReadThroughTimedate1AndNamedWithItsRemedyWhenStopp
             "systemd-timesyncd.service is enabled and stopped: clock not disciplined (safe "
             "remedy: systemctl restart systemd-timesyncd.service)")
       << stopped.dump(2);
+}
+
+// The zero-config daemon (the configuration `mamori doctor --print-config`
+// generates in the container, only its pace quickened: checks every 300 ms,
+// alert on the first failure, and its data in /out) after incident 2's
+// maintenance: the enabled time daemon is stopped. mamori starts it again
+// through systemd, once (the plan it generated: at most twice an hour), and
+// records the restart in its store; with the daemon back, nothing more.
+constexpr const char* kZeroConfigRunner = R"([Unit]
+After=multi-user.target chronyd.service
+[Service]
+Type=oneshot
+ExecStartPre=/bin/sh -c 'echo booted > /out/booted'
+ExecStartPre=/bin/sh -c 'for i in $(seq 100); do systemctl is-active -q chronyd.service && exit 0; sleep 0.1; done'
+ExecStartPre=/bin/systemctl stop chronyd.service
+ExecStart=/bin/sh -c '/mamori-bin doctor --print-config > /out/zero.yaml 2> /out/stderr.txt; sed -e "s/interval: 60s/interval: 300ms/; s/failures_before_alert: 3/failures_before_alert: 1/; s|^data_dir: .*|data_dir: /out/data|" /out/zero.yaml > /tmp/run.yaml; /mamori-bin run -c /tmp/run.yaml > /out/run.log 2>&1 & pid=$!; for i in $(seq 100); do grep -q "restart 1/2 of chronyd.service: job done" /out/run.log && break; sleep 0.1; done; sleep 1; kill -TERM $pid; wait $pid; echo $? > /out/run_exit; systemctl poweroff --no-block'
+)";
+
+TEST(HostTimedaemon, ZeroConfigDaemonStartsAStoppedTimeDaemonOnce) {
+  if (auto why = testing::NspawnUnavailable(); !why.empty()) GTEST_SKIP() << why;
+  testing::TempDir dir;
+  testing::NspawnBoot spec;
+  spec.units = {{"chronyd.service",
+                 "[Service]\nExecStart=/bin/sh -c 'echo start >> /out/starts; exec sleep "
+                 "infinity'\n"}};
+  spec.runner = kZeroConfigRunner;
+  spec.private_network = true;
+  spec.timeout = 40s;
+  const auto started = std::chrono::steady_clock::now();
+  auto boot = testing::BootContainer(dir, spec);
+  if (!boot.skip.empty()) GTEST_SKIP() << boot.skip;
+  ASSERT_TRUE(boot.booted) << boot.err;
+  std::cout << "boot, zero-config run and restart: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - started)
+                   .count()
+            << " ms\n";
+  EXPECT_FALSE(boot.timed_out);
+  const std::string log = testing::Slurp(boot.out + "/run.log");
+  const std::string zero = testing::Slurp(boot.out + "/zero.yaml");
+  EXPECT_NE(zero.find("  - {name: time-daemon, type: timedaemon, restart: {unit: chronyd.service, "
+                      "limit: 2, within: 1h}}\n"),
+            std::string::npos)
+      << zero << testing::Slurp(boot.out + "/stderr.txt");
+  EXPECT_EQ(testing::Slurp(boot.out + "/run_exit"), "0\n") << log;
+  // Its boot's start, then exactly one start by mamori.
+  EXPECT_EQ(testing::Slurp(boot.out + "/starts"), "start\nstart\n") << log;
+
+  SystemClock clock;
+  auto store = Store::Open(boot.out + "/data", clock, Store::OpenMode::kReadOnly);
+  ASSERT_TRUE(store.ok()) << store.error().message();
+  auto events = (*store)->Events("time-daemon", WallTime{}, 100);
+  ASSERT_TRUE(events.ok()) << events.error().message();
+  std::string remedies;
+  for (const auto& e : *events)
+    if (e.kind == EventKind::kRemedy) remedies += e.summary + "\n";
+  EXPECT_NE(remedies.find("restart 1/2 of chronyd.service: starting"), std::string::npos)
+      << remedies << log;
+  EXPECT_NE(remedies.find("restart 1/2 of chronyd.service: job done"), std::string::npos)
+      << remedies;
+  EXPECT_EQ(remedies.find("restart 2/2"), std::string::npos) << remedies;
+  EXPECT_EQ(remedies.find("gave up"), std::string::npos) << remedies;
 }
 
 }  // namespace
