@@ -71,6 +71,8 @@ NspawnOutcome BootContainer(const TempDir& dir, const NspawnBoot& boot) {
   if (boot.writable_root) o.argv.push_back("--overlay=/usr::/usr");
   for (const auto& [host, inside] : boot.bind_ro)
     o.argv.push_back("--bind-ro=" + host + ":" + inside);
+  for (const auto& [host, inside] : boot.bind) o.argv.push_back("--bind=" + host + ":" + inside);
+  o.argv.insert(o.argv.end(), boot.extra_args.begin(), boot.extra_args.end());
   o.argv.insert(o.argv.end(), {"--boot", "systemd.firstboot=off"});
   o.timeout = boot.timeout;
   o.kill_grace = std::chrono::seconds(5);

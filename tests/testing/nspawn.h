@@ -32,6 +32,10 @@ struct NspawnBoot {
   // /out/booted (the helper tells "could not boot" from "booted" by it).
   std::string runner;
   std::vector<std::pair<std::string, std::string>> bind_ro;  // host path, container path
+  // Read-write binds (a persistent /var/log/journal kept across two boots),
+  // and further nspawn arguments (--uuid=..., so both boots are one machine).
+  std::vector<std::pair<std::string, std::string>> bind;
+  std::vector<std::string> extra_args;
   std::chrono::seconds timeout{60};
   // Boot this machine's own configuration (its enabled units, its packages'
   // state): /etc and /var overlaid (writes go to a tmpfs, the host is

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "mamori/host/network_io.h"
+#include "mamori/host/timedaemon_state.h"
 
 namespace mamori {
 namespace {
@@ -45,6 +46,19 @@ std::string Quote(const std::string& s) {
     out.push_back(c);
   }
   return out + "\"";
+}
+
+// The time daemon unit enabled under `fs_root` (a link in a .wants/
+// directory of /etc/systemd/system), the first of the known ones; "".
+std::string EnabledTimeDaemon(const std::string& fs_root) {
+  for (const char* unit : host::timedaemon::kTimeUnits) {
+    glob_t g{};
+    const std::string pattern = fs_root + "/etc/systemd/system/*.wants/" + unit;
+    const bool found = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g) == 0 && g.gl_pathc > 0;
+    ::globfree(&g);
+    if (found) return unit;
+  }
+  return "";
 }
 
 }  // namespace
@@ -119,8 +133,16 @@ std::string DefaultConfigYaml(const std::string& data_dir, const std::string& pr
   }
   // The time daemon's own state (its unit enabled and stopped: incident 2),
   // read from systemd, so only where systemd runs.
-  if (::stat((fs_root + "/run/systemd/system").c_str(), &sd) == 0 && S_ISDIR(sd.st_mode))
-    y += "  - {name: time-daemon, type: timedaemon}\n";
+  if (::stat((fs_root + "/run/systemd/system").c_str(), &sd) == 0 && S_ISDIR(sd.st_mode)) {
+    // A stopped time daemon is started again (it only disciplines the
+    // clock: always safe), at most twice an hour: the unit enabled here.
+    const std::string unit = EnabledTimeDaemon(fs_root);
+    y += unit.empty() ? "  - {name: time-daemon, type: timedaemon}\n"
+                      : fmt::format(
+                            "  - {{name: time-daemon, type: timedaemon, restart: {{unit: "
+                            "{}, limit: 2, within: 1h}}}}\n",
+                            unit);
+  }
   // Stale pid, socket and lock files: wherever there is a /run (every Linux
   // host); owning units are named where systemd runs.
   struct stat run {};

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "mamori/daemon/config_file.h"
+#include "mamori/host/unit_restart.h"
 #include "testing/cli.h"
 
 namespace mamori {
@@ -82,6 +83,32 @@ TEST(DefaultConfig, SystemdUnitsOnlyWhereSystemdRuns) {
   EXPECT_NE(yaml.find("  - {name: systemd-units, type: systemd}\n"), std::string::npos) << yaml;
   EXPECT_EQ(ChecksOfType(yaml, "systemd"), 1) << yaml;
   EXPECT_NE(yaml.find("  - {name: time-daemon, type: timedaemon}\n"), std::string::npos) << yaml;
+}
+
+// The enabled time daemon gets a restart plan: started again when stopped,
+// at most twice an hour. Which one is read from the enabling links.
+TEST(DefaultConfig, TheEnabledTimeDaemonIsRestartedWhenStopped) {
+  testing::TempDir root;
+  fs::create_directories(root.path() + "/run/systemd/system");
+  fs::create_directories(root.path() + "/etc/systemd/system/sysinit.target.wants");
+  fs::create_symlink("/lib/systemd/system/systemd-timesyncd.service",
+                     root.path() +
+                         "/etc/systemd/system/sysinit.target.wants/"
+                         "systemd-timesyncd.service");
+  std::string yaml = DefaultConfigYaml("/tmp/d", "/proc", root.path());
+  EXPECT_NE(yaml.find("  - {name: time-daemon, type: timedaemon, restart: {unit: "
+                      "systemd-timesyncd.service, limit: 2, within: 1h}}\n"),
+            std::string::npos)
+      << yaml;
+  // It loads (a timedaemon check may restart), with that plan.
+  auto load = LoadConfigText(yaml, "default.yaml");
+  ASSERT_TRUE(load.config) << yaml;
+  const CheckConfig* td = load.config->FindCheck("time-daemon");
+  ASSERT_NE(td, nullptr);
+  ASSERT_TRUE(td->restart);
+  EXPECT_EQ(td->restart->unit, "systemd-timesyncd.service");
+  EXPECT_EQ(td->restart->limit, 2);
+  EXPECT_EQ(td->restart->within, std::chrono::hours(1));
 }
 
 TEST(DefaultConfig, NetworkWhereTheHostReachesOut) {

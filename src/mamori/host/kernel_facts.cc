@@ -132,23 +132,27 @@ std::string Field(const std::string& line, std::string_view key) {
 }  // namespace
 
 std::map<std::string, int> OomKills(const std::vector<std::string>& lines) {
-  std::map<std::string, int> killed, summaries;
+  // One kill is one (name, pid), whichever of its lines, and from however
+  // many sources (the ring buffer and the journal), made it here.
+  std::set<std::pair<std::string, std::string>> kills;
   static constexpr std::string_view kKilled = "Killed process ";
   for (const auto& line : lines) {
     if (const size_t at = line.find(kKilled); at != std::string::npos) {
-      size_t p = at + kKilled.size();
+      const size_t from = at + kKilled.size();
+      size_t p = from;
       while (p < line.size() && Digit(line[p])) ++p;
-      if (p + 1 < line.size() && line[p] == ' ' && line[p + 1] == '(') {
+      if (p > from && p + 1 < line.size() && line[p] == ' ' && line[p + 1] == '(') {
         const std::string name = CommAt(line, p + 1);
-        if (!name.empty()) ++killed[name];
+        if (!name.empty()) kills.emplace(name, line.substr(from, p - from));
       }
     } else if (line.find("oom-kill:") != std::string::npos) {
       // ",task=" and not "task_memcg=", which comes first on the line.
       const std::string name = Field(line, ",task=");
-      if (!name.empty()) ++summaries[name];
+      if (!name.empty()) kills.emplace(name, Field(line, ",pid="));
     }
   }
-  for (const auto& [name, n] : summaries) killed[name] = std::max(killed[name], n);
+  std::map<std::string, int> killed;
+  for (const auto& kill : kills) ++killed[kill.first];
   return killed;
 }
 

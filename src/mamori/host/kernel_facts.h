@@ -6,9 +6,10 @@
 //   "oom-kill:constraint=...,task=NAME,pid=PID,uid=UID" and
 //   "Out of memory: Killed process PID (NAME) total-vm:..." (or "Memory
 //   cgroup out of memory: Killed process ..."; kernels before 4.19 print only
-//   the latter, as "Killed process PID (NAME) ..."). Counting each kind per
-//   name and keeping the larger count counts every kill once whichever lines
-//   made it into the log.
+//   the latter, as "Killed process PID (NAME) ..."). A kill is its (name,
+//   pid): every kill is counted once whichever of its lines made it into the
+//   log, and lines of both sources (the ring buffer and the journal's copy,
+//   kernel_journal.h) can be given together.
 // - Versions are compared with dpkg's algorithm (verrevcmp): a digit run
 //   compares as a number, letters before other characters, '~' before
 //   anything, even the end. It is written out here (30 lines) rather than
@@ -52,7 +53,9 @@ std::string NewerInstalled(const std::string& running, const std::vector<std::st
 // purged kernel has none). Sorted, unique, at most 256.
 std::vector<std::string> InstalledKernels(const std::string& fs_root);
 
-// Killed processes by name (comm, as the kernel prints it) and how often.
+// Killed processes by name (comm, as the kernel prints it) and how often:
+// distinct pids per name (a pid reused by the same program and killed again
+// within one boot is counted once).
 std::map<std::string, int> OomKills(const std::vector<std::string>& lines);
 
 // Lines of the kernel log since boot from a /dev/kmsg-style file, read

@@ -11,6 +11,7 @@
 
 #include "mamori/check/registry.h"
 #include "mamori/host/kernel_facts.h"
+#include "mamori/host/kernel_journal.h"
 
 namespace mamori::probes::kernel {
 namespace {
@@ -36,13 +37,35 @@ std::string NameList(const std::vector<std::string>& names, size_t max = 8) {
   return out;
 }
 
+// The journal's OOM lines of this boot added to `lines`: half the time left.
+void AddJournalLines(const Options& o, MonoTime deadline, std::vector<std::string>& lines,
+                     Verdict& v) {
+  hk::JournalQuery q;
+  q.dir = o.journal_dir;
+  q.boot_id = o.boot_id.empty() ? hk::CurrentBootId() : o.boot_id;
+  q.max_entries = o.max_log_lines;
+  if (q.boot_id.empty()) return;  // without it every boot's kills would count
+  bool truncated = false;
+  const auto now = std::chrono::steady_clock::now();
+  auto got = hk::ReadKernelOomLines(q, now + (deadline - now) / 2, &truncated);
+  if (!got.ok()) {
+    v.notes.push_back("journal not readable (" + got.error().message() + ")");
+    return;
+  }
+  lines.insert(lines.end(), got->begin(), got->end());
+  if (truncated) v.notes.push_back(fmt::format("journal read up to {} entries", q.max_entries));
+}
+
 void JudgeOom(const Options& o, MonoTime deadline, Verdict& v) {
   bool truncated = false;
   auto lines = hk::ReadKernelLog(o.kmsg, o.max_log_lines, deadline, &truncated);
   if (!lines.ok()) {
     v.notes.push_back("kernel log not readable (" + lines.error().message() + ")");
-    return;
+    lines = std::vector<std::string>{};
+    if (!o.oom_journal) return;
   }
+  if (truncated) v.notes.push_back(fmt::format("kernel log read up to {} lines", lines->size()));
+  if (o.oom_journal) AddJournalLines(o, deadline, *lines, v);
   std::vector<std::string> named;
   int total = 0;
   for (const auto& [name, n] : hk::OomKills(*lines)) {
@@ -58,7 +81,6 @@ void JudgeOom(const Options& o, MonoTime deadline, Verdict& v) {
     v.Warn("OOM killer killed " + NameList(named) + " since boot");
   else
     v.notes.push_back("no OOM kills since boot");
-  if (truncated) v.notes.push_back(fmt::format("kernel log read up to {} lines", lines->size()));
 }
 
 void JudgeRebootRequired(const Options& o, Verdict& v) {
@@ -118,6 +140,7 @@ std::unique_ptr<Probe> Build(config::ConfigNode& node) {
   if (auto b = node.GetBool("reboot_required")) o.reboot_required = *b;
   if (auto b = node.GetBool("newer_kernel")) o.newer_kernel = *b;
   if (auto ig = node.GetStringList("ignore_oom")) o.ignore_oom = *ig;
+  if (auto b = node.GetBool("oom_journal")) o.oom_journal = *b;
   return std::make_unique<KernelProbe>(std::move(o));
 }
 

@@ -169,6 +169,7 @@ TEST(KernelProbe, NamesOomKillsPendingRebootAndNewerKernel) {
   Options o;
   o.fs_root = root.path();
   o.kmsg = root.Write("kmsg", host::kernel::kKmsg);
+  o.journal_dir = root.path() + "/boot";  // no journal: this test is about /dev/kmsg
   o.running_release = "6.1.0-25-amd64";
   root.Write("run/reboot-required", "*** System restart required ***\n");
   root.Write("run/reboot-required.pkgs", "linux-image-6.1.0-28-amd64\nlibc6\nlibc6\n");
@@ -193,6 +194,7 @@ TEST(KernelProbe, HealthyHostIsOk) {
   Options o;
   o.fs_root = root.path();
   o.kmsg = root.Write("kmsg", "6,1,1,-;Linux version 6.1.0-28-amd64\n");
+  o.journal_dir = root.path() + "/boot";  // no journal there
   o.running_release = "6.1.0-28-amd64";
   root.Write("boot/vmlinuz-6.1.0-25-amd64", "");
   root.Write("boot/vmlinuz-6.1.0-28-amd64", "");

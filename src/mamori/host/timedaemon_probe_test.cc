@@ -56,12 +56,15 @@ TEST(Timedaemon, EnabledAndStoppedIsCritical) {
              Unit("systemd-timesyncd.service", "inactive", "masked")};
   auto o = Judge(r);
   EXPECT_EQ(o.status, CheckStatus::kCritical);
-  EXPECT_EQ(o.summary, "chrony.service is enabled and stopped: clock not disciplined");
+  EXPECT_EQ(o.summary,
+            "chrony.service is enabled and stopped: clock not disciplined (safe remedy: "
+            "systemctl restart chrony.service)");
 
   r.units[0].active_state = "failed";
   r.units[0].result = "signal";
   EXPECT_EQ(Judge(r).summary,
-            "chrony.service is enabled and failed (signal): clock not disciplined");
+            "chrony.service is enabled and failed (signal): clock not disciplined (safe "
+            "remedy: systemctl restart chrony.service)");
 
   // Skipped by its Condition (a container without CAP_SYS_TIME), disabled,
   // or running: not flagged.
@@ -90,6 +93,66 @@ TEST(Timedaemon, ChronyNotSynchronisedIsWarning) {
   o = Judge(r);
   EXPECT_EQ(o.status, CheckStatus::kOk);
   EXPECT_EQ(o.summary, "chronyd synchronised to 127.0.0.1 (stratum 9, offset +0.200 ms)");
+}
+
+// As ntpd 4.2.8 (Debian's ntp) and ntpsec print `ntpq -c rv`: the status
+// word's words, quoted values with commas, values over several lines.
+constexpr const char* kNtpqSynced =
+    "associd=0 status=0615 leap_none, sync_ntp, 1 event, clock_sync,\n"
+    "version=\"ntpd 4.2.8p15@1.3728-o Wed Feb 16 17:13:02 UTC 2022 (1)\",\n"
+    "processor=\"x86_64\", system=\"Linux/6.1.0-25-amd64\", leap=00, stratum=3,\n"
+    "precision=-23, rootdelay=1.726, rootdisp=28.961, refid=192.0.2.7,\n"
+    "reftime=e9d1b0b6.12345678  Mon, Dec  7 2026  4:10:30.071,\n"
+    "clock=e9d1b2a3.aabbccdd  Mon, Dec  7 2026  4:18:43.667, peer=52321, tc=10,\n"
+    "mintc=3, offset=-0.842150, frequency=-12.345, sys_jitter=0.234124,\n"
+    "clk_jitter=0.123, clk_wander=0.012\n";
+constexpr const char* kNtpqUnsynced =
+    "associd=0 status=c016 leap_alarm, sync_unspec, 1 event, restart,\n"
+    "version=\"ntpd ntpsec-1.2.2 2023-02-05T20:24:25Z\", leap=11, stratum=16,\n"
+    "precision=-24, rootdelay=0.000000, rootdisp=0.000000, refid=INIT,\n"
+    "offset=0.000000, frequency=0.000000\n";
+
+TEST(Timedaemon, ParsesNtpqReadvar) {
+  auto n = ParseNtpqReadvar(kNtpqSynced);
+  ASSERT_TRUE(n.ok()) << n.error().message();
+  EXPECT_EQ(n->leap, 0);
+  EXPECT_EQ(n->stratum, 3);
+  EXPECT_DOUBLE_EQ(n->offset_ms, -0.84215);
+  EXPECT_EQ(n->refid, "192.0.2.7");
+  n = ParseNtpqReadvar(kNtpqUnsynced);
+  ASSERT_TRUE(n.ok()) << n.error().message();
+  EXPECT_EQ(n->leap, 3);
+  EXPECT_EQ(n->stratum, 16);
+  EXPECT_EQ(n->refid, "INIT");
+  EXPECT_FALSE(ParseNtpqReadvar("127.0.0.1: timed out, nothing received\n").ok());
+  EXPECT_FALSE(ParseNtpqReadvar("").ok());
+}
+
+TEST(Timedaemon, NtpdAndTimesyncdInTheirOwnWords) {
+  Reading r;
+  r.ntpd = *ParseNtpqReadvar(kNtpqSynced);
+  auto o = Judge(r);
+  EXPECT_EQ(o.status, CheckStatus::kOk);
+  EXPECT_EQ(o.summary, "ntpd synchronised to 192.0.2.7 (stratum 3, offset -0.842 ms)");
+  r.ntpd = *ParseNtpqReadvar(kNtpqUnsynced);
+  o = Judge(r);
+  EXPECT_EQ(o.status, CheckStatus::kWarning);
+  EXPECT_EQ(o.summary, "ntpd runs but is not synchronised (stratum 16, refid INIT)");
+
+  Reading t;
+  t.timesyncd = Timesyncd{true, true, "ntp.example.org", 2, 1.5, ""};
+  o = Judge(t);
+  EXPECT_EQ(o.status, CheckStatus::kOk);
+  EXPECT_EQ(o.summary,
+            "systemd-timesyncd synchronised to ntp.example.org (stratum 2, offset +1.500 ms)");
+  t.timesyncd = Timesyncd{true, false, "ntp.example.org", std::nullopt, std::nullopt, ""};
+  o = Judge(t);
+  EXPECT_EQ(o.status, CheckStatus::kWarning);
+  EXPECT_EQ(o.summary,
+            "systemd-timesyncd runs but the clock is not synchronised (server ntp.example.org)");
+  bool saw = false;
+  for (const auto& m : o.metrics) saw |= m.name == "timesyncd_synchronised" && m.value == 0;
+  EXPECT_TRUE(saw);
 }
 
 // A chronyd that keeps time from `server` ("127.0.0.1:PORT") without

@@ -5,8 +5,12 @@
 // is CRITICAL "chrony.service is enabled and stopped: clock not disciplined",
 // read from systemd (a time daemon unit whose unit file is enabled and that
 // is inactive or failed, not skipped by its Condition, as chrony is in a
-// container without CAP_SYS_TIME). A running chronyd is asked how it is
-// doing (`chronyc -c -n tracking`): "Not synchronised" is WARNING.
+// container without CAP_SYS_TIME), with the safe remedy (starting it
+// again) named. A running daemon is asked how it is doing, in its own
+// words: chronyd through `chronyc -c -n tracking`, systemd-timesyncd through
+// D-Bus (org.freedesktop.timedate1's NTPSynchronized, timesync1's ServerName
+// and NTPMessage), ntpd through its mode-6 system variables (`ntpq -c rv`).
+// A running daemon that is not synchronised is WARNING.
 //
 // Plain values and pure functions; thread-safe.
 #pragma once
@@ -37,18 +41,47 @@ struct ChronyTracking {
 };
 Result<ChronyTracking> ParseChronyTracking(std::string_view csv);
 
+// systemd-timesyncd as D-Bus shows it: org.freedesktop.timedate1 (NTP: an
+// NTP unit is enabled; NTPSynchronized: the kernel's clock is synchronised)
+// and, while timesyncd runs, org.freedesktop.timesync1 (its server and the
+// last NTP reply: leap, stratum, and the offset it measured).
+struct Timesyncd {
+  bool ntp = false;
+  bool synchronized = false;
+  std::string server;          // ServerName; "" when timesync1 was not read
+  std::optional<int> stratum;  // NTPMessage, when timesyncd has had a reply
+  std::optional<double> offset_ms;
+  std::string timesync_error;  // why timesync1 was not read
+};
+
+// ntpd's system variables, the `ntpq -c rv` (READVAR) answer: leap 3
+// ("11", alarm) or stratum 16 means not synchronised.
+struct NtpdVars {
+  int leap = 3;
+  int stratum = 16;
+  double offset_ms = 0;
+  std::string refid;
+};
+Result<NtpdVars> ParseNtpqReadvar(std::string_view text);
+
 struct Reading {
   bool systemd = false;  // units could be read
   std::string systemd_error;
   std::vector<systemd::UnitRecord> units;  // the kTimeUnits systemd knows
   std::optional<ChronyTracking> chrony;    // chronyc answered
   std::string chrony_error;                // why not, when it was asked
+  std::optional<Timesyncd> timesyncd;      // timedate1 answered
+  std::string timesyncd_error;             // why not, when it was asked
+  std::optional<NtpdVars> ntpd;            // ntpq answered
+  std::string ntpd_error;                  // why not, when it was asked
 };
 
-// CRITICAL for every enabled time daemon unit that is stopped or failed;
-// WARNING for a chronyd that is not synchronised; OK with what runs
-// otherwise. Metrics: stopped_units, chrony_synchronised (1/0),
-// chrony_offset_ms, chrony_stratum.
+// CRITICAL for every enabled time daemon unit that is stopped or failed,
+// naming the safe remedy (`systemctl restart UNIT`); WARNING for a running
+// daemon that is not synchronised; OK with what runs otherwise. Metrics:
+// stopped_units, chrony_synchronised (1/0), chrony_offset_ms,
+// chrony_stratum, timesyncd_synchronised, ntp_enabled, timesyncd_stratum,
+// timesyncd_offset_ms, ntpd_synchronised, ntpd_stratum, ntpd_offset_ms.
 Observation Judge(const Reading& r);
 
 }  // namespace mamori::host::timedaemon

@@ -8,7 +8,7 @@
 namespace mamori::host {
 
 bool RestartAllowedFor(std::string_view type) {
-  for (std::string_view t : {"systemd", "process", "http", "tcp", "socket"})
+  for (std::string_view t : {"systemd", "process", "http", "tcp", "socket", "timedaemon"})
     if (t == type) return true;
   return false;
 }
@@ -34,7 +34,7 @@ std::shared_ptr<const RestartPlan> ReadRestartPlan(config::ConfigNode& check,
   if (!RestartAllowedFor(type)) {
     check.Known("restart");
     check.ErrorAt("restart", fmt::format("a {} check cannot restart anything", type),
-                  "restart: works on systemd, process, http, tcp and socket checks");
+                  "restart: works on systemd, process, http, tcp, socket and timedaemon checks");
     return nullptr;
   }
   auto node = check.GetMap("restart");

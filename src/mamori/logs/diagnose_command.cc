@@ -2,6 +2,7 @@
 
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
+#include <systemd/sd-id128.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -305,6 +306,19 @@ std::string ContextBundle(const DiagnoseReport& r, const std::vector<StepAttempt
 
 namespace {
 
+// This boot's start: its first entry in the journal where the journal has
+// this boot, else the kernel's btime. In a container /proc/stat's btime is
+// the host's boot, hours before the container's own; taking it would count
+// the container's earlier boots as this one, and find no boot before it.
+Result<WallTime> ThisBootStart() {
+  sd_id128_t id{};
+  char text[SD_ID128_STRING_MAX];
+  if (sd_id128_get_boot(&id) >= 0)
+    if (auto cur = FindJournalBoot(sd_id128_to_string(id, text)); cur.ok() && *cur)
+      return (*cur)->first;
+  return CurrentBootStart();
+}
+
 // --since: a duration back from now ("2h"), "boot" (this boot's start) or
 // "previous-boot" (from the previous boot's first journal entry to this
 // boot's start).
@@ -315,7 +329,7 @@ Status ResolveSince(const std::string& since, DiagnoserOptions& dopt) {
     dopt.since = dopt.now - std::chrono::duration_cast<WallTime::duration>(*d);
     return Status::Ok();
   }
-  auto start = CurrentBootStart();
+  auto start = ThisBootStart();
   if (!start.ok()) return start.error();
   if (since == "boot") {
     dopt.since = *start;

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <random>
+#include <sstream>
 
 #include "mamori/util/units.h"
 
@@ -212,11 +213,37 @@ std::string SummaryBody(const Notification& n, std::string intro, std::string_vi
   return b;
 }
 
+// What the learned baseline expected and is not there: the failing
+// `baseline` checks' details, one missing thing a line, as a section of its
+// own (nobody wrote a check for any of them, so they are the news a reader
+// would otherwise miss among the checks). Those items are taken out of `n`.
+std::string MissingFromBaseline(Notification& n) {
+  std::vector<std::string> lines;
+  // WARNING is what the baseline check says of missing items; its UNKNOWN
+  // (an unreadable baseline) stays a row like any other check's.
+  auto is_missing = [](const Item& it) {
+    return it.type == "baseline" && it.to == CheckStatus::kWarning;
+  };
+  for (const auto& it : n.items) {
+    if (!is_missing(it)) continue;
+    std::istringstream in(it.details.empty() ? it.summary : it.details);
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) lines.push_back(line);
+  }
+  std::erase_if(n.items, is_missing);
+  if (lines.empty()) return "";
+  std::string out = fmt::format("\nMissing from the baseline ({}):\n", lines.size());
+  for (const auto& l : lines) out += "  " + l + "\n";
+  return out;
+}
+
 std::string AfterBootBody(const Notification& n) {
   const std::string boot = BootDescription(n);
   std::string intro = boot.empty() ? "The host booted.\n" : "The host " + boot + ".\n";
   intro += "Every check ran again once the boot had settled.\n";
-  return SummaryBody(n, std::move(intro), "Not back", "Back");
+  Notification rest = n;
+  intro += MissingFromBaseline(rest);
+  return SummaryBody(rest, std::move(intro), "Not back", "Back");
 }
 
 std::string AfterMaintenanceBody(const Notification& n) {
