@@ -4,8 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
-#include <sstream>
+#include <cstdio>
 #include <unordered_map>
 
 namespace mamori::faces {
@@ -219,25 +220,45 @@ std::string FormatTime(WallTime t) {
   return date::format("%FT%TZ", std::chrono::floor<std::chrono::seconds>(t));
 }
 
+namespace {
+
+// "2026-12-07T04:12:22Z", "...T13:12:22+09:00", optional fraction (ignored).
+std::optional<WallTime> ParseRfc3339(const std::string& s) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0, used = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &used) != 6)
+    return std::nullopt;
+  const date::year_month_day ymd{date::year(y), date::month(static_cast<unsigned>(mo)),
+                                 date::day(static_cast<unsigned>(d))};
+  if (!ymd.ok() || h > 23 || mi > 59 || se > 60) return std::nullopt;
+  std::string_view rest = std::string_view(s).substr(static_cast<size_t>(used));
+  if (!rest.empty() && rest.front() == '.') {
+    rest.remove_prefix(1);
+    while (!rest.empty() && std::isdigit(static_cast<unsigned char>(rest.front())))
+      rest.remove_prefix(1);
+  }
+  std::chrono::minutes offset{0};
+  if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
+    int oh = 0, om = 0;
+    if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) != 2)
+      return std::nullopt;
+    offset = std::chrono::minutes(oh * 60 + om) * (rest[0] == '-' ? -1 : 1);
+  } else if (rest != "Z") {
+    return std::nullopt;
+  }
+  return WallTime(date::sys_days(ymd)) + std::chrono::hours(h) + std::chrono::minutes(mi) +
+         std::chrono::seconds(se) - offset;
+}
+
+}  // namespace
+
 Result<WallTime> ParseTime(std::string_view text) {
   int64_t secs = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), secs);
   if (ec == std::errc() && p == text.data() + text.size() && secs >= 0)
     return WallTime(std::chrono::seconds(secs));
-  std::istringstream in{std::string(text)};
-  date::sys_time<std::chrono::milliseconds> t;
-  in >> date::parse("%FT%T%Ez", t);
-  if (in.fail()) {
-    in.clear();
-    in.str(std::string(text));
-    in >> date::parse("%FT%TZ", t);
-  }
-  if (in.fail())
-    return Error(
-        fmt::format("'{}' is not a time: use RFC 3339 (2026-12-07T04:00:00Z) or unix "
-                    "seconds",
-                    text));
-  return WallTime(t);
+  if (auto t = ParseRfc3339(std::string(text))) return *t;
+  return Error(
+      fmt::format("'{}' is not a time: use RFC 3339 (2026-12-07T04:00:00Z) or unix seconds", text));
 }
 
 }  // namespace mamori::faces

@@ -176,6 +176,9 @@ TEST(ReadModelPure, WindowsAndTimesParseOrSayWhy) {
   EXPECT_EQ(FormatTime(*ParseTime("2026-12-07T13:12:22+09:00")), "2026-12-07T04:12:22Z");
   EXPECT_EQ(FormatTime(*ParseTime("0")), "1970-01-01T00:00:00Z");
   EXPECT_FALSE(ParseTime("yesterday").ok());
+  EXPECT_EQ(FormatTime(*ParseTime("2026-12-06T23:12:22.250-05:00")), "2026-12-07T04:12:22Z");
+  EXPECT_FALSE(ParseTime("2026-02-30T00:00:00Z").ok());  // no such day
+  EXPECT_FALSE(ParseTime("2026-12-07T04:12:22").ok());   // no offset: ambiguous
 }
 
 }  // namespace
