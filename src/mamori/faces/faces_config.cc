@@ -27,6 +27,13 @@ std::optional<std::string> ReadTokenFile(const std::string& path, std::string& w
 
 void ReadToken(config::ConfigNode& t, const std::string& config_file, FacesConfig& out) {
   ApiToken tok;
+  // Every key is read before any early return, so none is reported unknown.
+  if (auto scope = t.GetString("scope")) {
+    if (*scope == "write")
+      tok.scope = Scope::kWrite;
+    else if (*scope != "read")
+      t.ErrorAt("scope", fmt::format("'{}' is not a scope", *scope), "read or write");
+  }
   auto inline_token = t.GetString("token");
   auto file = t.GetString("token_file");
   if (inline_token.has_value() == file.has_value()) {
@@ -51,12 +58,6 @@ void ReadToken(config::ConfigNode& t, const std::string& config_file, FacesConfi
     t.ErrorAt(file ? "token_file" : "token", "the token is shorter than 16 characters",
               "use a long random string, e.g. `openssl rand -hex 32`");
     return;
-  }
-  if (auto scope = t.GetString("scope")) {
-    if (*scope == "write")
-      tok.scope = Scope::kWrite;
-    else if (*scope != "read")
-      t.ErrorAt("scope", fmt::format("'{}' is not a scope", *scope), "read or write");
   }
   out.tokens.push_back(std::move(tok));
 }
