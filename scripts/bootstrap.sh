@@ -24,6 +24,7 @@ test_pkgs=(
   chrony faketime curl systemd-container e2fsprogs
   systemd-journal-remote
 )
+test_pkgs+=(chromium)  # tests/status_page_browser_test.cc renders /status in headless Chromium
 bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine fail2ban)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
