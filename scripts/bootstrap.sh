@@ -25,6 +25,7 @@ test_pkgs=(
   systemd-journal-remote zsh
   dpkg-dev fakeroot lintian adduser
 )
+test_pkgs+=(chromium)  # tests/status_page_browser_test.cc renders /status in headless Chromium
 bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine fail2ban)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
