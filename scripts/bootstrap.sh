@@ -14,6 +14,7 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libre2-dev
   zlib1g-dev libzstd-dev libarchive-dev libssl-dev libhowardhinnant-date-dev
   libhyperscan-dev libsystemd-dev libpq-dev libmariadb-dev
+  npm  # scripts/vendor.sh: the dashboard's pinned browser libraries (assets/vendor.lock)
 )
 # Real components the tests start on loopback.
 test_pkgs=(
