@@ -14,7 +14,6 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libre2-dev
   zlib1g-dev libzstd-dev libarchive-dev libssl-dev libhowardhinnant-date-dev
   libhyperscan-dev libsystemd-dev libpq-dev libmariadb-dev
-  npm  # scripts/vendor.sh: the dashboard's pinned browser libraries (assets/vendor.lock)
 )
 # Real components the tests start on loopback.
 test_pkgs=(
@@ -30,6 +29,10 @@ bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine fail2ban)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi
+# npm fetches the dashboard's pinned browser libraries (scripts/vendor.sh,
+# assets/vendor.lock): Debian's, unless the machine already has one (a newer
+# Node.js with its own npm would conflict with Debian's package).
+if ! command -v npm >/dev/null 2>&1; then want+=(npm); fi
 
 missing=()
 for p in "${want[@]}"; do
