@@ -116,6 +116,7 @@ function renderIncidents(list, incidents, withCheck) {
 
 async function select(name) {
   state.selected = name;
+  history.replaceState(null, "", "#check=" + encodeURIComponent(name));
   $("detail").hidden = false;
   for (const tr of $("checks").tBodies[0].rows) tr.classList.toggle("selected", tr.dataset.check === name);
   await renderDetail(true);
@@ -193,7 +194,11 @@ function wire() {
     } catch (e) { problem("acknowledge: " + e.message); }
   });
   window.addEventListener("resize", () => { if (state.chart) state.chart.setSize({ width: Math.max(300, $("chart").clientWidth - 2), height: 220 }); });
-  refresh();
+  // A link to one check: /#check=NAME opens its detail.
+  refresh().then(() => {
+    const m = location.hash.match(/^#check=(.+)$/);
+    if (m) select(decodeURIComponent(m[1]));
+  });
   setInterval(refresh, REFRESH_MS);
 }
 

@@ -209,6 +209,7 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
   }
   if (auto a = top.GetMap("api")) {
     web::ReadServerLimits(*a, cfg->api);
+    faces::ReadApiTokens(*a, file, cfg->faces);  // api.tokens: the faces' bearer tokens
     if (auto v = a->GetSize("max_body")) {
       if (*v > (10u << 20))
         a->ErrorAt("max_body", "is above 10MiB",
@@ -323,6 +324,7 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
   notify::ReadNotify(top, cfg->notify, BuiltinChannels());
   notify::ValidateAlertRouting(cfg->notify, cfg->checks, diag);
   ReadMaintenance(top, cfg->checks, cfg->maintenance);
+  faces::ReadStatusPage(top, cfg->checks, cfg->faces);
   if (cfg->api.listen.empty()) {
     for (const auto& c : cfg->checks) {
       if (c.type != "heartbeat") continue;

@@ -23,6 +23,7 @@
 #include "mamori/core/check_settings.h"
 #include "mamori/daemon/builtin_probes.h"
 #include "mamori/engine/maintenance.h"
+#include "mamori/faces/faces_config.h"
 #include "mamori/notify/notify_config.h"
 #include "mamori/web/api_config.h"
 
@@ -37,6 +38,7 @@ struct Config {
   std::vector<CheckConfig> checks;
   notify::NotifyConfig notify;      // `notify:` channels and `outbox:` retry policy
   MaintenanceCalendar maintenance;  // `maintenance:` windows
+  faces::FacesConfig faces;         // `api: {tokens:}` and `status_page:`
   // `after_boot: {settle: 5m}`: after a new boot, notifications wait this long
   // (services are still starting), then one "after boot" summary goes out.
   Duration after_boot_settle = std::chrono::minutes(5);

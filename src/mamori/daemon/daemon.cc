@@ -23,6 +23,7 @@
 #include "mamori/daemon/check_runtime.h"
 #include "mamori/daemon/daemon_health.h"
 #include "mamori/daemon/default_config.h"
+#include "mamori/daemon/faces_live.h"
 #include "mamori/daemon/instance_lock.h"
 #include "mamori/daemon/run_stats.h"
 #include "mamori/daemon/service_notify.h"
@@ -31,6 +32,8 @@
 #include "mamori/engine/maintenance.h"
 #include "mamori/engine/runner.h"
 #include "mamori/engine/scheduler.h"
+#include "mamori/faces/api.h"
+#include "mamori/faces/operator_store.h"
 #include "mamori/heartbeat/exec.h"
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/heartbeat/ping_api.h"
@@ -64,6 +67,10 @@ struct Daemon::Impl {
   std::unique_ptr<notify::AlertService> alerts;
   std::unique_ptr<heartbeat::PingApi> ping_api;
   std::unique_ptr<ApiServer> server;  // ping and acknowledgement API, own threads
+  // API v1, status page and badges (faces/api.h), with what operators write
+  // through it (faces.db); created with the server.
+  std::unique_ptr<faces::OperatorStore> operator_store;
+  std::unique_ptr<faces::FacesApi> faces;
   std::unique_ptr<Config> config;
   std::vector<std::shared_ptr<CheckRuntime>> checks;    // index = scheduler slot
   std::unordered_map<std::string, size_t> check_index;  // name -> index in `checks`
@@ -158,6 +165,7 @@ struct Daemon::Impl {
       ping_api->set_options(PingApiOptions(config->api));
       ping_api->SetRoutes(PingRoutes(heartbeats));
     }
+    if (faces) faces->Configure(config->faces);
   }
 
   // Every probe files what it needs with the services (heartbeat routes).
@@ -206,8 +214,10 @@ struct Daemon::Impl {
         ArmTimer();
       });
     });
+    if (!StartFaces()) return false;
     // Each route's body limit is decided from the request's head.
     auto admit = [this](const web::Request& head) {
+      if (faces::FacesApi::IsTarget(head.target)) return faces->Admit(head);
       if (alerts && notify::AlertService::IsApiTarget(head.target))
         return web::Admission{heartbeat::PingApi::kSmallBody, std::nullopt};
       return ping_api->Admit(head);
@@ -215,6 +225,8 @@ struct Daemon::Impl {
     auto s = ApiServer::Start(
         config->api.listen, web::ServerLimits(config->api), admit,
         [this](web::Request r, web::Respond respond) {
+          if (faces::FacesApi::IsTarget(r.target))
+            return faces->Handle(std::move(r), std::move(respond));
           if (alerts && notify::AlertService::IsApiTarget(r.target))
             return alerts->HandleApi(std::move(r), std::move(respond));
           ping_api->Handle(std::move(r), std::move(respond));
@@ -227,6 +239,34 @@ struct Daemon::Impl {
     server = std::move(s.value());
     spdlog::info("ping API listening on {}", config->api.listen);
     return true;
+  }
+
+  // The faces' live view of the checks and their hooks; both run on the loop.
+  bool StartFaces() {
+    auto ops = faces::OperatorStore::Open(config->data_dir, clock);
+    if (!ops.ok()) {
+      spdlog::error("{}", ops.error().message());
+      return false;
+    }
+    operator_store = std::move(ops).value();
+    faces::FacesApi::Hooks hooks;
+    hooks.live = [this](std::function<void(std::vector<faces::LiveCheck>)> done) {
+      asio::post(io, [this, done = std::move(done)] { done(LiveChecks()); });
+    };
+    hooks.run = [this](const std::string& name) {
+      asio::post(io, [this, name] {
+        if (auto it = check_index.find(name); it != check_index.end()) RunNow(checks[it->second]);
+      });
+    };
+    faces = std::make_unique<faces::FacesApi>(*store, *operator_store, clock, std::move(hooks));
+    faces->Configure(config->faces);
+    return true;
+  }
+
+  std::vector<faces::LiveCheck> LiveChecks() const {
+    const WallTime now = clock.Now();
+    return LiveChecksOf(checks, alerts ? alerts->router().Acks() : std::vector<notify::AckView>{},
+                        [&](const CheckRuntime& rt) { return HeldByMaintenance(rt, now); });
   }
 
   // Stops accepting and answering; pings being committed are still stored.
@@ -430,7 +470,8 @@ struct Daemon::Impl {
       // The router holds everything about a check in a window (and until the
       // window's summary is out; the summary then counts as telling).
       alerts->set_in_maintenance([this](std::string_view name, WallTime t) {
-        if (config->maintenance.empty() && after_maintenance.empty() && !after_boot.Holding(t))
+        if (config->maintenance.empty() && after_maintenance.empty() && !after_boot.Holding(t) &&
+            !operator_store)
           return false;
         auto it = check_index.find(std::string(name));
         return it != check_index.end() && HeldByMaintenance(*checks[it->second], t).has_value();
@@ -449,6 +490,9 @@ struct Daemon::Impl {
   std::optional<std::string> HeldByMaintenance(const CheckRuntime& rt, WallTime t) const {
     if (auto w = config->maintenance.Covering(rt.config.name, rt.config.tags, t)) return w->name;
     if (after_boot.Holding(t)) return std::string(AfterBoot::kWindow);
+    if (operator_store)
+      if (auto w = operator_store->Holding(rt.config.name, rt.config.tags, t))
+        return fmt::format("{} {} (api)", faces::WindowKindName(w->kind), w->id);
     return after_maintenance.Holding(rt);
   }
 
@@ -803,6 +847,8 @@ struct Daemon::Impl {
     outbox.reset();  // undelivered items stay on disk for the next start
     store.reset();   // answers any ping still queued (its response is dropped: io has stopped)
     ping_api.reset();
+    faces.reset();
+    operator_store.reset();
     return 0;
   }
 };

@@ -206,6 +206,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto it = msg.find("X-Api-Key"); it != msg.end()) req.api_key = std::string(it->value());
     if (auto it = msg.find("X-Forwarded-For"); it != msg.end())
       req.forwarded_for = std::string(it->value());
+    if (auto it = msg.find(http::field::authorization); it != msg.end())
+      req.authorization = std::string(it->value());
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == http::verb::head;
     version_ = msg.version();

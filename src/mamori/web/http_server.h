@@ -77,6 +77,7 @@ struct Request {
   std::string user_agent;
   std::string forwarded_for;  // X-Forwarded-For as sent (trust is the handler's call)
   std::string api_key;        // X-Api-Key as sent
+  std::string authorization;  // Authorization as sent ("Bearer <token>")
 };
 
 struct Response {
