@@ -33,8 +33,14 @@ function ago(iso) {
 }
 
 function pct(counts) {
-  return counts && counts.uptime !== null && counts.uptime !== undefined
-    ? (100 * counts.uptime).toFixed(counts.uptime === 1 ? 0 : 2) + "%" : "–";
+  if (!counts || counts.uptime === null || counts.uptime === undefined) return "–";
+  const p = 100 * counts.uptime;
+  return (p === 0 || p === 100 ? p.toFixed(0) : p.toFixed(2)) + "%";
+}
+
+function ms(v) {
+  if (v === null || v === undefined) return "";
+  return v >= 10 ? Math.round(v) : v.toFixed(1);
 }
 
 function problem(text) {
@@ -90,7 +96,7 @@ function renderChecks(generated) {
     const up = state.uptime[c.name] || {};
     const row = el("tr", { "data-check": c.name, onclick: () => select(c.name) },
       name, el("td", {}, badge), el("td", {}, ago(c.since)), el("td", { class: "wide" }, c.summary),
-      el("td", {}, c.response_ms ?? ""), ...WINDOWS.map((w) => el("td", {}, pct(up[w]))));
+      el("td", {}, ms(c.response_ms)), ...WINDOWS.map((w) => el("td", {}, pct(up[w]))));
     if (c.name === state.selected) row.classList.add("selected");
     body.append(row);
   }
@@ -152,9 +158,10 @@ function drawChart(buckets) {
   const width = Math.max(300, $("chart").clientWidth - 2);
   state.chart = new uPlot({
     width, height: 220,
-    series: [{}, { label: "avg ms", stroke: "#1e63c6", width: 1.5 },
-             { label: "max ms", stroke: "#9bb7e6", width: 1 },
-             { label: "failed %", stroke: "#c62828", scale: "%", width: 1 }],
+    // Points as well as lines: a new check has only a bucket or two.
+    series: [{}, { label: "avg ms", stroke: "#1e63c6", width: 1.5, points: { show: true, size: 5 } },
+             { label: "max ms", stroke: "#9bb7e6", width: 1, points: { show: true, size: 4 } },
+             { label: "failed %", stroke: "#c62828", scale: "%", width: 1, points: { show: true, size: 4 } }],
     axes: [{}, { label: "ms" }, { scale: "%", side: 1, grid: { show: false } }],
     scales: { "%": { range: [0, 100] } },
     cursor: { drag: { x: true, y: false } },
