@@ -30,6 +30,10 @@ bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine fail2ban)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi
+# npm fetches the dashboard's pinned browser libraries (scripts/vendor.sh,
+# assets/vendor.lock): Debian's, unless the machine already has one (a newer
+# Node.js with its own npm would conflict with Debian's package).
+if ! command -v npm >/dev/null 2>&1; then want+=(npm); fi
 
 missing=()
 for p in "${want[@]}"; do

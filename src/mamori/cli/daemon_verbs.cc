@@ -90,7 +90,7 @@ int RunExecVerb(const ExecArgs& args) {
 
 Verb AddRun(CLI::App& app) {
   struct Args {
-    std::string file, data_dir, log_level = "info", stats_every = "60s";
+    std::string file, data_dir, listen, log_level = "info", stats_every = "60s";
   };
   auto a = std::make_shared<Args>();
   auto* run = app.add_subcommand(
@@ -100,6 +100,9 @@ Verb AddRun(CLI::App& app) {
   run->add_option("-c,--config", a->file,
                   "Configuration file (YAML); default: the embedded default for this machine");
   run->add_option("--data-dir", a->data_dir, "Override data_dir from the configuration");
+  run->add_option("--listen", a->listen,
+                  "Serve the dashboard, status page and APIs here (overrides listen:), "
+                  "e.g. 127.0.0.1:8470");
   run->add_option("--log-level", a->log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   run->add_option("--stats-interval", a->stats_every,
@@ -116,6 +119,7 @@ Verb AddRun(CLI::App& app) {
             DaemonOptions opts;
             opts.config_file = a->file;
             opts.data_dir_override = a->data_dir;
+            opts.listen_override = a->listen;
             opts.stats_interval = *every;
             SystemClock clock;
             Daemon daemon(opts, clock);

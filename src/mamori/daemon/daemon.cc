@@ -707,6 +707,7 @@ struct Daemon::Impl {
       return false;
     }
     if (!options.data_dir_override.empty()) load.config->data_dir = options.data_dir_override;
+    if (!options.listen_override.empty()) load.config->api.listen = options.listen_override;
     if (load.config->data_dir != config->data_dir) {
       spdlog::warn("data_dir changed to {}; it takes effect at the next restart (still using {})",
                    load.config->data_dir, config->data_dir);
@@ -794,6 +795,7 @@ struct Daemon::Impl {
       return 78;  // EX_CONFIG
     }
     if (!options.data_dir_override.empty()) load.config->data_dir = options.data_dir_override;
+    if (!options.listen_override.empty()) load.config->api.listen = options.listen_override;
     auto lock = InstanceLock::Acquire(load.config->data_dir);
     if (!lock.ok()) {
       spdlog::error("not starting: {}", lock.error().message());

@@ -24,6 +24,7 @@ namespace mamori {
 struct DaemonOptions {
   std::string config_file;                             // empty: the embedded default
   std::string data_dir_override;                       // --data-dir
+  std::string listen_override;                         // --listen
   Duration stats_interval = std::chrono::seconds(60);  // scheduler figures in the log
   size_t http_concurrency = 2048;                      // capped by the open-file limit
   size_t api_threads = 2;                              // threads serving the ping API

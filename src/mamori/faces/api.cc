@@ -87,6 +87,8 @@ const std::vector<FacesApi::Route>& FacesApi::Routes() {
       {"GET", "/status.css", kPublic, &FacesApi::GetStatusCss},
       {"GET", "/badge/{}", kPublic, &FacesApi::GetBadge},
       {"GET", "/badge/{}/{}", kPublic, &FacesApi::GetUptimeBadge},
+      {"GET", "/", kPublic, &FacesApi::GetDashboard},
+      {"GET", "/assets/{}", kPublic, &FacesApi::GetDashboardAsset},
   };
   return routes;
 }

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -36,6 +37,7 @@
 #include "mamori/faces/operator_store.h"
 #include "mamori/faces/read_model.h"
 #include "mamori/store/store.h"
+#include "mamori/util/embedded_file.h"
 #include "mamori/util/mutex.h"
 #include "mamori/web/http_server.h"
 
@@ -113,6 +115,8 @@ class FacesApi {
   web::Response GetStatusPage(const Call& c);
   web::Response GetStatusJson(const Call& c);
   web::Response GetStatusCss(const Call& c);
+  web::Response GetDashboard(const Call& c);
+  web::Response GetDashboardAsset(const Call& c);
   web::Response GetBadge(const Call& c);
   web::Response GetUptimeBadge(const Call& c);
   struct PageData;
@@ -140,5 +144,7 @@ web::Response ErrorResponse(int status, std::string_view error, std::string_view
 std::optional<std::string> QueryParam(std::string_view query, std::string_view key);
 // The embedded docs/openapi.json (generated at build time).
 std::string_view OpenApiDocument();
+// docs/openapi.json as compiled in (cmake/embed_files.cmake).
+std::span<const util::EmbeddedFile> OpenApiFiles();
 
 }  // namespace mamori::faces

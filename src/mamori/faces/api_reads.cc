@@ -147,4 +147,6 @@ web::Response FacesApi::GetOpenApi(const Call&) {
   return r;
 }
 
+std::string_view OpenApiDocument() { return OpenApiFiles().front().text; }
+
 }  // namespace mamori::faces
