@@ -15,6 +15,7 @@
 
 #include "mamori/util/subprocess.h"
 #include "mamori_source_dir.h"
+#include "testing/chromium.h"
 #include "testing/cli.h"
 #include "testing/http_call.h"
 #include "testing/nginx.h"
@@ -26,24 +27,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::HttpCall;
 
-constexpr const char* kChromium = "/usr/bin/chromium";
-
-Result<ProcessResult> Chromium(const std::string& profile, std::vector<std::string> args) {
-  ProcessOptions o;
-  o.argv = {kChromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--user-data-dir=" + profile,
-            "--virtual-time-budget=8000"};
-  o.argv.insert(o.argv.end(), args.begin(), args.end());
-  o.env = {{"HOME", profile}};
-  o.timeout = 60s;
-  o.max_output = 4 << 20;
-  return RunProcess(o);
-}
+constexpr const char* kChromium = testing::kChromiumPath;
 
 TEST(DashboardBrowser, ChromiumShowsEveryCheckItsUptimeIncidentsAndChartWithTextEscaped) {
   if (::access(kChromium, X_OK) != 0) GTEST_SKIP() << kChromium << " is not installed";
@@ -75,7 +59,7 @@ TEST(DashboardBrowser, ChromiumShowsEveryCheckItsUptimeIncidentsAndChartWithText
   ASSERT_TRUE(ready) << "payments and hostile never opened incidents:\n" << daemon.Log();
 
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/#check=payments";
-  auto dom = Chromium(dir.path() + "/profile", {"--dump-dom", url});
+  auto dom = testing::RunChromium(dir.path() + "/profile", {"--dump-dom", url});
   ASSERT_TRUE(dom.ok()) << dom.error().message();
   ASSERT_EQ(dom->exit_code, 0) << dom->err;
   const std::string& html = dom->out;
@@ -97,13 +81,11 @@ TEST(DashboardBrowser, ChromiumShowsEveryCheckItsUptimeIncidentsAndChartWithText
   EXPECT_NE(html.find("<title>mamori</title>"), std::string::npos) << "the script ran";
 
   const std::string png = dir.path() + "/dashboard.png";
-  auto shot =
-      Chromium(dir.path() + "/profile", {"--screenshot=" + png, "--window-size=1100,900", url});
+  auto shot = testing::RunChromium(dir.path() + "/profile",
+                                   {"--screenshot=" + png, "--window-size=1100,900", url});
   ASSERT_TRUE(shot.ok()) << shot.error().message();
   ASSERT_TRUE(std::filesystem::exists(png)) << shot->err;
-  if (const char* update = std::getenv("MAMORI_UPDATE_SCREENSHOTS"); update && *update == '1')
-    std::filesystem::copy_file(png, std::string(MAMORI_SOURCE_DIR) + "/docs/dashboard.png",
-                               std::filesystem::copy_options::overwrite_existing);
+  testing::MaybeUpdateScreenshot(png, "dashboard.png");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "mamori/util/subprocess.h"
 #include "mamori_source_dir.h"
+#include "testing/chromium.h"
 #include "testing/cli.h"
 #include "testing/http_call.h"
 #include "testing/nginx.h"
@@ -24,24 +25,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::HttpCall;
 
-constexpr const char* kChromium = "/usr/bin/chromium";
+constexpr const char* kChromium = testing::kChromiumPath;
 constexpr const char* kToken = "status-page-write-token-0123456789";
-
-Result<ProcessResult> Chromium(const std::string& profile, std::vector<std::string> args) {
-  ProcessOptions o;
-  o.argv = {kChromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--user-data-dir=" + profile};
-  o.argv.insert(o.argv.end(), args.begin(), args.end());
-  o.env = {{"HOME", profile}};
-  o.timeout = 60s;
-  o.max_output = 4 << 20;
-  return RunProcess(o);
-}
 
 TEST(StatusPageBrowser, ChromiumRendersOnlyListedChecksWithUptimeAnnouncementsAndNotes) {
   if (::access(kChromium, X_OK) != 0) GTEST_SKIP() << kChromium << " is not installed";
@@ -96,7 +81,7 @@ TEST(StatusPageBrowser, ChromiumRendersOnlyListedChecksWithUptimeAnnouncementsAn
             201);
 
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/status";
-  auto dom = Chromium(dir.path() + "/profile", {"--dump-dom", url});
+  auto dom = testing::RunChromium(dir.path() + "/profile", {"--dump-dom", url});
   ASSERT_TRUE(dom.ok()) << dom.error().message();
   ASSERT_EQ(dom->exit_code, 0) << dom->err;
   const std::string& html = dom->out;
@@ -115,16 +100,14 @@ TEST(StatusPageBrowser, ChromiumRendersOnlyListedChecksWithUptimeAnnouncementsAn
   EXPECT_EQ(bars, 2u * 90u);  // 90 days per listed check
 
   const std::string png = dir.path() + "/status-page.png";
-  auto shot =
-      Chromium(dir.path() + "/profile", {"--screenshot=" + png, "--window-size=900,1000", url});
+  auto shot = testing::RunChromium(dir.path() + "/profile",
+                                   {"--screenshot=" + png, "--window-size=900,1000", url});
   ASSERT_TRUE(shot.ok()) << shot.error().message();
   ASSERT_TRUE(std::filesystem::exists(png)) << shot->err;
   const std::string bytes = testing::ReadFile(png);
   ASSERT_GT(bytes.size(), 10'000u);
   EXPECT_EQ(bytes.substr(1, 3), "PNG");
-  if (const char* update = std::getenv("MAMORI_UPDATE_SCREENSHOTS"); update && *update == '1')
-    std::filesystem::copy_file(png, std::string(MAMORI_SOURCE_DIR) + "/docs/status-page.png",
-                               std::filesystem::copy_options::overwrite_existing);
+  testing::MaybeUpdateScreenshot(png, "status-page.png");
 }
 
 }  // namespace
