@@ -61,16 +61,16 @@ TEST(AskBundle, NoPlantedSecretLeavesInTheRequest) {
   f.severity = Severity::kCritical;
   f.summary = p("page 27258 of");
   f.count = 3;
-  f.evidence = {{p("/var/log/mysql/error.log"), 7, p("[ERROR] InnoDB: connect")}};
+  f.evidence = {{p("/var/log/mysql/error.log"), 7, p("[ERROR] InnoDB: connect"), std::nullopt}};
   f.explanation = p("the table is damaged");
-  f.suspects = {{p("php-fpm"), {"/var/log/x", 1, "y"}}};
+  f.suspects = {{p("php-fpm"), {"/var/log/x", 1, "y", std::nullopt}}};
   f.runbook = {{p("Check the table"), p("mysqlcheck"), StepRisk::kReadOnly, p("see")},
                {p("Restart"), p("systemctl restart mariadb"), StepRisk::kReversible, ""}};
   r.findings.push_back(f);
   NovelFinding n;
   n.template_text = p("novel <*> line");
   n.count = 2;
-  n.evidence = {{p("/var/log/app.log"), 3, p("novel 1 line")}};
+  n.evidence = {{p("/var/log/app.log"), 3, p("novel 1 line"), std::nullopt}};
   r.novel.push_back(n);
   std::vector<StepAttempt> attempts = {{f.signature, 2, false, p("did not help"), WallTime{}}};
   size_t redacted = 0;
