@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "mamori/logs/diagnose_command.h"
+
 namespace mamori::logs {
 namespace {
 
@@ -84,6 +86,24 @@ TEST(CommandRisk, ExtractsCommandsFromAnAnswer) {
   EXPECT_EQ(cmds[2].command, "rm -f /run/php/php8.2-fpm.sock");
   EXPECT_EQ(cmds[3].command, "df -h");
   EXPECT_EQ(cmds[3].line, 10u);
+}
+
+// diagnose shows a runbook step as risky as its command is, whatever the rule
+// file declared: a step never looks safer than what it runs.
+TEST(CommandRisk, DiagnoseShowsTheHigherOfDeclaredAndClassifiedRisk) {
+  DiagnoseReport r;
+  Finding f;
+  f.signature = "demo.x";
+  f.summary = "demo";
+  f.runbook = {{"Look", "systemctl status demo", StepRisk::kReadOnly, ""},
+               {"Clean up", "rm -rf /var/lib/demo/cache", StepRisk::kReadOnly, ""},
+               {"Restart", "systemctl restart demo", StepRisk::kDestructive, ""}};
+  r.findings.push_back(f);
+  const std::string text = ReportText(r, {});
+  EXPECT_NE(text.find("$ systemctl status demo   (read-only)"), std::string::npos) << text;
+  EXPECT_NE(text.find("$ rm -rf /var/lib/demo/cache   (destructive)"), std::string::npos) << text;
+  EXPECT_NE(text.find("$ systemctl restart demo   (destructive)"), std::string::npos) << text;
+  EXPECT_NE(ReportJson(r, {}).find("\"risk\": \"destructive\""), std::string::npos);
 }
 
 }  // namespace
