@@ -127,10 +127,11 @@ TEST_F(AskCliTest, SendsARedactedBundleAndMarksEveryCommandOfTheAnswer) {
   auto j = nlohmann::json::parse(body);
   EXPECT_EQ(j["model"], "stub-model");
   const std::string bundle = j["messages"][1]["content"];
-  for (std::string want :
-       {"why is the blog down?", "## Host", kId, "wp_options.ibd",
-        "mysql://wp:[REDACTED]@localhost", "(TRIED, FAILED)",
-        "FAILED - nothing found, PGPASSWORD=[REDACTED]", "upstream refused", "Bearer [REDACTED]"})
+  for (const std::string& want :
+       std::vector<std::string>{"why is the blog down?", "## Host", kId, "wp_options.ibd",
+                                "mysql://wp:[REDACTED]@localhost", "(TRIED, FAILED)",
+                                "FAILED - nothing found, PGPASSWORD=[REDACTED]", "upstream refused",
+                                "Authorization: [REDACTED]"})
     EXPECT_NE(bundle.find(want), std::string::npos) << want << "\n" << bundle;
   // The answer, each command marked; the repeat of step 1 flagged.
   EXPECT_NE(r.out.find("[read-only] tail -n 50 /var/log/mysql/error.log"), std::string::npos)
@@ -158,10 +159,11 @@ TEST_F(AskCliTest, AfterThreeRoundsWithoutProgressItEscalatesInsteadOfAsking) {
   for (int round = 1; round <= 3; ++round) {
     auto r = Ask(config, work, "still down, round " + std::to_string(round));
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-    if (round > 1)
+    if (round > 1) {
       EXPECT_NE(r.out.find("round " + std::to_string(round) + " of 3 without progress"),
                 std::string::npos)
           << r.out;
+    }
   }
   auto stuck = Ask(config, work, "still down, round 4");
   EXPECT_EQ(stuck.exit_code, 1) << stuck.out << stuck.err;
