@@ -88,7 +88,7 @@ class AskCliTest : public ::testing::Test {
   }
   // Step `n` of the finding as diagnose shows it (the rules may change).
   std::string StepCommand(const TempDir& work, int n) {
-    auto r = RunMamori({"diagnose", "--json", "--rules", kRules, work.path() + "/logs"});
+    auto r = RunMamori({"diagnose", "--json", work.path() + "/logs", "--rules", kRules});
     auto j = nlohmann::json::parse(r.out, nullptr, false);
     for (const auto& f : j["findings"])
       if (f["signature"] == kId) return f["runbook"][n - 1]["command"].get<std::string>();
