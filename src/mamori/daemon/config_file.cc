@@ -199,9 +199,9 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
   if (auto a = top.GetMap("assistant")) {
     // `mamori ask` reads it itself (logs::LoadAssistantConfig); read here too
     // so that `config validate` and the daemon report its mistakes.
+    // Unknown keys are reported with the top level's (children included).
     logs::AssistantConfig assistant;
     logs::ReadAssistantConfig(*a, &assistant);
-    a->CheckUnknownKeys();
   }
   if (auto l = top.GetString("listen")) {
     if (auto parsed = web::ParseListenAddress(*l); !parsed.ok())
