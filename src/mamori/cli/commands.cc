@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "mamori/cli/ask_verbs.h"
 #include "mamori/cli/baseline_command.h"
 #include "mamori/cli/completion.h"
 #include "mamori/cli/verbs.h"
@@ -56,7 +57,8 @@ int Main(int argc, char** argv) {
     verbs.push_back(add(app));
   for (auto add : {AddLogs, AddNotify, AddBackup})
     for (Verb& v : add(app)) verbs.push_back(std::move(v));
-  for (auto add : {AddDiagnose, AddRunbookDone, AddAck, AddBaseline}) verbs.push_back(add(app));
+  for (auto add : {AddDiagnose, AddAsk, AddRunbookDone, AddAck, AddBaseline})
+    verbs.push_back(add(app));
   verbs.push_back(AddCompletion(app));
 
   if (ReportUnknownVerb(app, argc, argv)) return kExitUsage;

@@ -7,6 +7,7 @@
 #include "mamori/backup/list_command.h"
 #include "mamori/backup/verify_command.h"
 #include "mamori/cli/ack_command.h"
+#include "mamori/cli/ask_verbs.h"
 #include "mamori/cli/verbs.h"
 #include "mamori/daemon/default_config.h"
 #include "mamori/logs/diagnose_command.h"
@@ -122,6 +123,7 @@ Verb AddDiagnose(CLI::App& app) {
   struct Args {
     logs::DiagnoseCommandOptions opts;
     std::string file, data_dir;
+    bool ask = false;
   };
   auto a = std::make_shared<Args>();
   auto* diagnose = app.add_subcommand(
@@ -141,7 +143,13 @@ Verb AddDiagnose(CLI::App& app) {
   diagnose->add_option("-c,--config", a->file, "Configuration file (for data_dir)");
   diagnose->add_option("--data-dir", a->data_dir, "Where runbook.db and the store live");
   diagnose->add_option("paths", a->opts.paths, "Log files or directories");
+  diagnose->add_flag("--ask", a->ask,
+                     "Send the findings (redacted) to the configured assistant and print its "
+                     "answer (see `mamori ask`)");
   return {diagnose, [a] {
+            if (a->ask)
+              return RunAsk("What is wrong on this server, and what should I do next?", a->file,
+                            a->data_dir, false, a->opts);
             if (!ResolveDataDir(a->file, a->data_dir)) return kExitUnknown;
             a->opts.data_dir = a->data_dir;
             return logs::RunDiagnoseCommand(a->opts, std::cout, std::cerr);

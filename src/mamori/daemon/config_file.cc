@@ -3,6 +3,7 @@
 #include "mamori/daemon/builtin_channels.h"
 #include "mamori/daemon/builtin_remedy_steps.h"
 #include "mamori/host/unit_restart.h"
+#include "mamori/logs/assistant_config.h"
 #include "mamori/remedy/remedy.h"
 
 #include <boost/asio/ip/address.hpp>
@@ -200,6 +201,13 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
       else
         cfg->after_boot_settle = *v;
     }
+  }
+  if (auto a = top.GetMap("assistant")) {
+    // `mamori ask` reads it itself (logs::LoadAssistantConfig); read here too
+    // so that `config validate` and the daemon report its mistakes.
+    // Unknown keys are reported with the top level's (children included).
+    logs::AssistantConfig assistant;
+    logs::ReadAssistantConfig(*a, &assistant);
   }
   if (auto l = top.GetString("listen")) {
     if (auto parsed = web::ParseListenAddress(*l); !parsed.ok())

@@ -13,8 +13,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "mamori/logs/command_risk.h"
 #include "mamori/logs/journal_boots.h"
 #include "mamori/logs/rule_loader.h"
+#include "mamori/logs/scanner_cache.h"
 #include "mamori/logs/signature_scanner.h"
 #include "mamori/store/store.h"
 #include "mamori/util/units.h"
@@ -51,6 +53,10 @@ std::string TriedMark(const StepAttempt& a) {
   return fmt::format("[tried {}: failed{}]", Short(a.time), a.note.empty() ? "" : " - " + a.note);
 }
 
+// The declared risk, or what the command classifier sees in the command if
+// that is higher: a step never looks safer than its command.
+StepRisk ShownRisk(const RunbookStep& s) { return MaxRisk(s.risk, ClassifyCommand(s.command)); }
+
 int ExitFor(const DiagnoseReport& r) {
   int code = 0;
   for (const auto& f : r.findings) {
@@ -60,10 +66,12 @@ int ExitFor(const DiagnoseReport& r) {
   return code;
 }
 
-Result<std::unique_ptr<SignatureScanner>> LoadScanner(const std::vector<std::string>& dirs) {
+Result<std::unique_ptr<SignatureScanner>> LoadScanner(const std::vector<std::string>& dirs,
+                                                      const std::optional<std::string>& cache) {
   auto rules = LoadRules(dirs);
   if (!rules.ok()) return rules.error();
-  return SignatureScanner::Compile(std::move(rules).value());
+  return SignatureScanner::Compile(std::move(rules).value(),
+                                   cache.value_or(DefaultScannerCacheDir()));
 }
 
 std::string ReadSmall(const std::string& path) {
@@ -72,6 +80,8 @@ std::string ReadSmall(const std::string& path) {
   std::getline(f, s, '\0');
   return s.substr(0, 64 * 1024);
 }
+
+}  // namespace
 
 std::string HostFacts() {
   std::string out;
@@ -111,8 +121,6 @@ std::string HostFacts() {
   return out;
 }
 
-}  // namespace
-
 std::string ReportJson(const DiagnoseReport& r, const std::vector<StepAttempt>& attempts) {
   nlohmann::json j;
   j["findings"] = nlohmann::json::array();
@@ -133,7 +141,7 @@ std::string ReportJson(const DiagnoseReport& r, const std::vector<StepAttempt>& 
       nlohmann::json sj = {{"number", i + 1},
                            {"step", s.step},
                            {"command", s.command},
-                           {"risk", std::string(RiskName(s.risk))},
+                           {"risk", std::string(RiskName(ShownRisk(s)))},
                            {"check", s.check}};
       if (const StepAttempt* a = LatestAttempt(attempts, f.signature, static_cast<int>(i + 1)))
         sj["tried"] = {
@@ -202,7 +210,7 @@ std::string ReportText(const DiagnoseReport& r, const std::vector<StepAttempt>& 
         const StepAttempt* a = LatestAttempt(attempts, f.signature, static_cast<int>(i + 1));
         o += fmt::format("    {}. {}{}\n", i + 1, s.step, a ? "  " + TriedMark(*a) : "");
         if (!s.command.empty())
-          o += fmt::format("       $ {}   ({})\n", s.command, RiskName(s.risk));
+          o += fmt::format("       $ {}   ({})\n", s.command, RiskName(ShownRisk(s)));
       }
       int next = NextStep(f, attempts);
       if (next > 0 && next > 1)
@@ -358,7 +366,7 @@ std::vector<std::string> UnreadablePaths(const std::vector<std::string>& paths) 
 
 }  // namespace
 
-int RunDiagnoseCommand(const DiagnoseCommandOptions& opt, std::ostream& out, std::ostream& err) {
+int CollectDiagnosis(const DiagnoseCommandOptions& opt, std::ostream& err, DiagnosisRun* run) {
   DiagnoserOptions dopt;
   dopt.now = std::chrono::system_clock::now();
   dopt.max_evidence = opt.max_evidence;
@@ -371,7 +379,7 @@ int RunDiagnoseCommand(const DiagnoseCommandOptions& opt, std::ostream& out, std
   const std::vector<std::string> unreadable = UnreadablePaths(opt.paths);
   for (const auto& u : unreadable) err << "mamori diagnose: " << u << "\n";
   if (!opt.paths.empty() && unreadable.size() == opt.paths.size()) return kExitNoInput;
-  auto scanner = LoadScanner(opt.rule_dirs);
+  auto scanner = LoadScanner(opt.rule_dirs, opt.cache_dir);
   if (!scanner.ok()) {
     err << "mamori diagnose: cannot load the rules:\n" << scanner.error().message() << "\n";
     return kExitUnknown;
@@ -383,9 +391,11 @@ int RunDiagnoseCommand(const DiagnoseCommandOptions& opt, std::ostream& out, std
   for (auto& p : problems) d.AddProblem(std::move(p));
   DiagnoseFiles(files, &d);
   if (defaults && opt.journal) DiagnoseJournal(dopt.since, kMaxJournalEntries, &d);
-  DiagnoseReport report = d.Finish();
-
-  std::vector<StepAttempt> attempts;
+  run->report = d.Finish();
+  run->now = dopt.now;
+  run->unreadable = !unreadable.empty();
+  DiagnoseReport& report = run->report;
+  std::vector<StepAttempt>& attempts = run->attempts;
   if (!opt.data_dir.empty()) {
     auto log = RunbookLog::Open(opt.data_dir, false);
     if (log.ok()) {
@@ -397,14 +407,21 @@ int RunDiagnoseCommand(const DiagnoseCommandOptions& opt, std::ostream& out, std
       report.problems.push_back("runbook log: " + log.error().message());
     }
   }
+  return -1;
+}
 
+int RunDiagnoseCommand(const DiagnoseCommandOptions& opt, std::ostream& out, std::ostream& err) {
+  DiagnosisRun run;
+  if (int code = CollectDiagnosis(opt, err, &run); code >= 0) return code;
+  const DiagnoseReport& report = run.report;
+  const std::vector<StepAttempt>& attempts = run.attempts;
   if (opt.context)
-    out << ContextBundle(report, attempts, opt.data_dir, dopt.now);
+    out << ContextBundle(report, attempts, opt.data_dir, run.now);
   else if (opt.json)
     out << ReportJson(report, attempts);
   else
     out << ReportText(report, attempts);
-  if (!unreadable.empty()) return kExitNoInput;
+  if (run.unreadable) return kExitNoInput;
   if (report.sources.empty() && !report.problems.empty()) return kExitUnknown;
   return ExitFor(report);
 }

@@ -16,6 +16,7 @@
 // as the streams are not shared.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -34,9 +35,25 @@ struct DiagnoseCommandOptions {
   bool context = false;
   bool journal = true;  // with no paths: also read the local journal
   size_t max_evidence = 5;
+  // The compiled signatures' cache (scanner_cache.h); nullopt: the default.
+  std::optional<std::string> cache_dir;
 };
 
 int RunDiagnoseCommand(const DiagnoseCommandOptions& options, std::ostream& out, std::ostream& err);
+
+// What diagnose found, for the verbs that build on it (`mamori ask`).
+struct DiagnosisRun {
+  DiagnoseReport report;
+  std::vector<StepAttempt> attempts;  // from the runbook log, oldest first
+  WallTime now{};
+  bool unreadable = false;  // a path given could not be read (named on `err`)
+};
+// Reads the logs as RunDiagnoseCommand does. Returns -1 when `run` is filled,
+// else the exit code to stop with (the reason written to `err`).
+int CollectDiagnosis(const DiagnoseCommandOptions& options, std::ostream& err, DiagnosisRun* run);
+
+// This machine in a few lines: name, kernel, uptime, load, memory, disk /.
+std::string HostFacts();
 
 struct RunbookDoneOptions {
   std::string finding;  // signature id

@@ -64,7 +64,8 @@ LogProbe::~LogProbe() = default;
 Status LogProbe::Init(const Clock& clock) {
   auto rules = logs::LoadRules(o_.rule_dirs);
   if (!rules.ok()) return rules.error().Wrap("loading the log rules");
-  auto scanner = logs::SignatureScanner::Compile(std::move(rules).value());
+  // The daemon keeps the compiled signatures beside the check's state.
+  auto scanner = logs::SignatureScanner::Compile(std::move(rules).value(), o_.state_dir);
   if (!scanner.ok()) return scanner.error().Wrap("compiling the log rules");
   scanner_ = std::move(scanner).value();
   session_ = std::make_unique<logs::ScanSession>(*scanner_);

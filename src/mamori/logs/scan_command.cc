@@ -10,6 +10,7 @@
 
 #include "mamori/logs/line_reader.h"
 #include "mamori/logs/rule_loader.h"
+#include "mamori/logs/scanner_cache.h"
 #include "mamori/logs/signature_scanner.h"
 #include "mamori/util/progress.h"
 
@@ -85,6 +86,9 @@ CLI::App* AddScanSubcommand(CLI::App* logs, ScanOptions* o) {
       ->allow_extra_args(false);
   scan->add_option("--max-line", o->max_line_bytes, "Cut longer lines (bytes, default 65536)");
   scan->add_option("--max-matches", o->max_matches, "Print at most this many matches");
+  scan->add_option("--cache-dir", o->cache_dir,
+                   "Keep the compiled signatures here (default: $MAMORI_CACHE_DIR, "
+                   "$XDG_CACHE_HOME/mamori or ~/.cache/mamori; \"\" for none)");
   scan->add_flag("--export-patterns", o->export_patterns)->group("");
   return scan;
 }
@@ -104,7 +108,8 @@ int RunScanCommand(const ScanOptions& o, std::ostream& out, std::ostream& err) {
     err << "logs scan: no files given\n";
     return kExitUnknown;
   }
-  auto scanner = SignatureScanner::Compile(std::move(*rules));
+  auto scanner =
+      SignatureScanner::Compile(std::move(*rules), o.cache_dir.value_or(DefaultScannerCacheDir()));
   if (!scanner.ok()) {
     err << scanner.error().message() << "\n";
     return kExitUnknown;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ struct ScanOptions {
   bool export_patterns = false;
   size_t max_line_bytes = 64 * 1024;
   size_t max_matches = 0;  // stop printing after this many matches (0: no limit)
+  // Where the compiled database is cached (scanner_cache.h); nullopt: the
+  // default cache directory, "": no cache.
+  std::optional<std::string> cache_dir;
 };
 
 // Registers `scan` under `logs` with its options bound to `options`.

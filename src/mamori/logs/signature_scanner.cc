@@ -6,20 +6,25 @@
 #include <fmt/format.h>
 #include <algorithm>
 
+#include "mamori/logs/scanner_cache.h"
+
 namespace mamori::logs {
 
 Result<std::unique_ptr<SignatureScanner>> SignatureScanner::Compile(RuleSet rules) {
+  return Compile(std::move(rules), "");
+}
+
+Result<std::unique_ptr<SignatureScanner>> SignatureScanner::Compile(RuleSet rules,
+                                                                    const std::string& cache_dir) {
   std::unique_ptr<SignatureScanner> s(new SignatureScanner());
   s->rules_ = std::move(rules);
-  std::vector<const char*> exprs;
-  std::vector<unsigned> flags;
-  std::vector<unsigned> ids;
+  PatternSet set;
   for (uint32_t i = 0; i < s->rules_.signatures.size(); ++i) {
     const Signature& sig = s->rules_.signatures[i];
     for (const auto& p : sig.patterns) {
-      exprs.push_back(p.c_str());
-      flags.push_back(HS_FLAG_SINGLEMATCH | (sig.ignore_case ? HS_FLAG_CASELESS : 0));
-      ids.push_back(static_cast<unsigned>(s->pattern_owner_.size()));
+      set.expressions.push_back(p.c_str());
+      set.flags.push_back(HS_FLAG_SINGLEMATCH | (sig.ignore_case ? HS_FLAG_CASELESS : 0));
+      set.ids.push_back(static_cast<unsigned>(s->pattern_owner_.size()));
       s->pattern_owner_.push_back(i);
     }
     std::vector<std::unique_ptr<re2::RE2>> caps;
@@ -36,24 +41,34 @@ Result<std::unique_ptr<SignatureScanner>> SignatureScanner::Compile(RuleSet rule
     }
     s->captures_.push_back(std::move(caps));
   }
-  if (exprs.empty()) return Error("no signatures to compile");
-  hs_compile_error_t* err = nullptr;
-  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
-                       HS_MODE_BLOCK, nullptr, &s->db_, &err) != HS_SUCCESS) {
-    std::string msg = err ? err->message : "unknown error";
-    std::string where;
-    if (err && err->expression >= 0 &&
-        static_cast<size_t>(err->expression) < s->pattern_owner_.size()) {
-      const Signature& sig = s->rules_.signatures[s->pattern_owner_[err->expression]];
-      where = fmt::format("signature '{}' ({}:{}): pattern '{}': ", sig.id, sig.file, sig.line,
-                          exprs[err->expression]);
-    }
-    hs_free_compile_error(err);
-    return Error("Hyperscan: " + where + msg);
+  if (set.expressions.empty()) return Error("no signatures to compile");
+  const std::string key = cache_dir.empty() ? "" : DatabaseKey(set);
+  s->db_ = LoadCachedDatabase(cache_dir, key);
+  s->from_cache_ = s->db_ != nullptr;
+  if (!s->db_) {
+    if (Status st = s->CompileDatabase(set); !st.ok()) return st.error();
+    s->cache_written_ = StoreCachedDatabase(cache_dir, key, s->db_);
   }
   if (hs_alloc_scratch(s->db_, &s->prototype_scratch_) != HS_SUCCESS)
     return Error("Hyperscan: cannot allocate scratch space");
   return s;
+}
+
+Status SignatureScanner::CompileDatabase(const PatternSet& set) {
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(set.expressions.data(), set.flags.data(), set.ids.data(),
+                       static_cast<unsigned>(set.expressions.size()), HS_MODE_BLOCK, nullptr, &db_,
+                       &err) == HS_SUCCESS)
+    return Status::Ok();
+  std::string msg = err ? err->message : "unknown error";
+  std::string where;
+  if (err && err->expression >= 0 && static_cast<size_t>(err->expression) < pattern_owner_.size()) {
+    const Signature& sig = rules_.signatures[pattern_owner_[err->expression]];
+    where = fmt::format("signature '{}' ({}:{}): pattern '{}': ", sig.id, sig.file, sig.line,
+                        set.expressions[err->expression]);
+  }
+  hs_free_compile_error(err);
+  return Error("Hyperscan: " + where + msg);
 }
 
 SignatureScanner::~SignatureScanner() {

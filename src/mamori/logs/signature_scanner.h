@@ -33,6 +33,8 @@ class RE2;
 
 namespace mamori::logs {
 
+struct PatternSet;  // scanner_cache.h
+
 struct Match {
   uint32_t signature = 0;  // index into SignatureScanner::rules().signatures
   std::vector<Field> fields;
@@ -41,6 +43,11 @@ struct Match {
 class SignatureScanner {
  public:
   static Result<std::unique_ptr<SignatureScanner>> Compile(RuleSet rules);
+  // Like Compile, with the Hyperscan database taken from (or, after
+  // compiling, stored into) the cache directory `cache_dir` (empty: no
+  // cache). The cache never makes this fail (scanner_cache.h).
+  static Result<std::unique_ptr<SignatureScanner>> Compile(RuleSet rules,
+                                                           const std::string& cache_dir);
   ~SignatureScanner();
   SignatureScanner(const SignatureScanner&) = delete;
   SignatureScanner& operator=(const SignatureScanner&) = delete;
@@ -48,6 +55,10 @@ class SignatureScanner {
   const RuleSet& rules() const { return rules_; }
   const Signature& signature(uint32_t index) const { return rules_.signatures[index]; }
   size_t pattern_count() const { return pattern_owner_.size(); }
+  // Whether the database came from the cache, and whether a compiled one was
+  // written to it.
+  bool from_cache() const { return from_cache_; }
+  bool cache_written() const { return cache_written_; }
 
   // The fields the captures of signature `index` find in `line`.
   std::vector<Field> Capture(uint32_t index, std::string_view line) const;
@@ -57,6 +68,7 @@ class SignatureScanner {
  private:
   friend class ScanSession;
   SignatureScanner() = default;
+  Status CompileDatabase(const PatternSet& set);
 
   RuleSet rules_;
   hs_database* db_ = nullptr;
@@ -64,6 +76,8 @@ class SignatureScanner {
   std::vector<uint32_t> pattern_owner_;  // Hyperscan id -> signature index
   // Per signature, its compiled captures (RE2 objects owned here).
   std::vector<std::vector<std::unique_ptr<re2::RE2>>> captures_;
+  bool from_cache_ = false;
+  bool cache_written_ = false;
 };
 
 // One thread's scanning state. Not thread-safe; cheap to keep per thread,

@@ -1,6 +1,7 @@
 #include "mamori/util/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -11,10 +12,14 @@
 namespace mamori {
 
 Result<bool> WriteFileAtomically(const std::string& path, std::string_view text, int mode) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  // A temporary of its own per writer: two processes replacing the same file
+  // at once (two `mamori logs scan` filling one cache) must not write into
+  // one shared PATH.tmp and rename the other's half-written bytes.
+  std::string tmp = path + ".tmp.XXXXXX";
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) return Error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+  const bool ok = ::fchmod(fd, static_cast<mode_t>(mode)) == 0 &&
+                  ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                   ::fsync(fd) == 0;
   const int err = errno;
   ::close(fd);

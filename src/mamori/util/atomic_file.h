@@ -1,11 +1,11 @@
-// WriteFileAtomically: replaces a small file whole. The text goes to
-// PATH.tmp, is fsynced, renamed over PATH, and the directory is fsynced so
+// WriteFileAtomically: replaces a small file whole. The text goes to a
+// temporary of this writer's own (PATH.tmp.XXXXXX), is fsynced, renamed over PATH, and the directory is fsynced so
 // the rename survives a power cut. A reader sees the old file or the new one,
-// never half of either; a crash leaves at most PATH.tmp behind (removed on
+// never half of either; a crash leaves at most a PATH.tmp.* behind (removed on
 // failure when possible).
 //
-// Plain function; safe from any thread for distinct paths (callers that share
-// a path serialise themselves). Failure: an Error naming the path and errno's
+// Plain function; safe from any thread and process, also for one path: each
+// writer renames its own complete temporary, the last rename wins. Failure: an Error naming the path and errno's
 // words; PATH is then unchanged.
 #pragma once
 
