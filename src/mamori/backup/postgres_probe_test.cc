@@ -263,7 +263,9 @@ TEST_F(PostgresCheck, WrongPasswordIsCriticalWithoutShowingIt) {
   EXPECT_EQ(o.status, CheckStatus::kOk) << o.summary;
 }
 
-TEST_F(PostgresCheck, UnreachableAndSilentServersAreCriticalInTime) {
+// No server needed (and none started): a closed port and a silent listener.
+TEST(PostgresCheckNoServer, UnreachableAndSilentServersAreCriticalInTime) {
+  testing::ProbeHarness harness_;
   const int closed = testing::PickFreePort();
   Observation o = harness_.RunYaml(fmt::format(
       "{{name: db, type: postgres, host: 127.0.0.1, port: {}, user: postgres}}", closed));
