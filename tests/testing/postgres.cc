@@ -61,14 +61,7 @@ std::string PostgresServer::Start() {
   dir_ = tmpl;
   if (::chown(dir_.c_str(), uid, gid) != 0) return "chown " + dir_ + " to postgres failed";
 
-  ProcessOptions init;
-  init.argv = {"runuser",   "-u",           "postgres", "--",        bin_dir() + "/initdb",
-               "-D",        dir_ + "/data", "-U",       "postgres",  "--auth=trust",
-               "--no-sync", "-E",           "UTF8",     "--locale=C"};
-  init.timeout = std::chrono::seconds(60);
-  auto ir = RunProcess(init);
-  if (!ir.ok()) return ir.error().message();
-  if (ir->exit_code != 0) return "initdb failed: " + Describe(*ir) + ir->out;
+  if (std::string e = CreateDataDir(); !e.empty()) return e;
 
   const std::string postgres = bin_dir() + "/postgres";
   const std::string data = dir_ + "/data";
@@ -92,6 +85,10 @@ std::string PostgresServer::Start() {
                  "full_page_writes=off",
                  "-c",
                  "synchronous_commit=off"};
+    for (const std::string& setting : options_.settings) {
+      spec.argv.push_back("-c");
+      spec.argv.push_back(setting);
+    }
     spec.output = log;
     spec.uid = uid;
     spec.gid = gid;
@@ -102,7 +99,8 @@ std::string PostgresServer::Start() {
     bool exited = false;
     while (std::chrono::steady_clock::now() < deadline) {
       if (PQping(conninfo.c_str()) == PQPING_OK) {
-        if (options_.database.empty() || options_.database == "postgres") return "";
+        if (options_.database.empty() || options_.database == "postgres" || options_.standby_of)
+          return "";
         auto r = Sql("CREATE DATABASE \"" + options_.database + "\"", "postgres");
         return r.ok() ? "" : "creating database " + options_.database + ": " + r.error().message();
       }
@@ -115,6 +113,52 @@ std::string PostgresServer::Start() {
     if (!exited) break;
   }
   return "postgres did not start: " + Log();
+}
+
+std::string PostgresServer::CreateDataDir() {
+  ProcessOptions init;
+  init.timeout = std::chrono::seconds(60);
+  if (const PostgresServer* primary = options_.standby_of) {
+    init.argv = {"runuser",
+                 "-u",
+                 "postgres",
+                 "--",
+                 bin_dir() + "/pg_basebackup",
+                 "-h",
+                 "127.0.0.1",
+                 "-p",
+                 std::to_string(primary->port()),
+                 "-U",
+                 "postgres",
+                 "-D",
+                 dir_ + "/data",
+                 "-R",
+                 "--checkpoint=fast",
+                 "-X",
+                 "stream",
+                 "--no-sync"};
+  } else {
+    init.argv = {"runuser",   "-u",           "postgres", "--",        bin_dir() + "/initdb",
+                 "-D",        dir_ + "/data", "-U",       "postgres",  "--auth=trust",
+                 "--no-sync", "-E",           "UTF8",     "--locale=C"};
+  }
+  auto ir = RunProcess(init);
+  if (!ir.ok()) return ir.error().message();
+  if (ir->exit_code != 0) return init.argv[4] + " failed: " + Describe(*ir) + ir->out;
+  return "";
+}
+
+pid_t PostgresServer::SpawnClient(const std::string& program, const std::vector<std::string>& args,
+                                  const std::string& name) const {
+  const passwd* pw = ::getpwnam("postgres");
+  if (!pw) return -1;
+  SpawnSpec spec;
+  spec.argv = {bin_dir() + "/" + program};
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  spec.output = dir_ + "/" + name + ".log";
+  spec.uid = pw->pw_uid;
+  spec.gid = pw->pw_gid;
+  return SpawnServer(spec);
 }
 
 PostgresServer::~PostgresServer() {

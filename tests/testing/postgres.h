@@ -27,6 +27,12 @@ class PostgresServer {
   struct Options {
     std::string version = "15";            // /usr/lib/postgresql/<version>/bin
     std::string database = "mamori_test";  // created after start-up
+    // Extra server settings, "name=value", each passed as -c.
+    std::vector<std::string> settings;
+    // When set, the cluster is a streaming standby of this running primary:
+    // its data directory comes from pg_basebackup -R (--checkpoint=fast)
+    // instead of initdb, and no database is created.
+    const PostgresServer* standby_of = nullptr;
   };
 
   // Empty when the server binaries are installed; otherwise what is missing,
@@ -68,6 +74,12 @@ class PostgresServer {
   Result<std::string> RunClient(const std::string& program, const std::vector<std::string>& args,
                                 const std::optional<std::string>& stdin_data = std::nullopt) const;
 
+  // Runs a client program as the postgres system user in the background
+  // (pg_basebackup into a directory that user owns, ...); its pid, stopped by
+  // the caller with StopProcess. Output goes to dir()/NAME.log.
+  pid_t SpawnClient(const std::string& program, const std::vector<std::string>& args,
+                    const std::string& name) const;
+
   // The server's log so far.
   std::string Log() const;
 
@@ -76,6 +88,8 @@ class PostgresServer {
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
+
+  std::string CreateDataDir();
 };
 
 }  // namespace mamori::testing

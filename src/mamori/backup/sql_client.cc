@@ -178,6 +178,10 @@ std::string QuoteConn(const std::string& v) {
 
 }  // namespace
 
+Result<std::map<std::string, std::string>> PostgresParams(const SqlTarget& t) {
+  return PgParams(t);
+}
+
 std::string SqlTarget::EffectiveDatabase() const {
   if (kind == Kind::kMariadb) return database;
   auto p = PgParams(*this);

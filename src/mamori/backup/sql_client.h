@@ -12,6 +12,7 @@
 // Error whose message carries the server's own words.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -49,6 +50,10 @@ struct SqlTarget {
   std::pair<std::vector<std::string>, std::vector<std::pair<std::string, std::string>>> ClientArgs()
       const;
 };
+
+// PostgreSQL: the DSN's parts (PQconninfoParse) with the target's overrides
+// on top, as libpq keywords (for callers that open their own connection).
+Result<std::map<std::string, std::string>> PostgresParams(const SqlTarget& t);
 
 // Reads dsn/host/port/user/password/socket (and `database` when
 // read_database) from `node`, the `server:` or `restore:` mapping; `type` is
