@@ -317,6 +317,7 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
   notify::ReadNotify(top, cfg->notify, BuiltinChannels());
   notify::ValidateAlertRouting(cfg->notify, cfg->checks, diag);
   ReadMaintenance(top, cfg->checks, cfg->maintenance);
+  ReadMetricsConfig(top, base, cfg->metrics);
   if (cfg->api.listen.empty()) {
     for (const auto& c : cfg->checks) {
       if (c.type != "heartbeat") continue;

@@ -42,8 +42,8 @@
 
 #include "mamori/config/node.h"
 #include "mamori/util/clock.h"
-#include "mamori/web/api_config.h"
 #include "mamori/util/result.h"
+#include "mamori/web/api_config.h"
 
 namespace mamori {
 namespace config {
@@ -77,6 +77,7 @@ struct Request {
   std::string user_agent;
   std::string forwarded_for;  // X-Forwarded-For as sent (trust is the handler's call)
   std::string api_key;        // X-Api-Key as sent
+  std::string authorization;  // Authorization as sent ("Bearer ..." for /metrics)
 };
 
 struct Response {
