@@ -76,6 +76,12 @@ FamilyName ProbeFamily(std::string_view metric) {
       break;
     }
   }
+  // "cert_days_left": days are not a base unit either.
+  if (auto at = base.find("_days");
+      at != std::string::npos && (at + 5 == base.size() || base[at + 5] == '_')) {
+    base.replace(at, 5, "_seconds");
+    f.divisor = 1.0 / 86400;
+  }
   if (base == "count") base = "items";
   for (auto r : kReserved)
     if (EndsWith(base, r)) base += "_value";

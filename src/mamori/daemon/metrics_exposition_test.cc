@@ -43,6 +43,8 @@ TEST(MetricsExposition, ProbeMetricNamesCarryBaseUnitsAndAvoidReservedSuffixes) 
   EXPECT_EQ(metrics::ProbeFamily("total_ms").name, "mamori_probe_total_seconds");
   EXPECT_DOUBLE_EQ(metrics::ProbeFamily("total_ms").divisor, 1000);
   EXPECT_EQ(metrics::ProbeFamily("age_s").name, "mamori_probe_age_seconds");
+  EXPECT_EQ(metrics::ProbeFamily("cert_days_left").name, "mamori_probe_cert_seconds_left");
+  EXPECT_DOUBLE_EQ(3 / metrics::ProbeFamily("cert_days_left").divisor, 3 * 86400);
   EXPECT_EQ(metrics::ProbeFamily("free_bytes").name, "mamori_probe_free_bytes");
   EXPECT_EQ(metrics::ProbeFamily("count").name, "mamori_probe_items");
   EXPECT_EQ(metrics::ProbeFamily("rows_total").name, "mamori_probe_rows_total_value");
