@@ -38,14 +38,14 @@ std::string Get(const std::string& url, int* status = nullptr, std::string beare
 }
 
 // The daemon's config: a file that exists (OK), one that does not
-// (CRITICAL, and a name that needs escaping) and the disk.
+// (CRITICAL) and the disk.
 std::string Config(int port, const std::string& token_file = "") {
   std::string y = "data_dir: ./data\nlisten: 127.0.0.1:" + std::to_string(port) +
                   "\n"
                   "defaults: {interval: 300ms, timeout: 250ms, failures_before_alert: 1}\n"
                   "checks:\n"
                   "  - {name: present, type: file, path: /etc/hostname}\n"
-                  "  - {name: 'missing \"file\"', type: file, path: /nonexistent/x}\n"
+                  "  - {name: missing-file, type: file, path: /nonexistent/x}\n"
                   "  - {name: root-disk, type: disk, path: /, warning: 99.9%, critical: 100%}\n";
   if (!token_file.empty()) y += "metrics: {token_file: " + token_file + "}\n";
   return y;
@@ -85,7 +85,7 @@ class MetricsTest : public ::testing::Test {
 TEST_F(MetricsTest, PromtoolFindsTheLiveExpositionClean) {
   if (::access("/usr/bin/promtool", X_OK) != 0) GTEST_SKIP() << "promtool is not installed";
   const std::string body = Scrape();
-  ASSERT_NE(body.find("mamori_check_status{check=\"missing \\\"file\\\"\",type=\"file\"} 2\n"),
+  ASSERT_NE(body.find("mamori_check_status{check=\"missing-file\",type=\"file\"} 2\n"),
             std::string::npos)
       << body << daemon_->Log();
   EXPECT_NE(body.find("mamori_check_status{check=\"present\",type=\"file\"} 0\n"),
@@ -182,7 +182,7 @@ TEST(MetricsStatus, StatusSaysWhetherTheDaemonRunsAndWhenResultsGoStale) {
       << r.out;
   EXPECT_EQ(r.out.find("[stale]"), std::string::npos) << r.out;
   // An acknowledged problem says so (read from what the daemon saved).
-  auto ack = RunMamori({"ack", "missing \"file\"", "-c", cfg, "--by", "kenji"});
+  auto ack = RunMamori({"ack", "missing-file", "-c", cfg, "--by", "kenji"});
   ASSERT_EQ(ack.exit_code, 0) << ack.out << ack.err;
   ASSERT_TRUE(Eventually(
       [&] {
