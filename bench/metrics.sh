@@ -43,7 +43,9 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() {  # URL PATTERN SECONDS
   local deadline=$((SECONDS + $3))
-  until curl -fsS "$1" 2>/dev/null | grep -q "$2"; do
+  local body
+  # Not `curl | grep -q`: grep exiting early fails curl, and pipefail the test.
+  until body=$(curl -fsS "$1" 2>/dev/null) && [[ $body == *"$2"* ]]; do
     ((SECONDS < deadline)) || { echo "metrics.sh: $1 never showed '$2'" >&2; exit 1; }
     sleep 0.2
   done
@@ -53,7 +55,7 @@ mport=$(free_port)
 {
   echo "data_dir: $work/data"
   echo "listen: 127.0.0.1:$mport"
-  echo "defaults: {interval: 60s, timeout: 5s}"
+  echo "defaults: {interval: 10s, timeout: 5s}"
   echo "checks:"
   for ((i = 0; i < checks; i++)); do
     echo "  - {name: site-$i, type: file, path: /etc/hostname}"
