@@ -92,6 +92,7 @@ class Alertmanager {
   static std::unique_ptr<Alertmanager> Start(std::string* error);
   std::string Url() const;  // http://127.0.0.1:PORT
   const std::string& log_file() const { return log_; }
+  void Stop() { server_->Stop(); }
 
  private:
   TempDir dir_;

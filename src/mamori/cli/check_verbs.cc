@@ -5,15 +5,19 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 
 #include "mamori/cli/output.h"
+#include "mamori/cli/status_freshness.h"
 #include "mamori/cli/verbs.h"
 #include "mamori/daemon/daemon.h"
 #include "mamori/daemon/default_config.h"
+#include "mamori/daemon/instance_lock.h"
 #include "mamori/engine/runner.h"
 #include "mamori/heartbeat/heartbeat_book.h"
 #include "mamori/net/http_client.h"
 #include "mamori/notify/notification.h"
+#include "mamori/notify/stored_acks.h"
 #include "mamori/store/store.h"
 
 namespace mamori::cli {
@@ -105,6 +109,19 @@ int RunOnceAndPrint(Config& config, bool json, const std::vector<std::string>& o
   return ExitCode(WorstStatus(rows));
 }
 
+// Acknowledged checks as the daemon saved them (none when unreadable: the
+// table still shows, with a note).
+std::map<std::string, notify::AckView> AcksByCheck(const std::string& data_dir, WallTime now) {
+  std::map<std::string, notify::AckView> out;
+  auto acks = notify::StoredAcks(data_dir, now);
+  if (!acks.ok()) {
+    std::cerr << "mamori status: acknowledgements not shown: " << acks.error().message() << "\n";
+    return out;
+  }
+  for (auto& a : *acks) out[a.check] = a;
+  return out;
+}
+
 int StatusCommand(const std::string& file, const std::string& data_dir, bool json,
                   const std::vector<std::string>& only) {
   auto config = LoadOrReport(file, data_dir);
@@ -142,8 +159,18 @@ int StatusCommand(const std::string& file, const std::string& data_dir, bool jso
   std::vector<std::optional<MaintenanceOccurrence>> held;
   for (const auto& c : config->checks)
     held.push_back(config->maintenance.Covering(c.name, c.tags, clock.Now()));
+  // Staleness: whether a daemon still updates these rows.
+  const Freshness fresh =
+      JudgeFreshness(rows, config->checks, InstanceLockHolder(config->data_dir), clock.Now());
+  const auto acks = AcksByCheck(config->data_dir, clock.Now());
   if (json) {
     nlohmann::json j = ToJson(rows);
+    for (size_t i = 0; i < j.size() && i < fresh.stale.size(); ++i) {
+      j[i]["stale"] = fresh.stale[i];
+      j[i]["daemon_running"] = fresh.daemon_pid.has_value();
+      if (auto a = acks.find(rows[i].name); a != acks.end())
+        j[i]["acknowledged"] = {{"by", a->second.by}, {"at", Rfc3339(a->second.at)}};
+    }
     for (size_t i = 0; i < held.size() && i < j.size(); ++i)
       if (held[i])
         j[i]["maintenance"] = {{"window", held[i]->name},
@@ -155,6 +182,12 @@ int StatusCommand(const std::string& file, const std::string& data_dir, bool jso
       if (held[i])
         rows[i].summary = fmt::format("[in maintenance {} until {}] {}", held[i]->name,
                                       notify::FormatWhen(held[i]->end), rows[i].summary);
+    for (size_t i = 0; i < rows.size() && i < fresh.stale.size(); ++i) {
+      if (auto a = acks.find(rows[i].name); a != acks.end())
+        rows[i].summary = fmt::format("[acknowledged by {}] {}", a->second.by, rows[i].summary);
+      if (fresh.stale[i]) rows[i].summary = "[stale] " + rows[i].summary;
+    }
+    std::cout << FreshnessLine(fresh, config->data_dir, clock.Now());
     std::cout << FormatTable(rows, isatty(STDOUT_FILENO));
   }
   return ExitCode(WorstStatus(rows));

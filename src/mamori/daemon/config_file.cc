@@ -333,6 +333,7 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
   notify::ValidateAlertRouting(cfg->notify, cfg->checks, diag);
   ReadMaintenance(top, cfg->checks, cfg->maintenance);
   faces::ReadStatusPage(top, cfg->checks, cfg->faces);
+  ReadMetricsConfig(top, base, cfg->metrics);
   if (cfg->api.listen.empty()) {
     for (const auto& c : cfg->checks) {
       if (c.type != "heartbeat") continue;

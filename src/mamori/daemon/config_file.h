@@ -22,6 +22,7 @@
 #include "mamori/config/diagnostics.h"
 #include "mamori/core/check_settings.h"
 #include "mamori/daemon/builtin_probes.h"
+#include "mamori/daemon/metrics_exposition.h"
 #include "mamori/engine/maintenance.h"
 #include "mamori/faces/faces_config.h"
 #include "mamori/notify/notify_config.h"
@@ -42,6 +43,7 @@ struct Config {
   // `after_boot: {settle: 5m}`: after a new boot, notifications wait this long
   // (services are still starting), then one "after boot" summary goes out.
   Duration after_boot_settle = std::chrono::minutes(5);
+  MetricsConfig metrics;  // `metrics: {token_file: ...}` for GET /metrics
 
   const CheckConfig* FindCheck(std::string_view name) const;
 };

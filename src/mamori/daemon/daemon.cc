@@ -25,6 +25,7 @@
 #include "mamori/daemon/default_config.h"
 #include "mamori/daemon/faces_live.h"
 #include "mamori/daemon/instance_lock.h"
+#include "mamori/daemon/metrics_feed.h"
 #include "mamori/daemon/run_stats.h"
 #include "mamori/daemon/service_notify.h"
 #include "mamori/daemon/unit_restarts.h"
@@ -120,7 +121,8 @@ struct Daemon::Impl {
                               RunNow(checks[it->second]);
                           }}};
 
-  RunStats stats;  // figures for the log (and the benchmarks that read it)
+  MetricsBoard metrics;  // GET /metrics renders from this copy, on the server's threads
+  RunStats stats;        // figures for the log (and the benchmarks that read it)
   // A compaction runs on the pool (joined before the store goes).
   std::shared_ptr<std::atomic<bool>> compacting = std::make_shared<std::atomic<bool>>(false);
   MonoTime next_stats{}, next_compact{};
@@ -159,6 +161,7 @@ struct Daemon::Impl {
     check_index.clear();
     for (size_t i = 0; i < checks.size(); ++i) check_index[checks[i]->config.name] = i;
     config = std::move(next);
+    ConfigureMetrics(metrics, *config);
     scheduler.Reset(std::move(slots), clock.Now(), clock.Monotonic());
     AttachProbes();
     if (ping_api) {
@@ -217,6 +220,7 @@ struct Daemon::Impl {
     if (!StartFaces()) return false;
     // Each route's body limit is decided from the request's head.
     auto admit = [this](const web::Request& head) {
+      if (IsMetricsTarget(head.target)) return web::Admission{0, std::nullopt};
       if (faces::FacesApi::IsTarget(head.target)) return faces->Admit(head);
       if (alerts && notify::AlertService::IsApiTarget(head.target))
         return web::Admission{heartbeat::PingApi::kSmallBody, std::nullopt};
@@ -225,6 +229,7 @@ struct Daemon::Impl {
     auto s = ApiServer::Start(
         config->api.listen, web::ServerLimits(config->api), admit,
         [this](web::Request r, web::Respond respond) {
+          if (IsMetricsTarget(r.target)) return respond(metrics.Handle(r));
           if (faces::FacesApi::IsTarget(r.target))
             return faces->Handle(std::move(r), std::move(respond));
           if (alerts && notify::AlertService::IsApiTarget(r.target))
@@ -358,6 +363,7 @@ struct Daemon::Impl {
       Notify(rt, e, o);
       MaybeRemedy(rt, e);
     }
+    metrics.Record(rt->config.name, rt->state.snapshot().hard, o);
     after_maintenance.OnResult(rt, o);
     if (rt->config.restart)
       restarts.OnResult(
@@ -665,6 +671,8 @@ struct Daemon::Impl {
   void Housekeeping() {
     SaveSnapshots();
     health.Update(checks);
+    metrics.SetSources(&heartbeats, outbox.get());
+    RefreshMetricsFlags(metrics, checks, *config, alerts.get(), clock.Now());
     const MonoTime now = clock.Monotonic();
     boot_watch.Tick();
     if (now >= next_stats) {

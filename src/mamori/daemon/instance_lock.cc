@@ -1,12 +1,17 @@
 #include "mamori/daemon/instance_lock.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <system_error>
 #include <utility>
 
@@ -67,6 +72,22 @@ InstanceLock::~InstanceLock() {
   // The file stays (unlinking would race a starting successor); closing the
   // descriptor releases the lock.
   if (fd_ >= 0) ::close(fd_);
+}
+
+std::optional<long> InstanceLockHolder(const std::string& data_dir, const std::string& proc_root) {
+  struct stat st {};
+  if (::stat((data_dir + "/mamori.pid").c_str(), &st) != 0) return std::nullopt;
+  // A line: "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF" (device in hex).
+  const std::string id = fmt::format("{:02x}:{:02x}:{}", major(st.st_dev), minor(st.st_dev),
+                                     static_cast<unsigned long>(st.st_ino));
+  std::ifstream in(proc_root + "/locks");
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string n, kind, mode, rw, pid, dev;
+    if (!(f >> n >> kind) || kind != "FLOCK") continue;
+    if (f >> mode >> rw >> pid >> dev && dev == id) return std::strtol(pid.c_str(), nullptr, 10);
+  }
+  return std::nullopt;
 }
 
 }  // namespace mamori

@@ -10,11 +10,18 @@
 // when another process holds the lock, or the OS error otherwise.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "mamori/util/result.h"
 
 namespace mamori {
+
+// The pid of the process holding the lock of `data_dir` now, if any. Read
+// from <proc_root>/locks, so asking never takes the lock itself (a probe
+// with flock could make a daemon starting at that moment refuse to run).
+std::optional<long> InstanceLockHolder(const std::string& data_dir,
+                                       const std::string& proc_root = "/proc");
 
 class InstanceLock {
  public:

@@ -12,10 +12,19 @@
 // severities of the same check are sent as resolved at the same time, and a
 // recovery resolves all three.
 //
-// Delivered means a 2xx answer. Thread-safe (immutable; curl handle per call).
+// `urls: [...]` names the members of an Alertmanager cluster: like
+// Prometheus, mamori sends every alert to each of them (they deduplicate
+// among themselves), one after the other, each within `timeout`.
+//
+// Delivered means a 2xx answer from at least one of them; the answer text
+// says which ones failed. Thread-safe (immutable; curl handle per call).
 #include <fmt/format.h>
 
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "mamori/notify/channel.h"
 #include "mamori/notify/http_post.h"
@@ -27,7 +36,7 @@ namespace {
 using nlohmann::json;
 
 struct AlertmanagerOptions {
-  std::string url;  // base, e.g. http://127.0.0.1:9093
+  std::vector<std::string> urls;  // bases, e.g. http://127.0.0.1:9093
   std::string alertname = "MamoriCheck";
   std::vector<std::pair<std::string, std::string>> labels;
   Duration ttl = std::chrono::hours(24);
@@ -58,6 +67,17 @@ std::string LabelName(std::string_view s) {
   return out;
 }
 
+// The API base of a configured URL (a trailing /api/v2/alerts is dropped).
+std::optional<std::string> AlertmanagerBase(std::string url) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) return std::nullopt;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  const std::string suffix = "/api/v2/alerts";
+  if (url.size() > suffix.size() &&
+      url.compare(url.size() - suffix.size(), suffix.size(), suffix) == 0)
+    url.resize(url.size() - suffix.size());
+  return url;
+}
+
 std::string_view SeverityLabel(CheckStatus s) {
   switch (s) {
     case CheckStatus::kWarning:
@@ -75,7 +95,9 @@ class AlertmanagerChannel final : public Channel {
       : Channel(std::move(name), "alertmanager"), o_(std::move(o)) {}
 
   std::string Describe() const override {
-    return fmt::format("alertmanager {}", RedactUrl(o_.url));
+    std::vector<std::string> shown;
+    for (const auto& u : o_.urls) shown.push_back(RedactUrl(u));
+    return fmt::format("alertmanager {}", fmt::join(shown, ", "));
   }
 
   Result<std::string> Deliver(const Notification& n) override {
@@ -131,21 +153,38 @@ class AlertmanagerChannel final : public Channel {
         alerts.push_back(std::move(a));
       }
     }
-    PostRequest req;
-    req.url = o_.url + "/api/v2/alerts";
-    req.body = alerts.dump(-1, ' ', false, json::error_handler_t::replace);
-    req.headers.emplace_back("Content-Type", "application/json");
-    req.timeout = o_.timeout;
-    req.verify_tls = o_.verify_tls;
-    req.ca_file = o_.ca_file;
-    auto r = HttpPost(req);
-    if (!r.ok()) return Error(fmt::format("{} failed: {}", Describe(), r.error().message()));
-    if (r->status < 200 || r->status > 299)
-      return Error(fmt::format("{} answered {}", Describe(), DescribeHttpAnswer(*r)));
-    return DescribeHttpAnswer(*r);
+    return PostToAll(alerts.dump(-1, ' ', false, json::error_handler_t::replace));
   }
 
  private:
+  // Every member gets the alerts; one that accepts is enough.
+  Result<std::string> PostToAll(const std::string& body) const {
+    std::vector<std::string> accepted, failed;
+    for (const auto& url : o_.urls) {
+      PostRequest req;
+      req.url = url + "/api/v2/alerts";
+      req.body = body;
+      req.headers.emplace_back("Content-Type", "application/json");
+      req.timeout = o_.timeout;
+      req.verify_tls = o_.verify_tls;
+      req.ca_file = o_.ca_file;
+      auto r = HttpPost(req);
+      const std::string who = RedactUrl(url);
+      if (!r.ok())
+        failed.push_back(fmt::format("{} failed: {}", who, r.error().message()));
+      else if (r->status < 200 || r->status > 299)
+        failed.push_back(fmt::format("{} answered {}", who, DescribeHttpAnswer(*r)));
+      else
+        accepted.push_back(o_.urls.size() == 1
+                               ? DescribeHttpAnswer(*r)
+                               : fmt::format("{}: {}", who, DescribeHttpAnswer(*r)));
+    }
+    if (accepted.empty()) return Error(fmt::format("alertmanager {}", fmt::join(failed, "; ")));
+    if (failed.empty()) return fmt::format("{}", fmt::join(accepted, "; "));
+    return fmt::format("{}; not accepted by {} of {}: {}", fmt::join(accepted, "; "), failed.size(),
+                       o_.urls.size(), fmt::join(failed, "; "));
+  }
+
   AlertmanagerOptions o_;
 };
 
@@ -155,20 +194,24 @@ std::unique_ptr<Channel> MakeAlertmanagerChannel(const std::string& name, config
                                                  const ChannelContext&) {
   AlertmanagerOptions o;
   bool ok = true;
-  auto url = node.GetString("url");
-  if (!url) {
-    node.Error("missing 'url'", "give Alertmanager's base URL, e.g. url: http://127.0.0.1:9093");
+  std::vector<std::string> given;
+  if (auto url = node.GetString("url")) given.push_back(*url);
+  if (auto urls = node.GetStringList("urls")) given.insert(given.end(), urls->begin(), urls->end());
+  if (given.empty()) {
+    node.Error("missing 'url'",
+               "give Alertmanager's base URL, e.g. url: http://127.0.0.1:9093, "
+               "or a cluster's: urls: [http://am1:9093, http://am2:9093]");
     ok = false;
-  } else if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
-    node.ErrorAt("url", "is not an http:// or https:// URL", "e.g. http://127.0.0.1:9093");
-    ok = false;
-  } else {
-    o.url = *url;
-    while (!o.url.empty() && o.url.back() == '/') o.url.pop_back();
-    const std::string suffix = "/api/v2/alerts";
-    if (o.url.size() > suffix.size() &&
-        o.url.compare(o.url.size() - suffix.size(), suffix.size(), suffix) == 0)
-      o.url.resize(o.url.size() - suffix.size());
+  }
+  for (const auto& u : given) {
+    if (auto base = AlertmanagerBase(u)) {
+      if (std::find(o.urls.begin(), o.urls.end(), *base) == o.urls.end()) o.urls.push_back(*base);
+    } else {
+      node.ErrorAt(node.Has("urls") ? "urls" : "url",
+                   fmt::format("'{}' is not an http:// or https:// URL", u),
+                   "e.g. http://127.0.0.1:9093");
+      ok = false;
+    }
   }
   if (auto a = node.GetString("alertname")) {
     if (a->empty()) {

@@ -108,5 +108,45 @@ TEST(NotifyAlertmanager, ErrorAnswersAreReported) {
       << r.error().message();
 }
 
+// An HA pair (two real Alertmanagers, clustering off so neither hears it
+// from the other) and one member that is down: both live members get the
+// alert, the delivery counts, and the answer names the member that failed.
+TEST(NotifyAlertmanager, ClusterUrlsAllGetTheAlertAndOneAcceptingIsEnough) {
+  std::string error;
+  auto am1 = Alertmanager::Start(&error);
+  ASSERT_TRUE(am1) << error;
+  auto am2 = Alertmanager::Start(&error);
+  ASSERT_TRUE(am2) << error;
+  const std::string dead = "http://127.0.0.1:" + std::to_string(testing::PickFreePort());
+  std::string errors;
+  auto cfg = NotifyFromYaml("notify: [{name: am, type: alertmanager, urls: [" + am1->Url() + ", " +
+                                dead + ", " + am2->Url() + "]}]",
+                            &errors);
+  ASSERT_EQ(errors, "");
+  auto& ch = cfg.channels[0];
+  EXPECT_NE(ch->Describe().find(am2->Url()), std::string::npos) << ch->Describe();
+  const Notification n = testing::SampleProblem(std::chrono::system_clock::now(), "shop", "503");
+  auto r = ch->Deliver(n);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_NE(r->find("not accepted by 1 of 3: " + dead), std::string::npos) << *r;
+  EXPECT_TRUE(WaitFor([&] { return !Active(am1->Url(), "shop").empty(); }));
+  EXPECT_TRUE(WaitFor([&] { return !Active(am2->Url(), "shop").empty(); }));
+  // Every member down: not delivered (the outbox retries), each one named.
+  am1->Stop();
+  am2->Stop();
+  auto down = ch->Deliver(n);
+  ASSERT_FALSE(down.ok());
+  EXPECT_NE(down.error().message().find(am1->Url()), std::string::npos) << down.error().message();
+  EXPECT_NE(down.error().message().find(am2->Url()), std::string::npos) << down.error().message();
+}
+
+TEST(NotifyAlertmanager, UrlsMustBeHttp) {
+  std::string errors;
+  NotifyFromYaml("notify: [{name: am, type: alertmanager, urls: [http://a:9093, ftp://b]}]",
+                 &errors);
+  EXPECT_NE(errors.find("'ftp://b' is not an http:// or https:// URL"), std::string::npos)
+      << errors;
+}
+
 }  // namespace
 }  // namespace mamori::notify

@@ -1,7 +1,7 @@
 #include "mamori/web/http_server.h"
 
-#include "mamori/web/api_config.h"
 #include "mamori/config/node.h"
+#include "mamori/web/api_config.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -204,10 +204,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto it = msg.find(http::field::user_agent); it != msg.end())
       req.user_agent = std::string(it->value());
     if (auto it = msg.find("X-Api-Key"); it != msg.end()) req.api_key = std::string(it->value());
-    if (auto it = msg.find("X-Forwarded-For"); it != msg.end())
-      req.forwarded_for = std::string(it->value());
     if (auto it = msg.find(http::field::authorization); it != msg.end())
       req.authorization = std::string(it->value());
+    if (auto it = msg.find("X-Forwarded-For"); it != msg.end())
+      req.forwarded_for = std::string(it->value());
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == http::verb::head;
     version_ = msg.version();

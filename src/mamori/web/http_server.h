@@ -42,8 +42,8 @@
 
 #include "mamori/config/node.h"
 #include "mamori/util/clock.h"
-#include "mamori/web/api_config.h"
 #include "mamori/util/result.h"
+#include "mamori/web/api_config.h"
 
 namespace mamori {
 namespace config {
