@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "mamori/util/subprocess.h"
@@ -69,6 +70,12 @@ std::string PostgresServer::Start() {
   auto ir = RunProcess(init);
   if (!ir.ok()) return ir.error().message();
   if (ir->exit_code != 0) return "initdb failed: " + Describe(*ir) + ir->out;
+  if (options_.standby) {
+    const std::string signal = data_dir() + "/standby.signal";
+    if (!std::ofstream(signal) || ::chown(signal.c_str(), uid, gid) != 0)
+      return "cannot write " + signal;
+    options_.database.clear();  // a standby is read-only
+  }
 
   const std::string postgres = bin_dir() + "/postgres";
   const std::string data = dir_ + "/data";

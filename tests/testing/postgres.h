@@ -27,6 +27,9 @@ class PostgresServer {
   struct Options {
     std::string version = "15";            // /usr/lib/postgresql/<version>/bin
     std::string database = "mamori_test";  // created after start-up
+    // Start as a standby: standby.signal in the fresh cluster, no source to
+    // follow (it stays in recovery, read-only), no test database created.
+    bool standby = false;
   };
 
   // Empty when the server binaries are installed; otherwise what is missing,
@@ -49,6 +52,7 @@ class PostgresServer {
   std::string user() const { return "postgres"; }
   const std::string& database() const { return options_.database; }
   const std::string& dir() const { return dir_; }
+  std::string data_dir() const { return dir_ + "/data"; }
   std::string bin_dir() const;
   // libpq connection string: "host=127.0.0.1 port=N user=postgres dbname=DB".
   std::string ConnInfo(const std::string& database = "") const;

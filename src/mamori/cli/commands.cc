@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mamori/cli/baseline_command.h"
+#include "mamori/cli/guard_command.h"
 #include "mamori/cli/verbs.h"
 #include "mamori/cli/version.h"
 #include "mamori/config/diagnostics.h"
@@ -56,6 +57,7 @@ int Main(int argc, char** argv) {
   for (auto add : {AddLogs, AddNotify, AddBackup})
     for (Verb& v : add(app)) verbs.push_back(std::move(v));
   for (auto add : {AddDiagnose, AddRunbookDone, AddAck, AddBaseline}) verbs.push_back(add(app));
+  for (auto add : {AddGuard, AddPrompt}) verbs.push_back(add(app));
 
   if (ReportUnknownVerb(app, argc, argv)) return kExitUsage;
   try {
