@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "mamori/db/mariadb_session.h"
 #include "testing/cli.h"
 #include "testing/mariadb.h"
 #include "testing/ports.h"
@@ -18,11 +19,6 @@
 
 namespace mamori::testing {
 namespace {
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 class MariadbCheck : public ::testing::Test {
  protected:
@@ -65,11 +61,10 @@ class MariadbCheck : public ::testing::Test {
       return w.error().message();
     const bool stopped = Eventually(
         [] {
-          auto s = replica_->Sql(
-              "SELECT COUNT(*) FROM information_schema.SLAVE_STATUS "
-              "WHERE Slave_SQL_Running = 'No'",
-              "mysql");
-          return s.ok() && Trim(*s) == "1";
+          db::MariadbTarget t{"127.0.0.1", replica_->port(), "", "root", ""};
+          auto s = db::ReadMariadb(t, std::chrono::seconds(5));
+          return s.ok() && s->facts.replicas.size() == 1 &&
+                 s->facts.replicas[0]["Slave_SQL_Running"] == "No";
         },
         std::chrono::seconds(20));
     return stopped ? "" : "the replica's SQL thread did not stop: " + replica_->Log();

@@ -45,8 +45,9 @@ TEST(ScenarioWrongHostWipe, TheWipeOnThePrimaryIsRefused) {
   PostgresServer db2(o);
   std::string db2_error;
   std::thread t([&] { db2_error = db2.Start(); });
-  ASSERT_EQ(db1.Start(), "");
+  const std::string db1_error = db1.Start();
   t.join();
+  ASSERT_EQ(db1_error, "");
   ASSERT_EQ(db2_error, "");
   ASSERT_TRUE(
       db1.Sql("CREATE TABLE projects AS SELECT g AS id FROM generate_series(1, 5000) g").ok());
