@@ -40,8 +40,12 @@ std::string TempDir::Write(const std::string& name, const std::string& content) 
   return p;
 }
 
-CliResult RunMamori(const std::vector<std::string>& args) {
+namespace {
+
+CliResult RunMamoriWithInput(const std::vector<std::string>& args,
+                             const std::optional<std::string>& stdin_data) {
   ProcessOptions o;
+  o.stdin_data = stdin_data;
   o.argv = {MAMORI_BINARY};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.timeout = std::chrono::seconds(60);
@@ -56,6 +60,16 @@ CliResult RunMamori(const std::vector<std::string>& args) {
   r.out = res->out;
   r.err = res->err;
   return r;
+}
+
+}  // namespace
+
+CliResult RunMamori(const std::vector<std::string>& args) {
+  return RunMamoriWithInput(args, std::nullopt);
+}
+
+CliResult RunMamori(const std::vector<std::string>& args, const std::string& stdin_data) {
+  return RunMamoriWithInput(args, stdin_data);
 }
 
 DaemonProcess::DaemonProcess(const std::vector<std::string>& args, const std::string& log_path,

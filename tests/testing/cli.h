@@ -32,6 +32,8 @@ struct CliResult {
 
 // Runs build/mamori with `args` and waits (at most 60 s).
 CliResult RunMamori(const std::vector<std::string>& args);
+// Same, with `stdin_data` as its standard input.
+CliResult RunMamori(const std::vector<std::string>& args, const std::string& stdin_data);
 
 // `mamori run ...` in the background with stderr+stdout to a log file;
 // `env` adds "NAME=value" entries to its environment (e.g. LD_PRELOAD).

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "mamori/util/subprocess.h"
@@ -97,6 +98,12 @@ std::string MariaDbServer::Start() {
                                      "--innodb-flush-log-at-trx-commit=0",
                                      "--skip-log-bin"};
     args[0] = Mariadbd();
+    if (options_.binary_log) args.back() = "--log-bin=mariadb-bin";
+    if (!options_.config.empty()) {
+      const std::string cnf = dir_ + "/my.cnf";
+      std::ofstream(cnf) << "[mariadbd]\n" << options_.config << "\n";
+      args[1] = "--defaults-file=" + cnf;
+    }
     SpawnSpec spec;
     spec.argv = args;
     spec.output = log;

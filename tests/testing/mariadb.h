@@ -27,6 +27,11 @@ class MariaDbServer {
  public:
   struct Options {
     std::string database = "mamori_test";  // created after start-up
+    // Lines of a [mariadbd] section ("server-id=2\ninnodb_force_recovery=1"),
+    // written to DIR/my.cnf and read with --defaults-file, as a server reads
+    // its configuration; empty: --no-defaults.
+    std::string config;
+    bool binary_log = false;  // --log-bin, for a primary that replicas follow
   };
 
   // Empty when the server binaries are installed; otherwise what is missing,
@@ -50,6 +55,7 @@ class MariaDbServer {
   std::string user() const { return "root"; }
   const std::string& database() const { return options_.database; }
   const std::string& dir() const { return dir_; }
+  std::string data_dir() const { return dir_ + "/data"; }
 
   // Runs `sql` with the mariadb client (batch mode, no column names) in
   // `database` (default: the test database); returns its stdout.

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "mamori/util/subprocess.h"
@@ -62,6 +63,12 @@ std::string PostgresServer::Start() {
   if (::chown(dir_.c_str(), uid, gid) != 0) return "chown " + dir_ + " to postgres failed";
 
   if (std::string e = CreateDataDir(); !e.empty()) return e;
+  if (options_.standby) {
+    const std::string signal = data_dir() + "/standby.signal";
+    if (!std::ofstream(signal) || ::chown(signal.c_str(), uid, gid) != 0)
+      return "cannot write " + signal;
+    options_.database.clear();  // a standby is read-only
+  }
 
   const std::string postgres = bin_dir() + "/postgres";
   const std::string data = dir_ + "/data";

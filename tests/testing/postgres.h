@@ -33,6 +33,9 @@ class PostgresServer {
     // its data directory comes from pg_basebackup -R (--checkpoint=fast)
     // instead of initdb, and no database is created.
     const PostgresServer* standby_of = nullptr;
+    // Start as a standby of nothing: standby.signal in the fresh cluster (it
+    // stays in recovery, read-only), no test database created.
+    bool standby = false;
   };
 
   // Empty when the server binaries are installed; otherwise what is missing,
@@ -55,6 +58,7 @@ class PostgresServer {
   std::string user() const { return "postgres"; }
   const std::string& database() const { return options_.database; }
   const std::string& dir() const { return dir_; }
+  std::string data_dir() const { return dir_ + "/data"; }
   std::string bin_dir() const;
   // libpq connection string: "host=127.0.0.1 port=N user=postgres dbname=DB".
   std::string ConnInfo(const std::string& database = "") const;

@@ -10,6 +10,7 @@
 #include "mamori/cli/ask_verbs.h"
 #include "mamori/cli/baseline_command.h"
 #include "mamori/cli/completion.h"
+#include "mamori/cli/guard_command.h"
 #include "mamori/cli/verbs.h"
 #include "mamori/cli/version.h"
 #include "mamori/config/diagnostics.h"
@@ -59,6 +60,7 @@ int Main(int argc, char** argv) {
     for (Verb& v : add(app)) verbs.push_back(std::move(v));
   for (auto add : {AddDiagnose, AddAsk, AddRunbookDone, AddAck, AddBaseline})
     verbs.push_back(add(app));
+  for (auto add : {AddGuard, AddPrompt}) verbs.push_back(add(app));
   verbs.push_back(AddCompletion(app));
 
   if (ReportUnknownVerb(app, argc, argv)) return kExitUsage;
