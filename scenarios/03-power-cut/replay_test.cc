@@ -61,7 +61,7 @@ TEST(ScenarioPowerCut, SecondServerRecordsTheNewAddressAndTheStaleMutexIsNamed) 
                                     "  - {name: home-server, type: heartbeat, uuid: " +
                                     kUuid + ", period: 10m, grace: 5m, track_ip: true}\n");
   testing::DaemonProcess watcher({"-c", config}, dir.path() + "/watcher.log");
-  ASSERT_TRUE(watcher.WaitForLog("running 1 checks")) << watcher.Log();
+  ASSERT_TRUE(watcher.WaitForLog("running 1 check")) << watcher.Log();
   ASSERT_TRUE(testing::Eventually([&] { return testing::AcceptsOnLoopback(port); }, 5000ms));
 
   EXPECT_EQ(CurlFrom("127.0.0.2", base + "/ping/" + kUuid), "OK");
