@@ -65,6 +65,16 @@ class Child {
     while (Cmdline() != want && std::chrono::steady_clock::now() < give_up)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     EXPECT_EQ(Cmdline(), want);
+    // Its memory too: right after the exec /proc can still show 0 resident
+    // pages, and the tests judge rss.
+    while (ResidentPages() == 0 && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  long ResidentPages() const {
+    std::ifstream in(fmt::format("/proc/{}/statm", pid_));
+    long size = 0, resident = 0;
+    in >> size >> resident;
+    return resident;
   }
   std::string Cmdline() const {
     std::ifstream in(fmt::format("/proc/{}/cmdline", pid_));
