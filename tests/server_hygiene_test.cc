@@ -136,8 +136,10 @@ TEST_P(ServerHygiene, NoServerOutlivesItsTest) {
   KillAll(left);  // whatever happened, do not leak them into the next test
   EXPECT_TRUE(left.empty()) << left.size() << " server process(es) outlived the test";
   // libfaketime must not leave its shared memory behind either.
+  // Its cleanup runs as the server's reaper finishes: allow it a moment.
   std::ifstream shm(file + ".shm");
   for (std::string path; std::getline(shm, path);) {
+    testing::Eventually([&] { return !fs::exists(path); }, 5s);
     EXPECT_FALSE(fs::exists(path)) << path << " was left behind";
     std::error_code ec;
     fs::remove(path, ec);

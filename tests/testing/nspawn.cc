@@ -1,8 +1,11 @@
 #include "testing/nspawn.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -37,7 +40,35 @@ std::string NspawnUnavailable() {
   return "";
 }
 
+namespace {
+
+std::string UniqueMachineName() {
+  static std::atomic<int> boots{0};
+  return "--machine=mamori-test-" + std::to_string(::getpid()) + "-" + std::to_string(++boots);
+}
+
+}  // namespace
+
+// Held for one boot: containers of this machine's own root booted at the
+// same time (ctest -j) disturb each other (one of them then never reaches
+// multi-user.target), so the tests that boot one take turns.
+class BootLock {
+ public:
+  BootLock() : fd_(::open("/tmp/mamori-test-nspawn.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+  }
+  ~BootLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+  BootLock(const BootLock&) = delete;
+  BootLock& operator=(const BootLock&) = delete;
+
+ private:
+  int fd_;
+};
+
 NspawnOutcome BootContainer(const TempDir& dir, const NspawnBoot& boot) {
+  BootLock turn;
   NspawnOutcome out;
   const std::string unitdir = dir.path() + "/" + boot.units_dir;
   out.out = dir.path() + "/out";
@@ -53,13 +84,11 @@ NspawnOutcome BootContainer(const TempDir& dir, const NspawnBoot& boot) {
   add("runner.service", boot.runner, true);
 
   ProcessOptions o;
-  o.argv = {NspawnPath(),
-            "--quiet",
-            "--register=no",
-            "--keep-unit",
-            "-D",
-            "/",
-            "--volatile=yes",
+  o.argv = {NspawnPath(), "--quiet", "--register=no", "--keep-unit",
+            // A name of its own: containers booted at the same time (ctest -j)
+            // must not share /run/systemd/nspawn/propagate/<name>, which
+            // nspawn removes when one of them stops.
+            UniqueMachineName(), "-D", "/", "--volatile=yes",
             "--bind-ro=" + unitdir +
                 (boot.host_config || boot.writable_root ? ":/etc/systemd/system.control"
                                                         : ":/etc/systemd/system"),

@@ -8,7 +8,8 @@
 // Needs root and systemd-nspawn (package systemd-container). `skip` says,
 // in nspawn's own words, why a container could not start at all; a boot
 // that started and did not finish is a test failure (ADD_FAILURE), not a
-// skip. Blocking; one boot per call.
+// skip. Blocking; one boot per call, and one boot at a time on this machine
+// (an exclusive lock on /tmp/mamori-test-nspawn.lock for the boot).
 #pragma once
 
 #include <chrono>
