@@ -26,6 +26,7 @@ test_pkgs=(
   dpkg-dev fakeroot lintian adduser
 )
 test_pkgs+=(chromium)  # tests/status_page_browser_test.cc renders /status in headless Chromium
+test_pkgs+=(prometheus)  # promtool and a real Prometheus scraping /metrics (tests/metrics_test.cc)
 bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine fail2ban)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
@@ -51,3 +52,5 @@ $SUDO apt-get update -qq >/dev/null
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts nginx after install; tests run their own nginx on loopback ports.
 if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true; fi
+# Likewise Prometheus: the tests start their own on loopback ports.
+if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
