@@ -18,6 +18,7 @@
 #include "mamori/backup/pg_session.h"
 #include "mamori/backup/sql_client.h"
 #include "mamori/check/registry.h"
+#include "mamori/util/secret_file.h"
 #include "mamori/util/units.h"
 
 namespace mamori::probes::postgres {
@@ -32,15 +33,6 @@ struct Options {
   pg::Limits limits;
 };
 
-Result<std::string> ReadPassword(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Error(fmt::format("cannot read password_file {}", path));
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-  return line;
-}
-
 class PostgresProbe final : public BlockingProbe {
  public:
   explicit PostgresProbe(Options o) : o_(std::move(o)) {}
@@ -49,7 +41,7 @@ class PostgresProbe final : public BlockingProbe {
     auto params = mamori::backup::PostgresParams(o_.target);
     if (!params.ok()) return Observation::Make(CheckStatus::kUnknown, params.error().message());
     if (!o_.password_file.empty()) {
-      auto pw = ReadPassword(o_.password_file);
+      auto pw = ReadSecretFile(o_.password_file, "password_file");
       if (!pw.ok()) return Observation::Make(CheckStatus::kUnknown, pw.error().message());
       (*params)["password"] = *pw;
     }

@@ -1,5 +1,7 @@
 #include "mamori/daemon/metrics_exposition.h"
 
+#include "mamori/util/secret_file.h"
+
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -26,14 +28,13 @@ void ReadMetricsConfig(config::ConfigNode& top, const std::filesystem::path& bas
   if (!file) return;
   std::filesystem::path p(*file);
   out.token_file = (p.is_absolute() ? p : base / p).lexically_normal().string();
-  std::ifstream in(out.token_file);
-  std::string token;
-  if (!in || !std::getline(in, token)) {
-    m->ErrorAt("token_file", fmt::format("cannot read {}", out.token_file),
+  auto read = ReadSecretFile(out.token_file, "token_file");
+  if (!read.ok()) {
+    m->ErrorAt("token_file", read.error().message(),
                "write a long random token on its first line (e.g. `openssl rand -hex 32`)");
     return;
   }
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  std::string token = std::move(*read);
   if (token.size() < 16) {
     m->ErrorAt("token_file", "holds a token shorter than 16 characters",
                "use a long random token, e.g. `openssl rand -hex 32`");

@@ -15,6 +15,7 @@
 #include "mamori/check/registry.h"
 #include "mamori/db/mariadb_session.h"
 #include "mamori/util/mutex.h"
+#include "mamori/util/secret_file.h"
 #include "mamori/util/units.h"
 
 namespace mamori::probes::mariadb {
@@ -26,15 +27,6 @@ struct Options {
   db::MariadbLimits limits;
 };
 
-Result<std::string> ReadPassword(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Error(fmt::format("cannot read password_file {}", path));
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-  return line;
-}
-
 class MariadbProbe final : public BlockingProbe {
  public:
   explicit MariadbProbe(Options o) : o_(std::move(o)) {}
@@ -42,7 +34,7 @@ class MariadbProbe final : public BlockingProbe {
   Observation Run(const Clock& clock, MonoTime deadline) override {
     db::MariadbTarget t = o_.target;
     if (!o_.password_file.empty()) {
-      auto pw = ReadPassword(o_.password_file);
+      auto pw = ReadSecretFile(o_.password_file, "password_file");
       if (!pw.ok()) return Observation::Make(CheckStatus::kUnknown, pw.error().message());
       t.password = *pw;
     }

@@ -1,5 +1,7 @@
 #include "mamori/faces/faces_config.h"
 
+#include "mamori/util/secret_file.h"
+
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
@@ -10,20 +12,6 @@
 
 namespace mamori::faces {
 namespace {
-
-std::optional<std::string> ReadTokenFile(const std::string& path, std::string& why) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    why = fmt::format("cannot read token_file {}", path);
-    return std::nullopt;
-  }
-  std::string text(4096, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
-    text.pop_back();
-  return text;
-}
 
 void ReadToken(config::ConfigNode& t, const std::string& config_file, FacesConfig& out) {
   ApiToken tok;
@@ -44,13 +32,12 @@ void ReadToken(config::ConfigNode& t, const std::string& config_file, FacesConfi
   if (file) {
     std::filesystem::path p(*file);
     if (p.is_relative()) p = std::filesystem::path(config_file).parent_path() / p;
-    std::string why;
-    auto text = ReadTokenFile(p.string(), why);
-    if (!text) {
-      t.ErrorAt("token_file", why, "the file holds the token on one line");
+    auto text = ReadSecretFile(p.string(), "token_file");
+    if (!text.ok()) {
+      t.ErrorAt("token_file", text.error().message(), "the file holds the token on one line");
       return;
     }
-    tok.token = *text;
+    tok.token = std::move(*text);
   } else {
     tok.token = *inline_token;
   }

@@ -1,4 +1,5 @@
 #include "mamori/logs/ask_command.h"
+#include "mamori/util/secret_file.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -117,12 +118,7 @@ Result<HttpResponse> Send(const AssistantConfig& cfg, const std::string& body,
 
 Result<std::string> ReadApiKey(const std::string& file) {
   if (file.empty()) return std::string();
-  std::ifstream in(file);
-  if (!in) return Error(fmt::format("cannot read api_key_file {}", file));
-  std::string key;
-  std::getline(in, key);
-  while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
-  return key;
+  return ReadSecretFile(file, "api_key_file");
 }
 
 void PrintAnswer(const ChatAnswer& a, const std::vector<FailedStep>& failed, std::ostream& out) {
