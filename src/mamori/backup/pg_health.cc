@@ -55,7 +55,9 @@ void JudgeStandbys(const Facts& f, const Limits& l, Verdict& v) {
                           Over(bs, l.lag_bytes, Bytes)));
     v.Add(ss, fmt::format("standby {} replay lag {}{}", who, Secs(secs),
                           Over(ss, l.lag_seconds, Secs)));
-    if (s.state != "streaming")
+    // "startup" is every walsender's first moments (a standby or pg_basebackup
+    // connecting); a standby stuck there shows as lag, so only later states warn.
+    if (s.state != "streaming" && s.state != "startup")
       v.Add(CheckStatus::kWarning, fmt::format("standby {} is in state {}", who, s.state));
     v.obs.AddMetric("standby_sent_lag_bytes:" + who, s.sent_lag_bytes.value_or(0));
     v.obs.AddMetric("standby_write_lag_bytes:" + who, s.write_lag_bytes.value_or(0));

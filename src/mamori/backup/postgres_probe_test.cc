@@ -210,8 +210,11 @@ TEST_F(PostgresCheck, BaseBackupWaitingForACheckpointIsNamed) {
   ASSERT_GT(bb, 0);
   const std::string yaml =
       Check(*primary_, "basebackup_checkpoint_wait: {warning: 1s, critical: 1h}");
-  Observation o =
-      RunUntil(yaml, [](const Observation& x) { return x.status == CheckStatus::kWarning; });
+  // Other warnings may come first (the backup's walsender starting up), so wait
+  // for this one by name.
+  Observation o = RunUntil(yaml, [](const Observation& x) {
+    return x.status == CheckStatus::kWarning && Has(x.summary, "waiting for checkpoint");
+  });
   EXPECT_EQ(o.status, CheckStatus::kWarning) << o.summary;
   EXPECT_TRUE(Has(o.summary,
                   "base backup to 127.0.0.1 (pg_basebackup) waiting for checkpoint "
