@@ -7,6 +7,9 @@
 # duration_ms (connect + every query + judgment, without the process start),
 # the wall time of the whole `mamori check` process, and the statements sent
 # (the check's `queries` metric); for the others: the process wall time.
+# Then connection reuse: the daemon runs two checks on the primary every
+# second for REPEATS seconds, one keeping its connection (the default) and one
+# with keep_connection: false, and their duration_us are read from the store.
 # Needs root (the servers run as the postgres user).
 #   bench/postgres_check.sh [MAMORI] [REPEATS]
 set -eu
@@ -84,4 +87,26 @@ if sys.argv[3] == "1":
     line("check_pgsql -q 'select 1' (wall)", [w[2] / 1000 for w in wall], ", 1 query")
 else:
     print("check_pgsql: not installed (monitoring-plugins-basic)")
+PY
+cat >"$dir/reuse.yaml" <<YAML
+data_dir: $dir/reuse
+checks:
+  - {name: kept, type: postgres, dsn: "$DSN", interval: 1s}
+  - {name: fresh, type: postgres, dsn: "$DSN", interval: 1s, keep_connection: false}
+YAML
+"$MAMORI" run -c "$dir/reuse.yaml" --log-level warn &
+daemon=$!
+sleep $((REPEATS + 2))
+kill -TERM "$daemon"
+wait "$daemon" || true
+python3 - "$dir/reuse/mamori.db" <<'PY'
+import json, sqlite3, statistics, sys
+db = sqlite3.connect(sys.argv[1])
+for name in ("kept", "fresh"):
+    rows = db.execute("SELECT o.duration_us, o.metrics FROM observations o JOIN checks c "
+                      "ON c.id = o.check_id WHERE c.name = ? ORDER BY o.ts_ms", (name,)).fetchall()
+    ms = sorted(r[0] / 1000 for r in rows)
+    reused = sum(1 for r in rows if r[1] and json.loads(r[1]).get("connection_reused") == 1)
+    print(f"daemon, {name} connection: {len(ms)} runs ({reused} on a kept connection), "
+          f"min {ms[0]:.2f} ms, median {statistics.median(ms):.2f} ms, max {ms[-1]:.2f} ms")
 PY

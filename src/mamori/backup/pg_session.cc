@@ -26,9 +26,8 @@ int64_t MillisLeft(MonoTime deadline, const Clock& clock) {
 
 // The server cancels a statement a little before the run's deadline, so its
 // own "canceling statement due to statement timeout" arrives in time.
-std::string StatementTimeoutOption(int64_t left_ms) {
-  const int64_t ms = std::max<int64_t>(100, left_ms - std::max<int64_t>(200, left_ms / 10));
-  return fmt::format("-c statement_timeout={}", ms);
+int64_t StatementTimeoutMs(int64_t left_ms) {
+  return std::max<int64_t>(100, left_ms - std::max<int64_t>(200, left_ms / 10));
 }
 
 bool PollFd(int fd, short events, MonoTime deadline, const Clock& clock) {
@@ -50,7 +49,8 @@ Result<std::unique_ptr<Session>> Session::Open(std::map<std::string, std::string
   const int64_t left = MillisLeft(deadline, clock);
   if (left <= 0) return Error("no time left to connect to " + describe);
   std::string& options = params["options"];
-  options += (options.empty() ? "" : " ") + StatementTimeoutOption(left);
+  options += fmt::format("{}-c statement_timeout={}", options.empty() ? "" : " ",
+                         StatementTimeoutMs(left));
   if (!params.count("application_name")) params["application_name"] = "mamori";
   // libpq's own bound, in whole seconds; the poll loop below keeps the exact one.
   params["connect_timeout"] = std::to_string(std::max<int64_t>(2, (left + 999) / 1000));
@@ -76,9 +76,23 @@ Result<std::unique_ptr<Session>> Session::Open(std::map<std::string, std::string
 }
 
 Session::Session(pg_conn* conn, std::string describe, MonoTime deadline, const Clock& clock)
-    : conn_(conn), describe_(std::move(describe)), deadline_(deadline), clock_(clock) {}
+    : conn_(conn), describe_(std::move(describe)), deadline_(deadline), clock_(&clock) {}
 
 Session::~Session() { PQfinish(conn_); }
+
+bool Session::connected() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+Status Session::Rearm(MonoTime deadline, const Clock& clock) {
+  deadline_ = deadline;
+  clock_ = &clock;
+  queries_ = 0;
+  if (!connected()) return Error(describe_ + ": the kept connection is gone");
+  const int64_t left = MillisLeft(deadline, clock);
+  if (left <= 0) return Error("no time left to query " + describe_);
+  auto set = Query(fmt::format("SET statement_timeout = {}", StatementTimeoutMs(left)));
+  if (!set.ok()) return set.error();
+  return Status::Ok();
+}
 
 Status Session::AwaitResult() {
   while (PQisBusy(conn_)) {
@@ -100,7 +114,7 @@ Status Session::AwaitResult() {
 
 bool Session::WaitSocket(short events) {
   const int fd = PQsocket(conn_);
-  return fd >= 0 && PollFd(fd, events, deadline_, clock_);
+  return fd >= 0 && PollFd(fd, events, deadline_, *clock_);
 }
 
 Result<std::vector<Row>> Session::Query(const std::string& sql, size_t max_rows) {

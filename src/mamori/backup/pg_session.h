@@ -1,6 +1,7 @@
-// The libpq edge of the `postgres` check type: one connection per check run,
-// every wait bounded by the run's deadline, and the queries that fill
-// pg::Facts (pg_health.h judges them).
+// The libpq edge of the `postgres` check type: a connection that serves one
+// run or, kept by the check (keep_connection), the next runs too; every wait
+// bounded by the current run's deadline, and the queries that fill pg::Facts
+// (pg_health.h judges them).
 //
 // Session::Open connects without blocking past the deadline (PQconnectPoll +
 // poll) and asks the server for a statement_timeout a little shorter than the
@@ -10,7 +11,8 @@
 // handed to libpq only; messages name the target without it.
 //
 // Ownership: a Session owns its PGconn and closes it on destruction. Not
-// thread-safe (one run uses one session). Failure: an Error with libpq's or
+// thread-safe (one run at a time uses a session; a kept one is handed from
+// run to run, never shared). Failure: an Error with libpq's or
 // the server's own words; last_sqlstate() tells "this view does not exist on
 // this version" (ReadFacts lists such features in Facts::missing instead of
 // failing the check).
@@ -49,6 +51,14 @@ class Session {
   const std::string& last_sqlstate() const { return sqlstate_; }
   int queries_sent() const { return queries_; }
 
+  // Makes a kept session ready for another run: the new deadline and clock,
+  // the query count from zero, and the server's statement_timeout to match
+  // (one SET). An Error if the connection is gone (a restarted server): the
+  // caller then opens a new one.
+  [[nodiscard]] Status Rearm(MonoTime deadline, const Clock& clock);
+  // False once libpq has seen the connection break.
+  bool connected() const;
+
  private:
   Session(pg_conn* conn, std::string describe, MonoTime deadline, const Clock& clock);
   // Waits until the socket is ready for `events` or the deadline passes.
@@ -59,7 +69,7 @@ class Session {
   pg_conn* conn_;
   std::string describe_;
   MonoTime deadline_;
-  const Clock& clock_;
+  const Clock* clock_;
   std::string sqlstate_;
   int queries_ = 0;
 };

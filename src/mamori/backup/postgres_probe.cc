@@ -9,8 +9,16 @@
 // one is picked up), `password`, or libpq's own PGPASSFILE / ~/.pgpass; it is
 // never part of a message. An unreachable server or a refused login is
 // CRITICAL with libpq's reason; a query that could not finish by the check's
-// timeout is cancelled and UNKNOWN. Stateless between runs; Run() is safe on
-// any pool thread.
+// timeout is cancelled and UNKNOWN.
+//
+// The connection is kept between runs (keep_connection, on by default): a
+// run on a kept one costs a SET and the reads instead of a TCP, TLS and SCRAM
+// handshake. A kept connection is dropped after any failed run, when the
+// connection parameters (a rotated password) change, and at least every
+// kReconnectAfter, so the login itself is proven regularly; a kept one found
+// broken (a restarted server) is replaced by a new one within the same run, so
+// a restart alone is never an alarm. Run() is safe on any pool thread: the
+// kept session is taken out under a mutex and put back after a good run.
 #include <fmt/format.h>
 
 #include <fstream>
@@ -18,6 +26,7 @@
 #include "mamori/backup/pg_session.h"
 #include "mamori/backup/sql_client.h"
 #include "mamori/check/registry.h"
+#include "mamori/util/mutex.h"
 #include "mamori/util/secret_file.h"
 #include "mamori/util/units.h"
 
@@ -31,7 +40,14 @@ struct Options {
   SqlTarget target;
   std::string password_file;
   pg::Limits limits;
+  bool keep_connection = true;
 };
+
+// A kept connection is made anew at least this often, so a broken login
+// (an expired password, a pg_hba.conf change) shows within minutes.
+constexpr Duration kReconnectAfter = std::chrono::minutes(10);
+
+using Params = std::map<std::string, std::string>;
 
 class PostgresProbe final : public BlockingProbe {
  public:
@@ -45,21 +61,54 @@ class PostgresProbe final : public BlockingProbe {
       if (!pw.ok()) return Observation::Make(CheckStatus::kUnknown, pw.error().message());
       (*params)["password"] = *pw;
     }
-    auto session = pg::Session::Open(std::move(*params), o_.target.Describe(), deadline, clock);
+    if (auto kept = TakeKept(*params, clock); kept && kept->Rearm(deadline, clock).ok()) {
+      auto facts = pg::ReadFacts(*kept);
+      // Only a broken connection earns a second try; any other failure is
+      // this run's answer.
+      if (facts.ok() || kept->connected())
+        return Finish(std::move(kept), std::move(facts), *params, clock, true);
+    }
+    auto session = pg::Session::Open(*params, o_.target.Describe(), deadline, clock);
     if (!session.ok()) return Observation::Make(CheckStatus::kCritical, session.error().message());
     auto facts = pg::ReadFacts(**session);
-    if (!facts.ok()) {
-      Observation obs = Observation::Make(CheckStatus::kUnknown, facts.error().message());
-      obs.AddMetric("queries", (*session)->queries_sent());
-      return obs;
-    }
-    Observation obs = pg::Judge(*facts, o_.limits);
-    obs.AddMetric("queries", (*session)->queries_sent());
-    return obs;
+    return Finish(std::move(*session), std::move(facts), *params, clock, false);
   }
 
  private:
+  // The kept session if it was made with these parameters and is young
+  // enough; else nothing (and the old one is closed).
+  std::unique_ptr<pg::Session> TakeKept(const Params& params, const Clock& clock) {
+    std::unique_ptr<pg::Session> kept;
+    MutexLock lock(mu_);
+    kept = std::move(kept_);
+    if (kept && (kept_params_ != params || clock.Monotonic() - kept_since_ > kReconnectAfter))
+      kept.reset();
+    return kept;
+  }
+
+  Observation Finish(std::unique_ptr<pg::Session> session, Result<pg::Facts> facts,
+                     const Params& params, const Clock& clock, bool reused) {
+    Observation obs = facts.ok()
+                          ? pg::Judge(*facts, o_.limits)
+                          : Observation::Make(CheckStatus::kUnknown, facts.error().message());
+    obs.AddMetric("queries", session->queries_sent());
+    obs.AddMetric("connection_reused", reused ? 1 : 0);
+    if (facts.ok() && o_.keep_connection) {
+      MutexLock lock(mu_);
+      if (!reused) {
+        kept_params_ = params;
+        kept_since_ = clock.Monotonic();
+      }
+      kept_ = std::move(session);
+    }
+    return obs;
+  }
+
   Options o_;
+  Mutex mu_;
+  std::unique_ptr<pg::Session> kept_ GUARDED_BY(mu_);
+  Params kept_params_ GUARDED_BY(mu_);
+  MonoTime kept_since_ GUARDED_BY(mu_){};
 };
 
 std::optional<double> GetSeconds(config::ConfigNode& n, std::string_view key) {
@@ -115,6 +164,7 @@ std::unique_ptr<Probe> Build(config::ConfigNode& node) {
   if (target) o.target = std::move(*target);
   if (auto db = node.GetString("dbname")) o.target.database = *db;
   o.password_file = node.GetString("password_file").value_or("");
+  o.keep_connection = node.GetBool("keep_connection").value_or(true);
   if (!o.password_file.empty() && !o.target.password.empty()) {
     node.ErrorAt("password_file", "both password and password_file are set",
                  "keep the password in the file only");

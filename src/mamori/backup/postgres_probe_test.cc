@@ -231,6 +231,68 @@ TEST_F(PostgresCheck, BaseBackupWaitingForACheckpointIsNamed) {
   testing::StopProcess(bb, SIGTERM);
 }
 
+double Metric(const Observation& o, const std::string& name) {
+  for (const auto& m : o.metrics)
+    if (m.name == name) return m.value;
+  ADD_FAILURE() << "no metric " << name << " in " << o.summary;
+  return -1;
+}
+
+TEST_F(PostgresCheck, KeptConnectionIsReusedAndABrokenOneIsReplacedInTheSameRun) {
+  const auto yaml = [&](const std::string& extra) {
+    return fmt::format("{{name: db, type: postgres, dsn: \"{} application_name=keeper\"{}}}",
+                       primary_->ConnInfo("postgres"), extra);
+  };
+  const auto sessions = [&] {
+    auto n = primary_->Sql(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'keeper'", "postgres");
+    EXPECT_TRUE(n.ok());
+    return n.ok() ? std::stoi(*n) : -1;
+  };
+  // A closed connection's backend exits a moment after the client goes.
+  const auto settles_at = [&](int want) {
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (sessions() != want && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(20ms);
+    return sessions();
+  };
+  std::shared_ptr<Probe> probe = harness_.Build(yaml(""));
+  ASSERT_NE(probe, nullptr);
+  Observation o = harness_.Run(*probe);
+  ASSERT_EQ(o.status, CheckStatus::kOk) << o.summary;
+  EXPECT_EQ(Metric(o, "connection_reused"), 0);
+  const double first_queries = Metric(o, "queries");
+  EXPECT_EQ(sessions(), 1);  // kept between runs
+  o = harness_.Run(*probe);
+  ASSERT_EQ(o.status, CheckStatus::kOk) << o.summary;
+  EXPECT_EQ(Metric(o, "connection_reused"), 1);
+  // The same reads plus the SET of the new statement_timeout.
+  EXPECT_EQ(Metric(o, "queries"), first_queries + 1);
+  EXPECT_EQ(sessions(), 1);
+  // As a server restart does: the kept connection is cut. The run opens a
+  // new one and is not an alarm.
+  ASSERT_TRUE(primary_
+                  ->Sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                        "application_name = 'keeper'",
+                        "postgres")
+                  .ok());
+  o = harness_.Run(*probe);
+  EXPECT_EQ(o.status, CheckStatus::kOk) << o.summary;
+  EXPECT_EQ(Metric(o, "connection_reused"), 0);
+  EXPECT_EQ(settles_at(1), 1);
+  probe.reset();  // the check goes away with its connection
+  EXPECT_EQ(settles_at(0), 0);
+
+  std::shared_ptr<Probe> once = harness_.Build(yaml(", keep_connection: false"));
+  ASSERT_NE(once, nullptr);
+  for (int i = 0; i < 2; ++i) {
+    o = harness_.Run(*once);
+    EXPECT_EQ(o.status, CheckStatus::kOk) << o.summary;
+    EXPECT_EQ(Metric(o, "connection_reused"), 0);
+    EXPECT_EQ(settles_at(0), 0);
+  }
+}
+
 TEST_F(PostgresCheck, WrongPasswordIsCriticalWithoutShowingIt) {
   ASSERT_TRUE(primary_
                   ->Sql("CREATE ROLE watcher LOGIN PASSWORD 'right-pw-1'; GRANT pg_monitor TO "
