@@ -11,6 +11,7 @@
 
 #include "mamori/notify/http_post.h"
 #include "testing/cli.h"
+#include "testing/http_call.h"
 #include "testing/notify_servers.h"
 #include "testing/ports.h"
 
@@ -180,12 +181,13 @@ TEST(Alerts, AckFromTheCommandLineStopsReminders) {
   ASSERT_TRUE(hook) << error;
   testing::TempDir dir;
   const std::string flag = dir.Write("flag", "x");
-  const std::string cfg = dir.Write(
-      "mamori.yaml",
-      std::string(kFast) + "listen: 127.0.0.1:" + std::to_string(testing::PickFreePort()) +
-          "\nalerting: {group_wait: 200ms}\n"
-          "notify:\n  - {name: hook, type: webhook, url: '" +
-          hook->Url() + "', reminder_every: 1s}\n" + "checks:\n" + FileCheck("backup", flag));
+  const int port = testing::PickFreePort();
+  const std::string cfg =
+      dir.Write("mamori.yaml", std::string(kFast) + "listen: 127.0.0.1:" + std::to_string(port) +
+                                   "\nalerting: {group_wait: 200ms}\n"
+                                   "notify:\n  - {name: hook, type: webhook, url: '" +
+                                   hook->Url() + "', reminder_every: 1s}\n" + "checks:\n" +
+                                   FileCheck("backup", flag));
   testing::DaemonProcess d({"-c", cfg}, dir.path() + "/daemon.log");
   ASSERT_TRUE(d.WaitForLog("backup: PENDING -> OK")) << d.Log();
   auto ack = testing::RunMamori({"ack", "-c", cfg, "backup"});
@@ -198,6 +200,12 @@ TEST(Alerts, AckFromTheCommandLineStopsReminders) {
     return n;
   };
   ASSERT_TRUE(testing::WaitFor([&] { return reminders() >= 2; }, 10)) << d.Log();
+  // A page of another site, open in a browser on this host, reaches 127.0.0.1
+  // too; its Origin gives it away and it acknowledges nothing.
+  auto forged =
+      testing::HttpCall(port, "POST", "/api/v1/ack/backup", "", "Origin: https://evil.example\r\n");
+  EXPECT_EQ(forged.status, 403) << forged.body;
+  EXPECT_EQ(testing::RunMamori({"ack", "-c", cfg}).out, "no acknowledged checks\n");
   ack = testing::RunMamori({"ack", "-c", cfg, "backup", "--by", "alice"});
   ASSERT_EQ(ack.exit_code, 0) << ack.out << ack.err;
   EXPECT_NE(ack.out.find("acknowledged until it recovers"), std::string::npos) << ack.out;

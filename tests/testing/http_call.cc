@@ -12,9 +12,13 @@ namespace mamori::testing {
 HttpReply HttpCall(int port, const std::string& method, const std::string& target,
                    const std::string& body, const std::string& extra_headers,
                    std::chrono::milliseconds deadline) {
-  const std::string request = fmt::format(
-      "{} {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{}Content-Length: {}\r\n\r\n{}",
-      method, target, extra_headers, body.size(), body);
+  // A caller's own Host header (a test of what a browser would send) replaces
+  // the default one.
+  const bool own_host =
+      extra_headers.starts_with("Host:") || extra_headers.find("\r\nHost:") != std::string::npos;
+  const std::string request =
+      fmt::format("{} {} HTTP/1.1\r\n{}Connection: close\r\n{}Content-Length: {}\r\n\r\n{}", method,
+                  target, own_host ? "" : "Host: 127.0.0.1\r\n", extra_headers, body.size(), body);
   HttpReply reply;
   const int fd = OpenFrom("127.0.0.1", port);
   if (fd < 0) return reply;

@@ -2,6 +2,8 @@
 
 #include <future>
 
+#include "mamori/web/local_caller.h"
+
 namespace mamori::faces {
 namespace {
 
@@ -152,7 +154,7 @@ const FacesApi::Route* FacesApi::Find(std::string_view method, std::string_view 
 
 std::optional<web::Response> FacesApi::Refuse(const web::Request& head, Access access) const {
   if (access == Access::kPublic) return std::nullopt;
-  const bool local = head.peer.is_loopback() && head.forwarded_for.empty();
+  const bool local = web::IsLocalCaller(head);
   if (access == Access::kRead && local) return std::nullopt;
   constexpr std::string_view kBearer = "Bearer ";
   std::optional<Scope> scope;

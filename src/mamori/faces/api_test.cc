@@ -195,6 +195,25 @@ TEST_F(FacesApiTest, RemoteReadersNeedAReadTokenComparedExactly) {
   EXPECT_EQ(Call("GET", "/api/v1/checks", "", remote + Bearer("read-token")).status, 401);
 }
 
+// A page of another site in a browser on this host: it may reach 127.0.0.1,
+// but says so in Host (DNS rebinding) or Origin (a cross-site request).
+TEST_F(FacesApiTest, ForeignPagesInALocalBrowserAreNotLocalCallers) {
+  const std::string port = std::to_string(server_->port());
+  EXPECT_EQ(Call("GET", "/api/v1/checks", "", "Host: localhost:" + port + "\r\n").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/checks", "", "Origin: http://127.0.0.1:" + port + "\r\n").status,
+            200);
+  auto r = Call("GET", "/api/v1/checks", "", "Host: rebind.example:" + port + "\r\n");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(Json(r)["error"], "unauthorized");
+  EXPECT_EQ(Call("GET", "/api/v1/checks", "", "Origin: https://attacker.example\r\n").status, 401);
+  EXPECT_EQ(Call("GET", "/api/v1/checks", "", "Origin: null\r\n").status, 401);
+  // With a token the same request is fine: it is the key, not the place.
+  EXPECT_EQ(Call("GET", "/api/v1/checks", "",
+                 "Origin: https://attacker.example\r\n" + std::string(Bearer(kReadToken)))
+                .status,
+            200);
+}
+
 struct FileState {
   off_t size;
   int64_t mtime_ns;

@@ -8,6 +8,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "mamori/web/local_caller.h"
+
 namespace mamori::heartbeat {
 namespace {
 
@@ -130,8 +132,9 @@ void PingApi::Handle(web::Request req, web::Respond respond) {
     // must not make every remote caller "loopback".
     boost::system::error_code ec;
     const auto client = boost::asio::ip::make_address(SourceOf(req), ec);
-    const bool allowed = options_.read_key.empty() ? (!ec && client.is_loopback() && req.forwarded_for.empty())
-                                                   : req.api_key == options_.read_key;
+    const bool allowed = options_.read_key.empty()
+                             ? (!ec && client.is_loopback() && web::IsLocalCaller(req))
+                             : req.api_key == options_.read_key;
     if (!allowed) {
       // Read under the lock: a reload may replace options_ meanwhile.
       const bool keyless = options_.read_key.empty();
@@ -211,15 +214,17 @@ void PingApi::Handle(web::Request req, web::Respond respond) {
 web::Response PingApi::History(const std::vector<std::string>& checks) const {
   constexpr size_t kTail = 1024;
   auto when = [](WallTime t) {
-    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+    const auto secs =
+        std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
     const std::time_t tt = static_cast<std::time_t>(secs);
     std::tm tm{};
     gmtime_r(&tt, &tm);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                       tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   };
   auto ping_json = [&](const Ping& p) {
-    nlohmann::json j = {{"time", when(p.time)}, {"kind", PingKindName(p.kind)}, {"source", p.source}};
+    nlohmann::json j = {
+        {"time", when(p.time)}, {"kind", PingKindName(p.kind)}, {"source", p.source}};
     if (p.exit_code >= 0) j["exit_code"] = p.exit_code;
     if (p.duration) j["duration_s"] = std::chrono::duration<double>(*p.duration).count();
     if (!p.user_agent.empty()) j["user_agent"] = p.user_agent;

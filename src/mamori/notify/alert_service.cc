@@ -13,6 +13,7 @@
 #include "mamori/store/sqlite.h"
 #include "mamori/util/mutex.h"
 #include "mamori/util/units.h"
+#include "mamori/web/local_caller.h"
 
 namespace mamori::notify {
 
@@ -324,9 +325,8 @@ bool AlertService::IsApiTarget(std::string_view target) {
 void AlertService::HandleApi(web::Request req, web::Respond respond) {
   {
     MutexLock lock(impl_->api_mu);
-    const bool allowed = impl_->read_key.empty()
-                             ? (req.peer.is_loopback() && req.forwarded_for.empty())
-                             : req.api_key == impl_->read_key;
+    const bool allowed =
+        impl_->read_key.empty() ? web::IsLocalCaller(req) : req.api_key == impl_->read_key;
     if (!allowed) {
       respond(Problem(403, impl_->read_key.empty()
                                ? "only for loopback callers unless api.read_key is set"

@@ -208,6 +208,9 @@ class Session : public std::enable_shared_from_this<Session> {
       req.authorization = std::string(it->value());
     if (auto it = msg.find("X-Forwarded-For"); it != msg.end())
       req.forwarded_for = std::string(it->value());
+    if (auto it = msg.find(http::field::host); it != msg.end()) req.host = std::string(it->value());
+    if (auto it = msg.find(http::field::origin); it != msg.end())
+      req.origin = std::string(it->value());
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == http::verb::head;
     version_ = msg.version();

@@ -78,6 +78,8 @@ struct Request {
   std::string forwarded_for;  // X-Forwarded-For as sent (trust is the handler's call)
   std::string api_key;        // X-Api-Key as sent
   std::string authorization;  // Authorization as sent ("Bearer <token>")
+  std::string host;           // Host as sent (local_caller.h judges it)
+  std::string origin;         // Origin as sent (browsers send it cross-site)
 };
 
 struct Response {
