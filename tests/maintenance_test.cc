@@ -4,14 +4,18 @@
 #include <signal.h>
 
 #include <date/date.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "mamori/store/store.h"
 #include "testing/cli.h"
+#include "testing/http_call.h"
 #include "testing/notify_servers.h"
+#include "testing/ports.h"
 
 namespace mamori {
 namespace {
@@ -131,6 +135,72 @@ TEST(MaintenanceDaemon, WindowEndReRunsChecksAndMailsOneSummary) {
   d.Signal(SIGTERM);
   EXPECT_EQ(d.Wait(), 0);
   EXPECT_EQ(smtp->Messages().size(), 1u) << d.Log();  // the summary and nothing else
+}
+
+// A window started through the API and cut short with DELETE ends like a
+// configured one: its checks run at once and one summary is mailed.
+TEST(MaintenanceDaemon, ApiWindowCutShortReRunsItsChecksAndMailsOneSummary) {
+  std::string error;
+  auto smtp = testing::SmtpSink::Start(&error);
+  ASSERT_TRUE(smtp) << error;
+  testing::TempDir dir;
+  const std::string web = dir.Write("web-up", "x");      // removed inside the window
+  const std::string clock = dir.Write("clock-ok", "x");  // fine throughout
+  const int port = testing::PickFreePort();
+  const std::string token = "write-token-0123456789abcdef";
+  const std::string cfg = dir.Write(
+      "mamori.yaml", MailConfig(*smtp) + "listen: 127.0.0.1:" + std::to_string(port) +
+                         "\napi: {tokens: [{token: " + token +
+                         ", scope: write}]}\n"
+                         "checks:\n"
+                         "  - {name: web, type: file, path: '" +
+                         web +
+                         "', interval: 250ms, timeout: 200ms, failures_before_alert: 1, "
+                         "successes_before_recovery: 1}\n"
+                         // 1h: a run right after the window can only be the window's re-run.
+                         "  - {name: clock, type: file, path: '" +
+                         clock + "', interval: 1h, timeout: 2s}\n");
+  testing::DaemonProcess d({"-c", cfg}, dir.path() + "/daemon.log");
+  ASSERT_TRUE(d.WaitForLog("web: PENDING -> OK")) << d.Log();
+  const std::string auth = "Authorization: Bearer " + token + "\r\n";
+  auto started = testing::HttpCall(port, "POST", "/api/v1/maintenance",
+                                   R"({"duration": "1h", "reason": "disk swap"})",
+                                   auth + "Content-Type: application/json\r\n");
+  ASSERT_EQ(started.status, 201) << started.body;
+  const int64_t id = nlohmann::json::parse(started.body).value("id", int64_t{0});
+  ASSERT_GT(id, 0) << started.body;
+  std::remove(web.c_str());
+  ASSERT_TRUE(d.WaitForLog("web: OK -> CRITICAL")) << d.Log();
+  std::this_thread::sleep_for(3s);  // past group_wait: a mail now would be a leak
+  EXPECT_TRUE(smtp->Messages().empty()) << "mailed during the window:\n" << smtp->Messages()[0];
+
+  const WallTime cut = std::chrono::system_clock::now();
+  auto ended =
+      testing::HttpCall(port, "DELETE", "/api/v1/maintenance/" + std::to_string(id), "", auth);
+  ASSERT_EQ(ended.status, 200) << ended.body;
+  ASSERT_TRUE(testing::WaitFor([&] { return !smtp->Messages().empty(); }, 20)) << d.Log();
+  const Mail mail = ParseMail(smtp->Messages()[0]);
+  EXPECT_EQ(mail.kind, "after-maintenance");
+  EXPECT_EQ(mail.subject, fmt::format("[mamori] after maintenance api #{} (disk swap): 1 still "
+                                      "failing, 1 fine",
+                                      id));
+  // clock ran again right after the cut (its own schedule is an hour).
+  SystemClock sys;
+  auto store = Store::Open(dir.path() + "/data", sys, Store::OpenMode::kReadOnly);
+  ASSERT_TRUE(store.ok()) << store.error().message();
+  bool rerun = false;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        auto r = (*store)->Observations("clock", cut - 1s, 100);
+        if (r.ok())
+          for (const auto& o : *r) rerun = rerun || (o.time >= cut && o.time <= cut + 3s);
+        return rerun;
+      },
+      10s))
+      << d.Log();
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(), 0);
+  EXPECT_EQ(smtp->Messages().size(), 1u) << d.Log();
 }
 
 TEST(MaintenanceDaemon, FailureOutsideAnyWindowIsMailedAsBefore) {

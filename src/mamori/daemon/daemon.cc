@@ -263,6 +263,11 @@ struct Daemon::Impl {
         if (auto it = check_index.find(name); it != check_index.end()) RunNow(checks[it->second]);
       });
     };
+    hooks.windows_changed = [this] {
+      asio::post(io, [this] {
+        if (!stopping) MaintenanceTick();
+      });
+    };
     faces = std::make_unique<faces::FacesApi>(*store, *operator_store, clock, std::move(hooks));
     faces->Configure(config->faces);
     return true;
@@ -504,11 +509,13 @@ struct Daemon::Impl {
 
   void ArmMaintenance() {
     maintenance_timer.cancel();
-    if (stopping || config->maintenance.empty()) return;
+    if (stopping || (config->maintenance.empty() && !operator_store)) return;
     const WallTime now = clock.Now();
     Duration wait = kMaintenancePoll;
     if (auto next = config->maintenance.NextTransition(now))
       wait = std::clamp<Duration>(*next - now, std::chrono::milliseconds(1), kMaintenancePoll);
+    if (auto next = operator_store ? operator_store->NextTransition() : std::nullopt)
+      wait = std::clamp<Duration>(*next - now, std::chrono::milliseconds(1), wait);
     maintenance_timer.expires_after(wait);
     maintenance_timer.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) MaintenanceTick();
@@ -533,7 +540,30 @@ struct Daemon::Impl {
         BeginAfterMaintenance(occ);
     }
     maintenance_seen = now;  // a clock set back does not replay old ends
+    if (operator_store)
+      for (const auto& w : operator_store->TakeEnded()) BeginAfterApiMaintenance(w);
     ArmMaintenance();
+  }
+
+  // The same for a window started through the API, ended or cut short.
+  void BeginAfterApiMaintenance(const faces::OperatorWindow& w) {
+    MaintenanceOccurrence occ;
+    // "api #3 (disk swap)": the id DELETE /api/v1/maintenance/3 took, and why.
+    occ.name = fmt::format("api #{}{}", w.id,
+                           w.reason.empty() ? "" : " (" + w.reason.substr(0, 60) + ")");
+    occ.start = w.start;
+    occ.end = w.end;
+    const WallTime now = clock.Now();
+    std::vector<std::shared_ptr<CheckRuntime>> covered;
+    for (const auto& rt : checks) {
+      const auto& c = rt->config;
+      const auto other = operator_store->Holding(c.name, c.tags, now);
+      if (w.Applies(c.name, c.tags) && !config->maintenance.Covers(c.name, c.tags, now) &&
+          !(other && other->kind == faces::WindowKind::kMaintenance))
+        covered.push_back(rt);
+    }
+    spdlog::warn("maintenance {} ended: running its {} check(s) now", occ.name, covered.size());
+    after_maintenance.Begin(occ, std::move(covered));
   }
 
   // A window ended: run every check it covered (and that no other window

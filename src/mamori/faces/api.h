@@ -50,6 +50,8 @@ class FacesApi {
     std::function<void(std::function<void(std::vector<LiveCheck>)> done)> live;
     // Runs a check now (a known name).
     std::function<void(const std::string& check)> run;
+    // A maintenance window or silence was added or ended (may be empty).
+    std::function<void()> windows_changed;
   };
   static constexpr size_t kMaxWriteBody = 16 * 1024;
   static constexpr size_t kMaxReadBody = 1024;

@@ -135,6 +135,7 @@ web::Response FacesApi::PostWindow(const Call& c, WindowKind kind) {
   if (auto why = UnknownScope(w, *live); !why.empty()) return ErrorResponse(400, "bad scope", why);
   auto added = ops_.AddWindow(std::move(w));
   if (!added.ok()) return ErrorResponse(400, "refused", added.error().message());
+  if (hooks_.windows_changed) hooks_.windows_changed();
   return JsonResponse(201, WindowJson(*added, clock_.Now()));
 }
 
@@ -146,6 +147,7 @@ web::Response FacesApi::DeleteWindow(const Call& c, WindowKind kind) {
     return ErrorResponse(400, "bad id", text + " is not a number");
   if (auto s = ops_.EndWindow(kind, id); !s.ok())
     return ErrorResponse(404, "not found", s.error().message());
+  if (hooks_.windows_changed) hooks_.windows_changed();
   return JsonResponse(200, {{"id", id}, {"ended", true}});
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace mamori::faces {
 namespace {
@@ -117,7 +118,7 @@ Result<OperatorWindow> OperatorStore::AddWindow(OperatorWindow w) {
   w.reason = Cut(std::move(w.reason));
   w.by = Cut(std::move(w.by));
   MutexLock lock(mu_);
-  std::erase_if(open_, [&](const OperatorWindow& o) { return o.end <= now; });
+  MoveEnded(now);
   if (open_.size() >= kMaxOpenWindows)
     return Error(fmt::format("{} windows are already open or scheduled", kMaxOpenWindows));
   auto st = db_.Prepare(
@@ -155,8 +156,36 @@ Status OperatorStore::EndWindow(WindowKind kind, int64_t id) {
   st->Bind(1, id);
   if (it->start <= now) st->Bind(2, ToUnixMillis(now));
   if (auto s = st->Run(); !s.ok()) return s;
+  if (it->start <= now && kind == WindowKind::kMaintenance && ended_.size() < kMaxOpenWindows) {
+    ended_.push_back(*it);
+    ended_.back().end = now;
+  }
   open_.erase(it);
   return Status::Ok();
+}
+
+void OperatorStore::MoveEnded(WallTime now) {
+  std::erase_if(open_, [&](const OperatorWindow& w) {
+    if (w.end > now) return false;
+    if (w.kind == WindowKind::kMaintenance && ended_.size() < kMaxOpenWindows) ended_.push_back(w);
+    return true;
+  });
+}
+
+std::vector<OperatorWindow> OperatorStore::TakeEnded() {
+  MutexLock lock(mu_);
+  MoveEnded(clock_.Now());
+  return std::exchange(ended_, {});
+}
+
+std::optional<WallTime> OperatorStore::NextTransition() const {
+  const WallTime now = clock_.Now();
+  MutexLock lock(mu_);
+  std::optional<WallTime> next;
+  for (const auto& w : open_)
+    for (WallTime t : {w.start, w.end})
+      if (t > now && (!next || t < *next)) next = t;
+  return next;
 }
 
 std::vector<OperatorWindow> OperatorStore::OpenWindows(WindowKind kind) const {

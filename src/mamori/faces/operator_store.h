@@ -6,7 +6,11 @@
 // A maintenance window here works like one from the configuration while it
 // lasts (notifications about covered checks are held); a silence holds
 // notifications the same way but is meant for one alert, not planned work.
-// Neither re-runs checks at its end. Windows that are active or scheduled are
+// When a maintenance window that was under way ends (its end comes, or
+// EndWindow cuts it short), TakeEnded hands it to the daemon once, which
+// re-runs the checks it covered and sends the after-maintenance summary, as
+// for a configured window. A silence ends without one: it held one alert's
+// noise, and the alert's own reminders resume. Windows that are active or scheduled are
 // also kept in memory, so Holding() (asked by the daemon for every
 // notification) never touches the disk.
 //
@@ -74,6 +78,11 @@ class OperatorStore {
   // Ends an active window now, or drops a scheduled one. Error when no such
   // window is active or scheduled.
   Status EndWindow(WindowKind kind, int64_t id);
+  // Maintenance windows that were under way and are over now, each returned
+  // once (at most kMaxOpenWindows are remembered between two calls).
+  std::vector<OperatorWindow> TakeEnded();
+  // The soonest start or end of an open window after now, if any.
+  std::optional<WallTime> NextTransition() const;
   // Active and scheduled windows of a kind, by start.
   std::vector<OperatorWindow> OpenWindows(WindowKind kind) const;
   // The first window (maintenance before silence) covering the check at `t`.
@@ -89,11 +98,15 @@ class OperatorStore {
   OperatorStore(sqlite::Db db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
   Status LoadOpen() REQUIRES(mu_);
   Status Trim(const char* table) REQUIRES(mu_);
+  // Moves windows whose end has passed out of open_ (maintenance ones that
+  // had started into ended_).
+  void MoveEnded(WallTime now) REQUIRES(mu_);
 
   mutable Mutex mu_;
   mutable sqlite::Db db_ GUARDED_BY(mu_);
   const Clock& clock_;
   std::vector<OperatorWindow> open_ GUARDED_BY(mu_);
+  std::vector<OperatorWindow> ended_ GUARDED_BY(mu_);
 };
 
 std::string_view WindowKindName(WindowKind k);
