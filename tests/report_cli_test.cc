@@ -9,10 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mamori/faces/api.h"
 #include "mamori/notify/stored_acks.h"
 #include "mamori/store/store.h"
 #include "testing/cli.h"
+#include "testing/http_call.h"
 #include "testing/notify_servers.h"
+#include "testing/openapi_check.h"
 #include "testing/ports.h"
 
 namespace mamori {
@@ -47,12 +50,13 @@ class ReportCli : public ::testing::Test {
     ASSERT_TRUE(hook_) << error;
     dir_ = new testing::TempDir;
     const std::string flag = dir_->Write("flag", "x");
+    const int port = testing::PickFreePort();
     cfg_ = dir_->Write("mamori.yaml",
                        "data_dir: ./data\n"
                        "defaults: {interval: 200ms, timeout: 150ms, failures_before_alert: 2, "
                        "successes_before_recovery: 1}\n"
                        "listen: 127.0.0.1:" +
-                           std::to_string(testing::PickFreePort()) +
+                           std::to_string(port) +
                            "\nalerting: {group_wait: 200ms}\n"
                            "notify:\n  - {name: hook, type: webhook, url: '" +
                            hook_->Url() + "'}\n" +
@@ -65,6 +69,11 @@ class ReportCli : public ::testing::Test {
     ASSERT_EQ(ack.exit_code, 0) << ack.out << ack.err;
     dir_->Write("flag", "x");
     ASSERT_TRUE(testing::WaitFor([] { return AnyRequestHas(*hook_, "recovery"); }, 10)) << d.Log();
+    // The dashboard's incident list, while the daemon runs.
+    const auto api = testing::HttpCall(port, "GET", "/api/v1/incidents");
+    api_status_ = api.status;
+    api_content_type_ = api.header("content-type");
+    api_body_ = api.body;
     d.Signal(SIGTERM);
     ASSERT_EQ(d.Wait(), 0) << d.Log();
   }
@@ -77,6 +86,8 @@ class ReportCli : public ::testing::Test {
   static inline testing::WebhookSink* hook_ = nullptr;
   static inline testing::TempDir* dir_ = nullptr;
   static inline std::string cfg_;
+  static inline int api_status_ = 0;
+  static inline std::string api_content_type_, api_body_;
 };
 
 TEST_F(ReportCli, JsonHasTheAvailabilityAndTheIncidentTimelineInOrder) {
@@ -157,6 +168,19 @@ TEST_F(ReportCli, IncidentIdPrintsAPostMortemDraftAndUnknownIdsAreUsageErrors) {
   auto check = testing::RunMamori({"report", "-c", cfg_, "--check", "bakcup"});
   EXPECT_EQ(check.exit_code, 64);
   EXPECT_NE(check.err.find("did you mean 'backup'"), std::string::npos) << check.err;
+}
+
+TEST_F(ReportCli, TheApiIncidentListShowsTheAlertAndTheAcknowledgement) {
+  ASSERT_EQ(api_status_, 200) << api_body_;
+  const testing::OpenApiCheck openapi(faces::OpenApiDocument());
+  EXPECT_EQ(openapi.Check("GET", "/api/v1/incidents", api_status_, api_content_type_, api_body_),
+            "");
+  const auto j = nlohmann::json::parse(api_body_, nullptr, false);
+  ASSERT_EQ(j["incidents"].size(), 1u) << api_body_;
+  const auto& tl = j["incidents"][0]["timeline"];
+  const int f = IndexOf(tl, "failed"), a = IndexOf(tl, "alert"), k = IndexOf(tl, "acknowledged"),
+            rec = IndexOf(tl, "recovered");
+  EXPECT_TRUE(f == 0 && f < a && a < k && k < rec) << tl.dump(2);
 }
 
 }  // namespace

@@ -12,20 +12,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <string>
-#include <vector>
 
 #include "mamori/cli/verbs.h"
-#include "mamori/faces/report.h"
 
 namespace mamori::cli {
 
 Verb AddReport(CLI::App& app);
-
-// What the store does not hold, as report entries: deliveries from
-// outbox.db, the acknowledgement log, runbook steps and operator notes, from
-// `since` on. A file that cannot be read is named in `warnings` and skipped.
-std::vector<faces::ReportEntry> GatherReportEntries(const std::string& data_dir, WallTime since,
-                                                    std::vector<std::string>* warnings);
 
 }  // namespace mamori::cli
