@@ -1,5 +1,6 @@
 #include "mamori/notify/stored_acks.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "mamori/notify/stored_file.h"
@@ -44,7 +45,7 @@ Result<std::vector<AckRecord>> StoredAckLog(const std::string& data_dir, WallTim
   if (*version < 2) return out;  // before the log: nothing was recorded
   auto st = (*db)->Prepare(
       "SELECT check_name, at_ms, by, until_ms, withdrawn FROM ack_log WHERE at_ms >= ?1 "
-      "ORDER BY n LIMIT ?2");
+      "ORDER BY n DESC LIMIT ?2");
   if (!st.ok()) return st.error();
   st->Bind(1, ToUnixMillis(since)).Bind(2, static_cast<int64_t>(limit));
   while (true) {
@@ -59,6 +60,7 @@ Result<std::vector<AckRecord>> StoredAckLog(const std::string& data_dir, WallTim
     a.withdrawn = st->ColumnInt(4) != 0;
     out.push_back(std::move(a));
   }
+  std::reverse(out.begin(), out.end());  // read newest first so the limit keeps the newest
   return out;
 }
 

@@ -27,7 +27,7 @@ struct AckRecord {
   bool withdrawn = false;         // `mamori ack --remove`
 };
 
-// The log from `since` on, oldest first, at most `limit` lines. A file
+// The newest `limit` lines of the log from `since` on, oldest first. A file
 // written before the log existed (or none) gives an empty log.
 Result<std::vector<AckRecord>> StoredAckLog(const std::string& data_dir, WallTime since,
                                             size_t limit);

@@ -1,5 +1,6 @@
 #include "mamori/notify/stored_deliveries.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "mamori/notify/stored_file.h"
@@ -20,7 +21,7 @@ Result<std::vector<StoredDelivery>> StoredDeliveries(const std::string& data_dir
   if (!*db) return out;
   auto st = (*db)->Prepare(
       "SELECT id, channel, payload, state, attempts, created_ms, done_ms, last_answer FROM outbox "
-      "WHERE created_ms >= ?1 ORDER BY seq LIMIT ?2");
+      "WHERE created_ms >= ?1 ORDER BY seq DESC LIMIT ?2");
   if (!st.ok()) return st.error();
   st->Bind(1, ToUnixMillis(since)).Bind(2, static_cast<int64_t>(limit));
   while (true) {
@@ -42,6 +43,7 @@ Result<std::vector<StoredDelivery>> StoredDeliveries(const std::string& data_dir
     d.last_answer = st->ColumnText(7);
     out.push_back(std::move(d));
   }
+  std::reverse(out.begin(), out.end());  // read newest first so the limit keeps the newest
   return out;
 }
 

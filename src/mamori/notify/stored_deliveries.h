@@ -33,7 +33,7 @@ struct StoredDelivery {
   bool Names(std::string_view check) const;
 };
 
-// Rows created at or after `since`, oldest first, at most `limit`.
+// The newest `limit` rows created at or after `since`, oldest first.
 Result<std::vector<StoredDelivery>> StoredDeliveries(const std::string& data_dir, WallTime since,
                                                      size_t limit);
 

@@ -58,9 +58,14 @@ TEST(NotifyStoredDeliveries, NameTheChecksAndTheOutcomeWhileTheOutboxRuns) {
   auto later = StoredDeliveries(dir.path(), clock.Now() + 1s, 100);
   ASSERT_TRUE(later.ok());
   EXPECT_TRUE(later->empty());
+  // The limit keeps the newest.
+  clock.Advance(1s);
+  Notification newer = testing::SampleProblem(clock.Now(), "db", "down");
+  ASSERT_TRUE((*outbox)->Enqueue(newer, {"broken"}).ok());
   auto one = StoredDeliveries(dir.path(), clock.Now() - 1min, 1);
   ASSERT_TRUE(one.ok());
-  EXPECT_EQ(one->size(), 1u);
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ(one->front().id, newer.id);
 }
 
 TEST(NotifyStoredDeliveries, NoFilesMeanNothingToShow) {
