@@ -2,7 +2,8 @@
 // their timelines, or `mamori report incident ID` as a post-mortem draft
 // (faces/report.h builds and renders them). Reads the store, outbox.db
 // (deliveries), alerts.db (acknowledgements), runbook.db and faces.db
-// (operator notes) read-only where it can, whether or not the daemon runs.
+// (operator notes) without adding to them (daemon/report_entries.h), whether
+// or not the daemon runs.
 //   mamori report [-c FILE] [--since 30d] [--check NAME]... [--format text|md|html|json]
 //   mamori report incident ID [--format ...]
 //
