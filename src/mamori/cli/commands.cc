@@ -11,6 +11,7 @@
 #include "mamori/cli/baseline_command.h"
 #include "mamori/cli/completion.h"
 #include "mamori/cli/guard_command.h"
+#include "mamori/cli/report_command.h"
 #include "mamori/cli/verbs.h"
 #include "mamori/cli/version.h"
 #include "mamori/config/diagnostics.h"
@@ -61,6 +62,7 @@ int Main(int argc, char** argv) {
   for (auto add : {AddDiagnose, AddAsk, AddRunbookDone, AddAck, AddBaseline})
     verbs.push_back(add(app));
   for (auto add : {AddGuard, AddPrompt}) verbs.push_back(add(app));
+  verbs.push_back(AddReport(app));
   verbs.push_back(AddCompletion(app));
 
   if (ReportUnknownVerb(app, argc, argv)) return kExitUsage;

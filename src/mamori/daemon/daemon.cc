@@ -26,6 +26,7 @@
 #include "mamori/daemon/faces_live.h"
 #include "mamori/daemon/instance_lock.h"
 #include "mamori/daemon/metrics_feed.h"
+#include "mamori/daemon/report_entries.h"
 #include "mamori/daemon/run_stats.h"
 #include "mamori/daemon/service_notify.h"
 #include "mamori/daemon/unit_restarts.h"
@@ -267,6 +268,13 @@ struct Daemon::Impl {
       asio::post(io, [this] {
         if (!stopping) MaintenanceTick();
       });
+    };
+    hooks.entries = [data_dir = config->data_dir](WallTime since) {
+      // Bounded for a page that refreshes; notes are listed on their own.
+      std::vector<std::string> warnings;
+      auto out = GatherReportEntries(data_dir, since, {false, 2'000, 2'000, 0}, &warnings);
+      for (const auto& w : warnings) spdlog::debug("incidents: {}", w);
+      return out;
     };
     faces = std::make_unique<faces::FacesApi>(*store, *operator_store, clock, std::move(hooks));
     faces->Configure(config->faces);

@@ -36,6 +36,7 @@
 #include "mamori/faces/json.h"
 #include "mamori/faces/operator_store.h"
 #include "mamori/faces/read_model.h"
+#include "mamori/faces/report.h"
 #include "mamori/store/store.h"
 #include "mamori/util/embedded_file.h"
 #include "mamori/util/mutex.h"
@@ -52,6 +53,9 @@ class FacesApi {
     std::function<void(const std::string& check)> run;
     // A maintenance window or silence was added or ended (may be empty).
     std::function<void()> windows_changed;
+    // What incident timelines show beyond the store's events (deliveries,
+    // acknowledgements, runbook steps) from `since` on; may be empty.
+    std::function<std::vector<ReportEntry>(WallTime since)> entries;
   };
   static constexpr size_t kMaxWriteBody = 16 * 1024;
   static constexpr size_t kMaxReadBody = 1024;

@@ -116,6 +116,9 @@ web::Response FacesApi::GetIncidents(const Call& c) {
   if (auto check = QueryParam(c.query, "check")) only.push_back(*check);
   auto incidents = model_.Incidents(only, *d, kMaxIncidents);
   if (!incidents.ok()) return StoreError(incidents.error());
+  if (hooks_.entries)
+    JoinEntries(*incidents,
+                hooks_.entries(clock_.Now() - std::chrono::duration_cast<WallTime::duration>(*d)));
   auto notes = ops_.Notes(OperatorStore::kMaxRows);
   if (!notes.ok()) return StoreError(notes.error());
   nlohmann::json list = nlohmann::json::array();

@@ -1,4 +1,5 @@
 #include "mamori/faces/read_model.h"
+#include "mamori/faces/store_test_fixture.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,20 +15,8 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 // A real store in a temp dir, fed through its public write path.
-class ReadModelTest : public ::testing::Test {
+class ReadModelTest : public StoreFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/mamori-faces-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto s = Store::Open(dir_ + "/data", clock_, Store::OpenMode::kReadWrite);
-    ASSERT_TRUE(s.ok()) << s.error().message();
-    store_ = std::move(s).value();
-  }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
   void Observe(const std::string& check, WallTime t, CheckStatus s, Duration d) {
     Observation o;
     o.time = t;
@@ -36,19 +25,6 @@ class ReadModelTest : public ::testing::Test {
     o.summary = std::string(StatusName(s));
     store_->Record(check, "http", o);
   }
-  void Change(const std::string& check, WallTime t, std::optional<CheckStatus> from, CheckStatus to,
-              std::string summary) {
-    Event e;
-    e.time = t;
-    e.check = check;
-    e.from = from;
-    e.to = to;
-    e.summary = std::move(summary);
-    store_->RecordEvent(e);
-  }
-  FakeClock clock_;  // 2026-01-01T00:00:00Z
-  std::string dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(ReadModelTest, HistoryBucketsRawObservationsWithWorstStatusAndResponseTimes) {

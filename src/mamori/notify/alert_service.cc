@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "mamori/notify/stored_acks.h"
 #include "mamori/store/sqlite.h"
 #include "mamori/util/mutex.h"
 #include "mamori/util/units.h"
@@ -30,9 +31,23 @@ CREATE TABLE IF NOT EXISTS alert_state (
   updated_ms INTEGER NOT NULL
 );
 )sql";
+// Every acknowledgement and withdrawal, kept for reports (alert_state holds
+// only the one in force, and forgets it at recovery). Trimmed to kMaxAckLog.
+constexpr const char* kAckLog = R"sql(
+CREATE TABLE ack_log (
+  n          INTEGER PRIMARY KEY AUTOINCREMENT,
+  check_name TEXT NOT NULL,
+  at_ms      INTEGER NOT NULL,
+  by         TEXT NOT NULL,
+  until_ms   INTEGER,
+  withdrawn  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX ack_log_at ON ack_log (at_ms);
+)sql";
+constexpr int64_t kMaxAckLog = 10000;
 // One step per schema version (sqlite::OpenVersioned). Releases before
 // versioning created alert_state without a user_version.
-constexpr std::string_view kMigrations[] = {kSchema};
+constexpr std::string_view kMigrations[] = {kSchema, kAckLog};
 
 constexpr std::string_view kApiPrefix = "/api/v1/ack";
 constexpr size_t kMaxBy = 100;
@@ -105,6 +120,7 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
   struct Job {
     Decisions decisions;  // turned into notifications on the worker
     std::vector<std::pair<std::string, std::string>> rows;
+    std::vector<AckRecord> acks;  // for ack_log
   };
   Mutex mu;  // the hand-over from the event loop to the worker: jobs, outbox, stop
   CondVar cv;
@@ -161,6 +177,28 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
     return tx->Commit();
   }
 
+  Status SaveAcks(const std::vector<AckRecord>& acks) {
+    if (acks.empty()) return Status::Ok();
+    auto tx = Transaction::Begin(db);
+    if (!tx.ok()) return tx.error();
+    auto ins = db.Prepare(
+        "INSERT INTO ack_log (check_name, at_ms, by, until_ms, withdrawn) VALUES (?1, ?2, ?3, ?4, "
+        "?5)");
+    if (!ins.ok()) return ins.error();
+    for (const auto& a : acks) {
+      ins->Bind(1, a.check).Bind(2, ToUnixMillis(a.at)).Bind(3, a.by).Bind(5, a.withdrawn ? 1 : 0);
+      if (a.until)
+        ins->Bind(4, ToUnixMillis(*a.until));
+      else
+        ins->BindNull(4);
+      if (Status s = ins->Run(); !s.ok()) return s;
+    }
+    auto trim = db.Prepare("DELETE FROM ack_log WHERE n <= (SELECT max(n) FROM ack_log) - ?1");
+    if (!trim.ok()) return trim.error();
+    if (Status s = trim->Bind(1, kMaxAckLog).Run(); !s.ok()) return s;
+    return tx->Commit();
+  }
+
   void Work() {
     MonoTime next_health = clock.Monotonic();
     while (true) {
@@ -195,6 +233,8 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
           spdlog::info("notify: {} notification(s) with {} item(s) queued", sent, items);
         if (Status s = SaveRows(job.rows); !s.ok())
           spdlog::error("alert state not saved in {}: {}", db_path, s.error().message());
+        if (Status s = SaveAcks(job.acks); !s.ok())
+          spdlog::error("acknowledgement not logged in {}: {}", db_path, s.error().message());
       }
       if (poll_health && ob) {
         next_health = clock.Monotonic() + options.health_every;
@@ -210,12 +250,18 @@ struct AlertService::Impl : std::enable_shared_from_this<AlertService::Impl> {
   }
 
   void Push(Job job) {
-    if (job.decisions.empty() && job.rows.empty()) return;
+    if (job.decisions.empty() && job.rows.empty() && job.acks.empty()) return;
     {
       MutexLock lock(mu);
       jobs.push_back(std::move(job));
     }
     cv.notify_one();
+  }
+
+  void LogAck(AckRecord a) {
+    Job job;
+    job.acks.push_back(std::move(a));
+    Push(std::move(job));
   }
 
   void Tick() {
@@ -398,6 +444,7 @@ void AlertService::HandleApi(web::Request req, web::Respond respond) {
         return;
       }
       spdlog::info("{}: acknowledgement withdrawn ({})", check, by);
+      self->LogAck({check, self->clock.Now(), by, std::nullopt, true});
       respond(Json(200, {{"check", check}, {"acknowledged", false}}));
       return;
     }
@@ -408,6 +455,7 @@ void AlertService::HandleApi(web::Request req, web::Respond respond) {
     }
     spdlog::info("{}: acknowledged by {}{}", check, a->by,
                  a->until ? " until " + FormatWhen(*a->until) : " until it recovers");
+    self->LogAck({a->check, a->at, a->by, a->until, false});
     nlohmann::json j = AckJson(*a);
     j["acknowledged"] = true;
     respond(Json(200, j));

@@ -1,20 +1,19 @@
 #include "mamori/notify/stored_acks.h"
 
-#include <filesystem>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "mamori/notify/stored_file.h"
 #include "mamori/store/sqlite.h"
 
 namespace mamori::notify {
 
 Result<std::vector<AckView>> StoredAcks(const std::string& data_dir, WallTime now) {
   std::vector<AckView> out;
-  const std::string path = (std::filesystem::path(data_dir) / "alerts.db").string();
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return out;
-  auto db = sqlite::Db::Open(path, sqlite::Db::Mode::kReadOnly);
+  auto db = OpenStoredReadOnly(data_dir, "alerts.db");
   if (!db.ok()) return db.error();
-  auto st = db->Prepare("SELECT check_name, state FROM alert_state");
+  if (!*db) return out;
+  auto st = (*db)->Prepare("SELECT check_name, state FROM alert_state");
   if (!st.ok()) return st.error();
   while (true) {
     auto row = st->Step();
@@ -32,6 +31,36 @@ Result<std::vector<AckView>> StoredAcks(const std::string& data_dir, WallTime no
     if (v.until && *v.until <= now) continue;
     out.push_back(std::move(v));
   }
+  return out;
+}
+
+Result<std::vector<AckRecord>> StoredAckLog(const std::string& data_dir, WallTime since,
+                                            size_t limit) {
+  std::vector<AckRecord> out;
+  auto db = OpenStoredReadOnly(data_dir, "alerts.db");
+  if (!db.ok()) return db.error();
+  if (!*db) return out;
+  auto version = sqlite::UserVersion(**db);
+  if (!version.ok()) return version.error();
+  if (*version < 2) return out;  // before the log: nothing was recorded
+  auto st = (*db)->Prepare(
+      "SELECT check_name, at_ms, by, until_ms, withdrawn FROM ack_log WHERE at_ms >= ?1 "
+      "ORDER BY n DESC LIMIT ?2");
+  if (!st.ok()) return st.error();
+  st->Bind(1, ToUnixMillis(since)).Bind(2, static_cast<int64_t>(limit));
+  while (true) {
+    auto row = st->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    AckRecord a;
+    a.check = st->ColumnText(0);
+    a.at = FromUnixMillis(st->ColumnInt(1));
+    a.by = st->ColumnText(2);
+    if (auto u = st->ColumnOptionalInt(3)) a.until = FromUnixMillis(*u);
+    a.withdrawn = st->ColumnInt(4) != 0;
+    out.push_back(std::move(a));
+  }
+  std::reverse(out.begin(), out.end());  // read newest first so the limit keeps the newest
   return out;
 }
 
