@@ -65,12 +65,26 @@ class ReportCli : public ::testing::Test {
     ASSERT_TRUE(d.WaitForLog("backup: PENDING -> OK")) << d.Log();
     std::remove(flag.c_str());
     ASSERT_TRUE(testing::WaitFor([] { return AnyRequestHas(*hook_, "problem"); }, 10)) << d.Log();
+    // The alert's time is when the outbox recorded it delivered, a moment
+    // after the receiver saw it: acknowledge only after that.
+    const auto incidents = [port] { return testing::HttpCall(port, "GET", "/api/v1/incidents"); };
+    ASSERT_TRUE(testing::WaitFor(
+        [&] { return incidents().body.find("\"kind\":\"alert\"") != std::string::npos; }, 10))
+        << incidents().body;
     auto ack = testing::RunMamori({"ack", "-c", cfg_, "backup", "--by", "alice"});
     ASSERT_EQ(ack.exit_code, 0) << ack.out << ack.err;
     dir_->Write("flag", "x");
     ASSERT_TRUE(testing::WaitFor([] { return AnyRequestHas(*hook_, "recovery"); }, 10)) << d.Log();
-    // The dashboard's incident list, while the daemon runs.
-    const auto api = testing::HttpCall(port, "GET", "/api/v1/incidents");
+    // The dashboard's incident list, while the daemon runs, once the store
+    // has committed the recovery (results are committed in batches).
+    testing::HttpReply api;
+    ASSERT_TRUE(testing::WaitFor(
+        [&] {
+          api = incidents();
+          return api.body.find("\"kind\":\"recovered\"") != std::string::npos;
+        },
+        10))
+        << api.body;
     api_status_ = api.status;
     api_content_type_ = api.header("content-type");
     api_body_ = api.body;

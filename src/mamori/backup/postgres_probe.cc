@@ -61,13 +61,27 @@ class PostgresProbe final : public BlockingProbe {
       if (!pw.ok()) return Observation::Make(CheckStatus::kUnknown, pw.error().message());
       (*params)["password"] = *pw;
     }
-    if (auto kept = TakeKept(*params, clock); kept && kept->Rearm(deadline, clock).ok()) {
+    // An idle kept connection is probed by TCP keepalives well before a
+    // NAT's idle timeout (often 4-6 minutes) can silently drop it.
+    if (o_.keep_connection && !params->count("keepalives_idle")) {
+      (*params)["keepalives_idle"] = "60";
+      (*params)["keepalives_interval"] = "10";
+      (*params)["keepalives_count"] = "3";
+    }
+    std::unique_ptr<pg::Session> kept = TakeKept(*params, clock);
+    const bool tried_kept = kept != nullptr;
+    if (kept && kept->Rearm(deadline, clock).ok()) {
       auto facts = pg::ReadFacts(*kept);
       // Only a broken connection earns a second try; any other failure is
       // this run's answer.
       if (facts.ok() || kept->connected())
         return Finish(std::move(kept), std::move(facts), *params, clock, true);
     }
+    if (tried_kept && clock.Monotonic() >= deadline)
+      return Observation::Make(CheckStatus::kUnknown,
+                               o_.target.Describe() +
+                                   ": the kept connection did not answer and no time was left "
+                                   "for a new one");
     auto session = pg::Session::Open(*params, o_.target.Describe(), deadline, clock);
     if (!session.ok()) return Observation::Make(CheckStatus::kCritical, session.error().message());
     auto facts = pg::ReadFacts(**session);

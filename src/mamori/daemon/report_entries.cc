@@ -82,12 +82,7 @@ void AddRunbook(const std::string& data_dir, WallTime since, std::vector<faces::
 
 void AddNotes(const std::string& data_dir, size_t limit, std::vector<faces::ReportEntry>& out,
               std::vector<std::string>* warnings) {
-  std::error_code ec;
-  if (!std::filesystem::exists(std::filesystem::path(data_dir) / "faces.db", ec)) return;
-  SystemClock clock;
-  auto store = faces::OperatorStore::Open(data_dir, clock);
-  auto notes =
-      store.ok() ? (*store)->Notes(limit) : Result<std::vector<faces::IncidentNote>>(store.error());
+  auto notes = faces::OperatorStore::ReadNotes(data_dir, limit);
   if (!notes.ok()) {
     warnings->push_back("operator notes not shown: " + notes.error().message());
     return;

@@ -202,10 +202,17 @@ std::optional<OperatorWindow> OperatorStore::Holding(const std::string& check,
                                                      WallTime t) const {
   MutexLock lock(mu_);
   const OperatorWindow* found = nullptr;
-  for (const auto& w : open_)
-    if (w.start <= t && t < w.end && w.Applies(check, tags) &&
+  auto consider = [&](const OperatorWindow& w, bool on) {
+    if (on && w.Applies(check, tags) &&
         (!found || (found->kind == WindowKind::kSilence && w.kind == WindowKind::kMaintenance)))
       found = &w;
+  };
+  // A maintenance window that is over but not yet handed to TakeEnded still
+  // holds: until the after-maintenance run takes over, its held problems must
+  // not slip out as ordinary alerts.
+  for (const auto& w : open_)
+    consider(w, w.start <= t && (t < w.end || w.kind == WindowKind::kMaintenance));
+  for (const auto& w : ended_) consider(w, true);
   if (!found) return std::nullopt;
   return *found;
 }
@@ -258,11 +265,12 @@ Result<IncidentNote> OperatorStore::AddNote(IncidentNote n) {
   return n;
 }
 
-Result<std::vector<IncidentNote>> OperatorStore::Notes(size_t limit) const {
-  MutexLock lock(mu_);
-  auto st = db_.Prepare("SELECT id, incident, ts_ms, text, by FROM notes ORDER BY id DESC LIMIT ?");
+namespace {
+
+Result<std::vector<IncidentNote>> SelectNotes(sqlite::Db& db, size_t limit) {
+  auto st = db.Prepare("SELECT id, incident, ts_ms, text, by FROM notes ORDER BY id DESC LIMIT ?");
   if (!st.ok()) return st.error();
-  st->Bind(1, static_cast<int64_t>(std::min(limit, kMaxRows)));
+  st->Bind(1, static_cast<int64_t>(std::min(limit, OperatorStore::kMaxRows)));
   std::vector<IncidentNote> out;
   for (;;) {
     auto row = st->Step();
@@ -272,6 +280,23 @@ Result<std::vector<IncidentNote>> OperatorStore::Notes(size_t limit) const {
                    st->ColumnText(3), st->ColumnText(4)});
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<IncidentNote>> OperatorStore::Notes(size_t limit) const {
+  MutexLock lock(mu_);
+  return SelectNotes(db_, limit);
+}
+
+Result<std::vector<IncidentNote>> OperatorStore::ReadNotes(const std::string& data_dir,
+                                                           size_t limit) {
+  const std::string path = (std::filesystem::path(data_dir) / "faces.db").string();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::vector<IncidentNote>{};
+  auto db = sqlite::Db::Open(path, sqlite::Db::Mode::kReadOnly);
+  if (!db.ok()) return db.error();
+  return SelectNotes(*db, limit);
 }
 
 }  // namespace mamori::faces

@@ -85,7 +85,8 @@ class OperatorStore {
   std::optional<WallTime> NextTransition() const;
   // Active and scheduled windows of a kind, by start.
   std::vector<OperatorWindow> OpenWindows(WindowKind kind) const;
-  // The first window (maintenance before silence) covering the check at `t`.
+  // The first window (maintenance before silence) covering the check at `t`;
+  // an ended maintenance window covers until TakeEnded hands it over.
   std::optional<OperatorWindow> Holding(const std::string& check,
                                         const std::vector<std::string>& tags, WallTime t) const;
 
@@ -93,6 +94,9 @@ class OperatorStore {
   Result<std::vector<Announcement>> Announcements(size_t limit) const;
   Result<IncidentNote> AddNote(IncidentNote n);
   Result<std::vector<IncidentNote>> Notes(size_t limit) const;
+  // The newest notes of <data_dir>/faces.db, opened read-only (no settings,
+  // no migration), while a daemon may be writing it; none if it is missing.
+  static Result<std::vector<IncidentNote>> ReadNotes(const std::string& data_dir, size_t limit);
 
  private:
   OperatorStore(sqlite::Db db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}

@@ -47,11 +47,14 @@ TEST(OperatorStoreEnds, MaintenanceEndsAreHandedOverOnceAndSilencesNever) {
   EXPECT_EQ(ended[0].end, t0 + 6min);  // cut short: ends when it was cut
 
   clock.Advance(5min);
+  // Over, but until the daemon takes it over it still holds its checks.
+  EXPECT_TRUE(s.Holding("web", {}, clock.Now()).has_value());
   ended = s.TakeEnded();
   ASSERT_EQ(ended.size(), 1u);
   EXPECT_EQ(ended[0].id, natural->id);
   EXPECT_TRUE(s.TakeEnded().empty());  // once
   EXPECT_EQ(s.NextTransition(), std::nullopt);
+  EXPECT_FALSE(s.Holding("web", {}, clock.Now()).has_value());
 }
 
 }  // namespace

@@ -96,7 +96,9 @@ namespace {
 // first: for a `log` check these are the log findings.
 Result<std::vector<std::string>> Findings(Store& store, const Incident& i) {
   constexpr size_t kMaxFindings = 20;
-  auto rows = store.Observations(i.check, i.started, ReadModel::kMaxObservations);
+  // Bounded by the incident's end too: the newest rows of a long history
+  // would otherwise all come after an old incident.
+  auto rows = store.Observations(i.check, i.started, ReadModel::kMaxObservations, i.ended);
   if (!rows.ok()) return rows.error();
   std::vector<std::string> out;
   std::set<std::string> seen;

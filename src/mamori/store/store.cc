@@ -953,15 +953,19 @@ Result<std::vector<Event>> Store::Events(std::optional<std::string> check, WallT
 }
 
 Result<std::vector<StoredObservation>> Store::Observations(const std::string& check, WallTime since,
-                                                           size_t limit) {
+                                                           size_t limit,
+                                                           std::optional<WallTime> until) {
   limit = std::min(limit, kMaxReadRows);
   MutexLock lk(read_mu_);
   auto st = reader_.Prepare(
       "SELECT ts_ms, status, duration_us, summary, metrics FROM observations "
-      "WHERE check_id = (SELECT id FROM checks WHERE name = ?1) AND ts_ms >= ?2 "
+      "WHERE check_id = (SELECT id FROM checks WHERE name = ?1) AND ts_ms >= ?2 AND ts_ms <= ?4 "
       "ORDER BY ts_ms DESC, id DESC LIMIT ?3");
   if (!st.ok()) return st.error().Wrap("reading " + path_);
-  st->Bind(1, check).Bind(2, ToUnixMillis(since)).Bind(3, static_cast<int64_t>(limit));
+  st->Bind(1, check)
+      .Bind(2, ToUnixMillis(since))
+      .Bind(3, static_cast<int64_t>(limit))
+      .Bind(4, until ? ToUnixMillis(*until) : std::numeric_limits<int64_t>::max());
   std::vector<StoredObservation> out;
   for (;;) {
     auto r = st->Step();

@@ -164,9 +164,11 @@ class Store {
   // Events at or after `since` (of one check, or all), newest first, at most
   // `limit` (capped at kMaxReadRows).
   Result<std::vector<Event>> Events(std::optional<std::string> check, WallTime since, size_t limit);
-  // Raw observations of one check at or after `since`, newest first.
+  // Raw observations of one check at or after `since` (and at or before
+  // `until`, if given), newest first.
   Result<std::vector<StoredObservation>> Observations(const std::string& check, WallTime since,
-                                                      size_t limit);
+                                                      size_t limit,
+                                                      std::optional<WallTime> until = std::nullopt);
   // Hourly rollups of one check whose hour starts at or after `since`, oldest first.
   Result<std::vector<Rollup>> Rollups(const std::string& check, WallTime since);
 

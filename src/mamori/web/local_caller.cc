@@ -65,8 +65,11 @@ bool IsLocalCaller(const Request& req, std::string_view hostname) {
   if (!req.peer.is_loopback() || !req.forwarded_for.empty()) return false;
   if (!req.host.empty() && !IsLocalHostName(req.host, hostname)) return false;
   if (req.origin.empty()) return true;
+  // Same origin only: a page of another local web app (a dev server on
+  // localhost:3000) is as foreign as any other site.
   const std::string_view origin_host = OriginHost(req.origin);
-  return !origin_host.empty() && IsLocalHostName(origin_host, hostname);
+  return !origin_host.empty() && IsLocalHostName(origin_host, hostname) &&
+         (req.host.empty() || Lower(origin_host) == Lower(req.host));
 }
 
 bool IsLocalCaller(const Request& req) {

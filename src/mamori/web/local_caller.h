@@ -9,7 +9,7 @@
 // foreign site, or an Origin header does. So a local caller is: a loopback
 // peer, not relayed by a proxy (no X-Forwarded-For), whose Host is absent, an
 // IP literal, localhost or this machine's own name, and whose Origin, if sent,
-// names one of those too. curl, the mamori CLI and an SSH tunnel to
+// is the same host and port (a page served here, such as the dashboard). curl, the mamori CLI and an SSH tunnel to
 // localhost pass; a foreign page in a local browser does not.
 //
 // Pure function of the request and the host name given; thread-safe.

@@ -39,6 +39,9 @@ TEST(LocalCaller, ForeignHostOrOriginIsNot) {
   // A cross-site request from a page in a local browser.
   EXPECT_FALSE(IsLocalCaller(From("127.0.0.1", "127.0.0.1:8470", "https://evil.example"), "db1"));
   EXPECT_FALSE(IsLocalCaller(From("127.0.0.1", "127.0.0.1:8470", "null"), "db1"));
+  // Another local web app's page (a dev server) is another origin.
+  EXPECT_FALSE(IsLocalCaller(From("127.0.0.1", "127.0.0.1:8470", "http://localhost:3000"), "db1"));
+  EXPECT_FALSE(IsLocalCaller(From("127.0.0.1", "127.0.0.1:8470", "http://127.0.0.1:3000"), "db1"));
   EXPECT_FALSE(IsLocalCaller(From("127.0.0.1", "", "http://evil.example:8470"), "db1"));
   // No name known: only literals and localhost.
   EXPECT_FALSE(IsLocalCaller(From("127.0.0.1", "db1"), ""));
