@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace mamori::logs {
@@ -63,7 +64,7 @@ bool IsDomainLike(std::string_view t) {
   for (std::size_t i = 1; i + 1 < t.size(); ++i) {
     if (t[i] == '.' && t[i - 1] != '.' && t[i + 1] != '.') ++dots;
   }
-  return dots >= 2 && t.find('/') == std::string_view::npos;
+  return dots >= 2 && t.find_first_of("/_") == std::string_view::npos;
 }
 
 // Whether `value` fits `shape`, a token whose variable parts are kVarByte:
@@ -304,6 +305,19 @@ namespace {
 
 constexpr std::size_t kHeaderTokens = 12;
 
+// A severity written as a header field ("INFO", "Warning"): what precedes it
+// and the severity itself are the header, whatever the other fields are.
+bool IsLevelWord(std::string_view t) {
+  static constexpr std::string_view kLevels[] = {
+      "TRACE",  "DEBUG",   "INFO",     "NOTICE", "WARN",  "WARNING", "ERROR",
+      "SEVERE", "FATAL",   "CRITICAL", "Trace",  "Debug", "Info",    "Notice",
+      "Warn",   "Warning", "Error",    "Severe", "Fatal", "Critical"};
+  for (std::string_view l : kLevels) {
+    if (l == t) return true;
+  }
+  return false;
+}
+
 // Whether `tok` can end a header of the given kind.
 bool EndsHeader(std::string_view tok, HeaderKind kind) {
   switch (kind) {
@@ -315,6 +329,9 @@ bool EndsHeader(std::string_view tok, HeaderKind kind) {
       return tok == "-";
     case HeaderKind::kPipe:
       return tok == "|";
+    case HeaderKind::kLevel:
+    case HeaderKind::kLevelComponent:
+      return IsLevelWord(tok);
     case HeaderKind::kNone:
       break;
   }
@@ -344,6 +361,9 @@ std::size_t ContentStart(std::string_view line, HeaderKind kind) {
     start = end;
     return false;
   });
+  if (kind == HeaderKind::kLevelComponent && start > 0) {
+    start += SkipColumns(line.substr(start), 1);
+  }
   return start;
 }
 
@@ -389,20 +409,44 @@ std::size_t LearnNumericColumns(const std::vector<std::string_view>& lines) {
   return 0;
 }
 
+namespace {
+
+// Whether the token after the level word is a header field too: a component
+// name takes a few values over the whole file ("CBS", "CSI"), while the first
+// word of the messages takes many.
+bool ComponentFollowsLevel(const std::vector<std::string_view>& lines, std::size_t step) {
+  std::unordered_set<std::string_view> values;
+  std::size_t found = 0;
+  for (std::size_t l = 0; l < lines.size(); l += step) {
+    std::size_t start = ContentStart(lines[l], HeaderKind::kLevel);
+    if (start == 0) continue;
+    std::string_view rest = lines[l].substr(start);
+    std::size_t end = SkipColumns(rest, 1);
+    if (end == 0) continue;
+    ++found;
+    values.insert(rest.substr(0, end));
+    if (values.size() > 64) return false;
+  }
+  return found >= 8 && values.size() * 50 <= found;
+}
+
+}  // namespace
+
 HeaderKind LearnHeader(const std::vector<std::string_view>& lines) {
   // The header of a file has one shape: find which separator ends it in most
   // lines; among the (nearly) equally common ones the header is the longest.
   constexpr HeaderKind kKinds[] = {HeaderKind::kColon, HeaderKind::kBracket, HeaderKind::kDash,
-                                   HeaderKind::kPipe};
-  std::size_t covered[4] = {};
-  std::size_t index_sum[4] = {};
+                                   HeaderKind::kPipe, HeaderKind::kLevel};
+  constexpr int kNumKinds = 5;
+  std::size_t covered[kNumKinds] = {};
+  std::size_t index_sum[kNumKinds] = {};
   const std::size_t step = std::max<std::size_t>(1, lines.size() / 4096);  // sample big files
   std::size_t sampled = 0;
   for (std::size_t l = 0; l < lines.size(); l += step) {
     ++sampled;
-    bool seen[4] = {};
+    bool seen[kNumKinds] = {};
     ForLeadingTokens(lines[l], [&](std::size_t k, std::string_view tok, std::size_t) {
-      for (int j = 0; j < 4; ++j) {
+      for (int j = 0; j < kNumKinds; ++j) {
         if (!seen[j] && EndsHeader(tok, kKinds[j])) {
           seen[j] = true;
           ++covered[j];
@@ -417,10 +461,13 @@ HeaderKind LearnHeader(const std::vector<std::string_view>& lines) {
   if (sampled == 0 || best_cover * 10 < sampled * 6) return HeaderKind::kNone;
   HeaderKind best = HeaderKind::kNone;
   double best_index = -1;
-  for (int j = 0; j < 4; ++j) {
+  for (int j = 0; j < kNumKinds; ++j) {
     if (covered[j] * 10 < best_cover * 9) continue;
     double mean = static_cast<double>(index_sum[j]) / covered[j];
     if (mean > best_index) best_index = mean, best = kKinds[j];
+  }
+  if (best == HeaderKind::kLevel && ComponentFollowsLevel(lines, step)) {
+    return HeaderKind::kLevelComponent;
   }
   return best;
 }
@@ -530,6 +577,8 @@ class BatchClusterer {
       v.push_back(p);
     }
     for (std::size_t len : lengths) ClusterLength(len, by_length[len]);
+    IndexRovingValues();
+    for (auto& [len, group] : pending_) Split(len, group);
     return std::move(pattern_cluster_);
   }
 
@@ -615,7 +664,7 @@ class BatchClusterer {
       }
     }
     for (auto& g : groups) {
-      if (!g.empty()) Split(len, g);
+      if (!g.empty()) pending_.emplace_back(len, std::move(g));
     }
   }
 
@@ -645,7 +694,11 @@ class BatchClusterer {
     std::unordered_map<std::uint64_t, std::uint32_t> combos;
     for (std::size_t a : varying) {
       if (SameVariable(group, a) != kNone) continue;
-      bool linked = distinct[a] <= kMaxEnumValues;
+      const bool repeats = distinct[a] < Lines(group);
+      const bool enumerated =
+          distinct[a] <= kFewValues || (distinct[a] <= kMaxEnumValues && repeats);
+      bool linked =
+          (enumerated && !RovingColumn(group, a)) || (a == 0 && repeats && AllWords(group, a));
       if (!linked && distinct[a] >= n) continue;
       for (std::size_t b : varying) {
         if (linked) break;
@@ -683,7 +736,61 @@ class BatchClusterer {
     for (std::uint32_t p : group) pattern_cluster_[p] = id;
   }
 
-  static constexpr std::size_t kMaxEnumValues = 3;
+  // A column of at most kFewValues words, or of at most kMaxEnumValues of
+  // which one repeats, picks among messages rather than holding a value.
+  static constexpr std::size_t kFewValues = 3;
+  static constexpr std::size_t kMaxEnumValues = 5;
+
+  // A word that is a varying value in two different messages ("cyrus" in
+  // "session opened for user cyrus" and "session closed for user cyrus") is
+  // an entity the messages talk about, not a word of one message: a word
+  // that picks the message ("VM Paused", "VM Started") lives in one group.
+  void IndexRovingValues() {
+    std::unordered_map<std::uint32_t, std::size_t> first_group;
+    std::unordered_set<std::uint32_t> column;
+    for (std::size_t g = 0; g < pending_.size(); ++g) {
+      const auto& [len, group] = pending_[g];
+      if (group.size() < 2) continue;
+      for (std::size_t i = 0; i < len; ++i) {
+        column.clear();
+        for (std::uint32_t p : group) column.insert(store_.tokens(p)[i]);
+        if (column.size() < 2) continue;
+        for (std::uint32_t t : column) {
+          if (!IsWordToken(t)) continue;
+          auto [it, inserted] = first_group.emplace(t, g);
+          if (!inserted && it->second != g) roving_.insert(t);
+        }
+      }
+    }
+  }
+
+  // Whether column `a` holds at least two roving words.
+  bool RovingColumn(const std::vector<std::uint32_t>& group, std::size_t a) const {
+    std::unordered_set<std::uint32_t> seen;
+    for (std::uint32_t p : group) {
+      std::uint32_t t = store_.tokens(p)[a];
+      if (roving_.count(t)) seen.insert(t);
+    }
+    return seen.size() >= 2;
+  }
+
+  // A plain word: letters, no masked part.
+  bool IsWordToken(std::uint32_t t) const {
+    if (t == kVar || t == kVaried) return false;
+    std::string_view name = store_.name(t);
+    if (name.find(kVarByte) != std::string_view::npos) return false;
+    bool alpha = false;
+    for (char c : name) alpha = alpha || IsAlpha(c);
+    return alpha;
+  }
+
+  // Whether every value of column `a` is a plain word.
+  bool AllWords(const std::vector<std::uint32_t>& group, std::size_t a) const {
+    for (std::uint32_t p : group) {
+      if (!IsWordToken(store_.tokens(p)[a])) return false;
+    }
+    return true;
+  }
 
   // Whether column `a` holds one variable in every line: the value most
   // lines hold has a masked part, and every other value has the same literal
@@ -715,6 +822,10 @@ class BatchClusterer {
   const PatternStore& store_;
   std::vector<std::vector<std::uint32_t>>* clusters_ = nullptr;
   std::vector<std::uint32_t> pattern_cluster_;
+  // Groups of equal length, before Split judges their varying columns.
+  std::vector<std::pair<std::size_t, std::vector<std::uint32_t>>> pending_;
+  // Words that vary in columns of two or more groups (see IndexRovingValues).
+  std::unordered_set<std::uint32_t> roving_;
 };
 
 }  // namespace
