@@ -57,6 +57,17 @@ bool IsCalendarWord(std::string_view t) {
   return false;
 }
 
+// A word in capitals ("LOOKING", "FOLLOWING"): a state or constant named in
+// the code, never a user's or a host's name.
+bool IsUpperCase(std::string_view t) {
+  int upper = 0;
+  for (char c : t) {
+    if (c >= 'a' && c <= 'z') return false;
+    upper += c >= 'A' && c <= 'Z';
+  }
+  return upper >= 2;
+}
+
 // Host names and dotted identifiers (three or more labels) vary per line far
 // more often than they name a message.
 bool IsDomainLike(std::string_view t) {
@@ -65,6 +76,11 @@ bool IsDomainLike(std::string_view t) {
     if (t[i] == '.' && t[i - 1] != '.' && t[i + 1] != '.') ++dots;
   }
   return dots >= 2 && t.find_first_of("/_") == std::string_view::npos;
+}
+
+// A file path ("/var/vm/sleepimage"): which file a message names varies.
+bool IsAbsolutePath(std::string_view t) {
+  return t.size() > 2 && t[0] == '/' && t.find('/', 1) != std::string_view::npos;
 }
 
 // Whether `value` fits `shape`, a token whose variable parts are kVarByte:
@@ -269,7 +285,8 @@ std::uint32_t MaskLine(std::string_view line, const MinerOptions& options, std::
       std::uint8_t seen = 0;
       while (i < n && kClass[p[i]] != kSpace && kClass[p[i]] != kDelim) seen |= kClass[p[i++]];
       std::string_view segment = line.substr(seg, i - seg);
-      bool var = (seen & kDigit) != 0 || IsCalendarWord(segment) || IsDomainLike(segment);
+      bool var = (seen & kDigit) != 0 || IsCalendarWord(segment) || IsDomainLike(segment) ||
+                 IsAbsolutePath(segment);
       if (var) {
         if (!last_var) key->push_back(kVarByte);
         pending = 0;
@@ -756,7 +773,7 @@ class BatchClusterer {
         for (std::uint32_t p : group) column.insert(store_.tokens(p)[i]);
         if (column.size() < 2) continue;
         for (std::uint32_t t : column) {
-          if (!IsWordToken(t)) continue;
+          if (!IsWordToken(t) || IsUpperCase(store_.name(t))) continue;
           auto [it, inserted] = first_group.emplace(t, g);
           if (!inserted && it->second != g) roving_.insert(t);
         }

@@ -64,6 +64,16 @@ TEST(TemplateMinerRules, DottedNamesWithUnderscoresAreNotHostNames) {
   EXPECT_EQ(key, "received from \x01");
 }
 
+TEST(TemplateMinerRules, AbsolutePathsAreVariables) {
+  std::string key;
+  bool cut = false;
+  internal::MaskLine("Opened file /var/vm/sleepimage, size 5", {}, &key, &cut);
+  EXPECT_EQ(key, "Opened file \x01, size \x01");
+  // A lone "/" or a relative name is not a path of its own.
+  internal::MaskLine("mount / as root from a/b", {}, &key, &cut);
+  EXPECT_EQ(key, "mount / as root from a/b");
+}
+
 TEST(TemplateMinerRules, ALevelWordEndsTheHeader) {
   // Only spaces separate the fields; the level is the last of them.
   std::vector<std::string> lines;
@@ -136,6 +146,23 @@ TEST(TemplateMinerRules, ValuesSharedByTwoMessagesAreVariables) {
   EXPECT_EQ(r.line_template[16], r.line_template[12]);
   EXPECT_NE(r.line_template[13], r.line_template[12]);
   EXPECT_EQ(TemplateOf(r, 15), "instance <*> VM Stopped (Lifecycle Event)");
+}
+
+TEST(TemplateMinerRules, StatesInCapitalsStayWordsOfTheMessage) {
+  // LOOKING and FOLLOWING appear in two messages, but a word in capitals is
+  // a state named in the code, not an entity such as a user name.
+  std::vector<std::string> lines;
+  for (int round = 0; round < 2; ++round) {
+    for (const char* state : {"LOOKING", "FOLLOWING", "LEADING"}) {
+      lines.push_back(std::string("peer state ") + state + " after 1" + std::to_string(round));
+      lines.push_back(std::string("vote received, my state ") + state);
+    }
+  }
+  BatchResult r = Mine(lines);
+  EXPECT_EQ(TemplateOf(r, 0), "peer state LOOKING after <*>");
+  EXPECT_EQ(r.line_template[6], r.line_template[0]);
+  EXPECT_NE(r.line_template[2], r.line_template[0]);
+  EXPECT_EQ(TemplateOf(r, 3), "vote received, my state FOLLOWING");
 }
 
 }  // namespace
