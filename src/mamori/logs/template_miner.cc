@@ -714,8 +714,8 @@ class BatchClusterer {
       const bool repeats = distinct[a] < Lines(group);
       const bool enumerated =
           distinct[a] <= kFewValues || (distinct[a] <= kMaxEnumValues && repeats);
-      bool linked =
-          (enumerated && !RovingColumn(group, a)) || (a == 0 && repeats && AllWords(group, a));
+      bool linked = (enumerated && !RovingColumn(group, a)) ||
+                    (repeats && (a == 0 ? AllWords(group, a) : AllCapitals(group, a)));
       if (!linked && distinct[a] >= n) continue;
       for (std::size_t b : varying) {
         if (linked) break;
@@ -799,6 +799,16 @@ class BatchClusterer {
     bool alpha = false;
     for (char c : name) alpha = alpha || IsAlpha(c);
     return alpha;
+  }
+
+  // Whether every value of column `a` is a word in capitals: states and
+  // constants named in the code ("from NEW to UNASSIGNED") pick the message.
+  bool AllCapitals(const std::vector<std::uint32_t>& group, std::size_t a) const {
+    for (std::uint32_t p : group) {
+      std::uint32_t t = store_.tokens(p)[a];
+      if (!IsWordToken(t) || !IsUpperCase(store_.name(t))) return false;
+    }
+    return true;
   }
 
   // Whether every value of column `a` is a plain word.

@@ -16,7 +16,8 @@
 //    extra constant is a word more frequent than its root (a variable that
 //    equals a word of another message) joins the group that masks it. A group
 //    splits on a column with at most 3 values (5 if one repeats), on a first
-//    word that repeats (the word that starts a message names it), or on one
+//    word or a column of words in capitals that repeat (the word that starts
+//    a message names it; "NEW", "RUNNING" are states), or on one
 //    linked to another varying column, unless every value fits the masked
 //    shape most lines hold there ("LOCAL(0)," among "<*>,") or the words vary
 //    in two different groups (user names, not message words). Last, templates

@@ -165,5 +165,29 @@ TEST(TemplateMinerRules, StatesInCapitalsStayWordsOfTheMessage) {
   EXPECT_EQ(TemplateOf(r, 3), "vote received, my state FOLLOWING");
 }
 
+TEST(TemplateMinerRules, AColumnOfStatesInCapitalsPicksTheMessage) {
+  // Seven states, too many for an enumeration; in capitals and repeating,
+  // they name which transition happened. The same shape in lower case is a
+  // value (a file name, a user).
+  const char* states[] = {"NEW", "UNASSIGNED", "ASSIGNED", "RUNNING", "CLEANUP", "FAILED", "DONE"};
+  std::vector<std::string> lines;
+  for (int round = 0; round < 2; ++round) {
+    for (const char* state : states) {
+      lines.push_back("attempt_" + std::to_string(round) + " moved to " + state);
+    }
+  }
+  for (const char* name : {"alpha", "beta", "gamma", "delta", "kappa", "omega", "sigma", "alpha"}) {
+    lines.push_back(std::string("wrote_9 file ") + name + " ok");
+  }
+  BatchResult r = Mine(lines);
+  EXPECT_EQ(TemplateOf(r, 0), "<*> moved to NEW");
+  EXPECT_EQ(r.line_template[7], r.line_template[0]);
+  EXPECT_NE(r.line_template[1], r.line_template[0]);
+  EXPECT_EQ(TemplateOf(r, 13), "<*> moved to DONE");
+  for (std::size_t i = 15; i < lines.size(); ++i)
+    EXPECT_EQ(r.line_template[i], r.line_template[14]);
+  EXPECT_EQ(TemplateOf(r, 14), "<*> file <*> ok");
+}
+
 }  // namespace
 }  // namespace mamori::logs
