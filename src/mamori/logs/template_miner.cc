@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace mamori::logs {
@@ -56,6 +57,17 @@ bool IsCalendarWord(std::string_view t) {
   return false;
 }
 
+// A word in capitals ("LOOKING", "FOLLOWING"): a state or constant named in
+// the code, never a user's or a host's name.
+bool IsUpperCase(std::string_view t) {
+  int upper = 0;
+  for (char c : t) {
+    if (c >= 'a' && c <= 'z') return false;
+    upper += c >= 'A' && c <= 'Z';
+  }
+  return upper >= 2;
+}
+
 // Host names and dotted identifiers (three or more labels) vary per line far
 // more often than they name a message.
 bool IsDomainLike(std::string_view t) {
@@ -63,7 +75,12 @@ bool IsDomainLike(std::string_view t) {
   for (std::size_t i = 1; i + 1 < t.size(); ++i) {
     if (t[i] == '.' && t[i - 1] != '.' && t[i + 1] != '.') ++dots;
   }
-  return dots >= 2 && t.find('/') == std::string_view::npos;
+  return dots >= 2 && t.find_first_of("/_") == std::string_view::npos;
+}
+
+// A file path ("/var/vm/sleepimage"): which file a message names varies.
+bool IsAbsolutePath(std::string_view t) {
+  return t.size() > 2 && t[0] == '/' && t.find('/', 1) != std::string_view::npos;
 }
 
 // Whether `value` fits `shape`, a token whose variable parts are kVarByte:
@@ -268,7 +285,8 @@ std::uint32_t MaskLine(std::string_view line, const MinerOptions& options, std::
       std::uint8_t seen = 0;
       while (i < n && kClass[p[i]] != kSpace && kClass[p[i]] != kDelim) seen |= kClass[p[i++]];
       std::string_view segment = line.substr(seg, i - seg);
-      bool var = (seen & kDigit) != 0 || IsCalendarWord(segment) || IsDomainLike(segment);
+      bool var = (seen & kDigit) != 0 || IsCalendarWord(segment) || IsDomainLike(segment) ||
+                 IsAbsolutePath(segment);
       if (var) {
         if (!last_var) key->push_back(kVarByte);
         pending = 0;
@@ -298,131 +316,6 @@ std::uint32_t MaskLine(std::string_view line, const MinerOptions& options, std::
   }
   if (!key->empty()) key->pop_back();
   return ntokens;
-}
-
-namespace {
-
-constexpr std::size_t kHeaderTokens = 12;
-
-// Whether `tok` can end a header of the given kind.
-bool EndsHeader(std::string_view tok, HeaderKind kind) {
-  switch (kind) {
-    case HeaderKind::kColon:
-      return tok.size() >= 2 && tok.back() == ':' && tok[tok.size() - 2] != ':';
-    case HeaderKind::kBracket:
-      return tok.back() == ']';
-    case HeaderKind::kDash:
-      return tok == "-";
-    case HeaderKind::kPipe:
-      return tok == "|";
-    case HeaderKind::kNone:
-      break;
-  }
-  return false;
-}
-
-// Calls f(index, token, end_offset) for the first kHeaderTokens tokens.
-template <typename F>
-void ForLeadingTokens(std::string_view line, F&& f) {
-  std::size_t i = 0;
-  for (std::size_t k = 0; k < kHeaderTokens; ++k) {
-    while (i < line.size() && kClass[static_cast<unsigned char>(line[i])] == kSpace) ++i;
-    if (i >= line.size()) return;
-    std::size_t start = i;
-    while (i < line.size() && kClass[static_cast<unsigned char>(line[i])] != kSpace) ++i;
-    if (!f(k, line.substr(start, i - start), i)) return;
-  }
-}
-
-}  // namespace
-
-std::size_t ContentStart(std::string_view line, HeaderKind kind) {
-  if (kind == HeaderKind::kNone) return 0;
-  std::size_t start = 0;
-  ForLeadingTokens(line, [&](std::size_t, std::string_view tok, std::size_t end) {
-    if (!EndsHeader(tok, kind)) return true;
-    start = end;
-    return false;
-  });
-  return start;
-}
-
-std::size_t SkipColumns(std::string_view line, std::size_t columns) {
-  std::size_t start = 0;
-  ForLeadingTokens(line, [&](std::size_t k, std::string_view, std::size_t end) {
-    if (k >= columns) return false;
-    start = end;
-    return true;
-  });
-  return start;
-}
-
-std::size_t LearnNumericColumns(const std::vector<std::string_view>& lines) {
-  // A number: digits with signs and separators, no letters ("134681",
-  // "1077804742", "-1", "10:42:01.5").
-  auto numeric = [](std::string_view t) {
-    bool digit = false;
-    for (char c : t) {
-      if (c >= '0' && c <= '9') {
-        digit = true;
-      } else if (IsAlpha(c) || static_cast<unsigned char>(c) >= 0x80) {
-        return false;
-      }
-    }
-    return digit;
-  };
-  std::size_t count[kHeaderTokens] = {};
-  const std::size_t step = std::max<std::size_t>(1, lines.size() / 4096);
-  std::size_t sampled = 0;
-  for (std::size_t l = 0; l < lines.size(); l += step) {
-    ++sampled;
-    ForLeadingTokens(lines[l], [&](std::size_t k, std::string_view tok, std::size_t) {
-      count[k] += numeric(tok);
-      return true;
-    });
-  }
-  // Nearly every line: a message's own numbers are never that regular, and
-  // a few short lines (a header alone) must not hide the shape.
-  for (std::size_t k = kHeaderTokens; k > 0; --k) {
-    if (sampled >= 8 && count[k - 1] * 100 >= sampled * 98) return k;
-  }
-  return 0;
-}
-
-HeaderKind LearnHeader(const std::vector<std::string_view>& lines) {
-  // The header of a file has one shape: find which separator ends it in most
-  // lines; among the (nearly) equally common ones the header is the longest.
-  constexpr HeaderKind kKinds[] = {HeaderKind::kColon, HeaderKind::kBracket, HeaderKind::kDash,
-                                   HeaderKind::kPipe};
-  std::size_t covered[4] = {};
-  std::size_t index_sum[4] = {};
-  const std::size_t step = std::max<std::size_t>(1, lines.size() / 4096);  // sample big files
-  std::size_t sampled = 0;
-  for (std::size_t l = 0; l < lines.size(); l += step) {
-    ++sampled;
-    bool seen[4] = {};
-    ForLeadingTokens(lines[l], [&](std::size_t k, std::string_view tok, std::size_t) {
-      for (int j = 0; j < 4; ++j) {
-        if (!seen[j] && EndsHeader(tok, kKinds[j])) {
-          seen[j] = true;
-          ++covered[j];
-          index_sum[j] += k;
-        }
-      }
-      return true;
-    });
-  }
-  std::size_t best_cover = 0;
-  for (std::size_t c : covered) best_cover = std::max(best_cover, c);
-  if (sampled == 0 || best_cover * 10 < sampled * 6) return HeaderKind::kNone;
-  HeaderKind best = HeaderKind::kNone;
-  double best_index = -1;
-  for (int j = 0; j < 4; ++j) {
-    if (covered[j] * 10 < best_cover * 9) continue;
-    double mean = static_cast<double>(index_sum[j]) / covered[j];
-    if (mean > best_index) best_index = mean, best = kKinds[j];
-  }
-  return best;
 }
 
 }  // namespace internal
@@ -530,6 +423,8 @@ class BatchClusterer {
       v.push_back(p);
     }
     for (std::size_t len : lengths) ClusterLength(len, by_length[len]);
+    IndexRovingValues();
+    for (auto& [len, group] : pending_) Split(len, group);
     return std::move(pattern_cluster_);
   }
 
@@ -615,7 +510,7 @@ class BatchClusterer {
       }
     }
     for (auto& g : groups) {
-      if (!g.empty()) Split(len, g);
+      if (!g.empty()) pending_.emplace_back(len, std::move(g));
     }
   }
 
@@ -645,7 +540,11 @@ class BatchClusterer {
     std::unordered_map<std::uint64_t, std::uint32_t> combos;
     for (std::size_t a : varying) {
       if (SameVariable(group, a) != kNone) continue;
-      bool linked = distinct[a] <= kMaxEnumValues;
+      const bool repeats = distinct[a] < Lines(group);
+      const bool enumerated =
+          distinct[a] <= kFewValues || (distinct[a] <= kMaxEnumValues && repeats);
+      bool linked = (enumerated && !RovingColumn(group, a)) ||
+                    (repeats && (a == 0 ? AllWords(group, a) : AllCapitals(group, a)));
       if (!linked && distinct[a] >= n) continue;
       for (std::size_t b : varying) {
         if (linked) break;
@@ -683,7 +582,71 @@ class BatchClusterer {
     for (std::uint32_t p : group) pattern_cluster_[p] = id;
   }
 
-  static constexpr std::size_t kMaxEnumValues = 3;
+  // A column of at most kFewValues words, or of at most kMaxEnumValues of
+  // which one repeats, picks among messages rather than holding a value.
+  static constexpr std::size_t kFewValues = 3;
+  static constexpr std::size_t kMaxEnumValues = 5;
+
+  // A word that is a varying value in two different messages ("cyrus" in
+  // "session opened for user cyrus" and "session closed for user cyrus") is
+  // an entity the messages talk about, not a word of one message: a word
+  // that picks the message ("VM Paused", "VM Started") lives in one group.
+  void IndexRovingValues() {
+    std::unordered_map<std::uint32_t, std::size_t> first_group;
+    std::unordered_set<std::uint32_t> column;
+    for (std::size_t g = 0; g < pending_.size(); ++g) {
+      const auto& [len, group] = pending_[g];
+      if (group.size() < 2) continue;
+      for (std::size_t i = 0; i < len; ++i) {
+        column.clear();
+        for (std::uint32_t p : group) column.insert(store_.tokens(p)[i]);
+        if (column.size() < 2) continue;
+        for (std::uint32_t t : column) {
+          if (!IsWordToken(t) || IsUpperCase(store_.name(t))) continue;
+          auto [it, inserted] = first_group.emplace(t, g);
+          if (!inserted && it->second != g) roving_.insert(t);
+        }
+      }
+    }
+  }
+
+  // Whether column `a` holds at least two roving words.
+  bool RovingColumn(const std::vector<std::uint32_t>& group, std::size_t a) const {
+    std::unordered_set<std::uint32_t> seen;
+    for (std::uint32_t p : group) {
+      std::uint32_t t = store_.tokens(p)[a];
+      if (roving_.count(t)) seen.insert(t);
+    }
+    return seen.size() >= 2;
+  }
+
+  // A plain word: letters, no masked part.
+  bool IsWordToken(std::uint32_t t) const {
+    if (t == kVar || t == kVaried) return false;
+    std::string_view name = store_.name(t);
+    if (name.find(kVarByte) != std::string_view::npos) return false;
+    bool alpha = false;
+    for (char c : name) alpha = alpha || IsAlpha(c);
+    return alpha;
+  }
+
+  // Whether every value of column `a` is a word in capitals: states and
+  // constants named in the code ("from NEW to UNASSIGNED") pick the message.
+  bool AllCapitals(const std::vector<std::uint32_t>& group, std::size_t a) const {
+    for (std::uint32_t p : group) {
+      std::uint32_t t = store_.tokens(p)[a];
+      if (!IsWordToken(t) || !IsUpperCase(store_.name(t))) return false;
+    }
+    return true;
+  }
+
+  // Whether every value of column `a` is a plain word.
+  bool AllWords(const std::vector<std::uint32_t>& group, std::size_t a) const {
+    for (std::uint32_t p : group) {
+      if (!IsWordToken(store_.tokens(p)[a])) return false;
+    }
+    return true;
+  }
 
   // Whether column `a` holds one variable in every line: the value most
   // lines hold has a masked part, and every other value has the same literal
@@ -715,6 +678,10 @@ class BatchClusterer {
   const PatternStore& store_;
   std::vector<std::vector<std::uint32_t>>* clusters_ = nullptr;
   std::vector<std::uint32_t> pattern_cluster_;
+  // Groups of equal length, before Split judges their varying columns.
+  std::vector<std::pair<std::size_t, std::vector<std::uint32_t>>> pending_;
+  // Words that vary in columns of two or more groups (see IndexRovingValues).
+  std::unordered_set<std::uint32_t> roving_;
 };
 
 }  // namespace

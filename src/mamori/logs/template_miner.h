@@ -6,20 +6,25 @@
 //
 // Two modes share the same tokenizer and masking:
 //  - Batch (MineBatch): two passes over a whole file. It first learns what
-//    ends the file's header (a "comp[pid]:" token, a "]", a lone "-" or "|"
-//    in the first 12 tokens of most lines; failing that, a run of leading
-//    columns that hold a number in nearly every line) and mines only what
-//    follows; then it folds lines into distinct masked token sequences
+//    ends the file's header (a "comp[pid]:" token, a "]", a lone "-" or "|",
+//    a level word such as "INFO" with the component after it when that takes
+//    few values, in the first 12 tokens of most lines; failing that, a run of
+//    leading columns that hold a number in nearly every line) and mines only
+//    what follows; then it folds lines into distinct masked token sequences
 //    ("patterns") and groups patterns of equal length by the frequency of
 //    (position, token) pairs (after Brain, Yu et al. 2023). A line whose only
 //    extra constant is a word more frequent than its root (a variable that
 //    equals a word of another message) joins the group that masks it. A group
-//    splits on a column with at most 3 values or one linked to another varying
-//    column, unless every value fits the masked shape most lines hold there
-//    ("LOCAL(0)," among "<*>,"). Last, templates whose lengths differ only by
-//    optional masked parts ("<*> bytes (<*> KB) sent" and "<*> bytes sent")
-//    merge. This is the accurate mode, used by `mamori logs mine` (average
-//    GA 0.96 on the 16 Loghub samples, see bench/RESULTS-logs.md).
+//    splits on a column with at most 3 values (5 if one repeats), on a first
+//    word or a column of words in capitals that repeat (the word that starts
+//    a message names it; "NEW", "RUNNING" are states), or on one
+//    linked to another varying column, unless every value fits the masked
+//    shape most lines hold there ("LOCAL(0)," among "<*>,") or the words vary
+//    in two different groups (user names, not message words). Last, templates
+//    whose lengths differ only by optional masked parts ("<*> bytes (<*> KB)
+//    sent" and "<*> bytes sent") merge. This is the accurate mode, used by
+//    `mamori logs mine` (average GA 0.98 on the 16 Loghub samples, see
+//    bench/RESULTS-logs.md).
 //  - Streaming (TemplateMiner::Add): one line at a time, for the daemon. A new
 //    pattern joins the most similar template of the same length and leading
 //    token (Drain-style) or starts a new one. Ids are stable: a template only
@@ -59,10 +64,12 @@ std::uint32_t MaskLine(std::string_view line, const MinerOptions& options, std::
 // What ends the header (timestamp, host, level, component) of a file's lines.
 enum class HeaderKind : std::uint8_t {
   kNone,
-  kColon,    // "sshd[24200]:", "INFO dfs.DataNode:"
-  kBracket,  // "[10.30 16:49:06]", "[req-... - - -]"
-  kDash,     // "chrome.exe - ", "INFO [..] - "
-  kPipe,     // "... | "
+  kColon,           // "sshd[24200]:", "INFO dfs.DataNode:"
+  kBracket,         // "[10.30 16:49:06]", "[req-... - - -]"
+  kDash,            // "chrome.exe - ", "INFO [..] - "
+  kPipe,            // "... | "
+  kLevel,           // "... RAS KERNEL FATAL "
+  kLevelComponent,  // "..., Info CBS ": a level, then a component of few values
 };
 // Learns the header shape from (a sample of) a file's lines.
 HeaderKind LearnHeader(const std::vector<std::string_view>& lines);
