@@ -69,6 +69,17 @@ install -m 0644 packaging/debian/conffiles "$stage/DEBIAN/"
 # debian/control beside the staged tree).
 printf 'Source: mamori\n\nPackage: mamori\nArchitecture: any\n' > "$work/debian/control"
 depends=$(cd "$work" && dpkg-shlibdeps -O debian/mamori/usr/bin/mamori 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+# The libraries the binary opens on first use (util/lazy_library.h) are not
+# NEEDED, so dpkg-shlibdeps cannot see them; the build lists them beside the
+# binary (lazy_libraries.txt) and the package that holds each one is added.
+lazy_list=$(dirname "$binary")/lazy_libraries.txt
+[[ -f "$lazy_list" ]] || { echo "package.sh: $lazy_list is missing (written by cmake beside the binary)" >&2; exit 66; }
+while read -r soname; do
+  [[ -n "$soname" ]] || continue
+  pkg=$(dpkg-query -S "*/$soname" 2>/dev/null | head -n1 | cut -d: -f1)
+  [[ -n "$pkg" ]] || { echo "package.sh: no installed package holds $soname" >&2; exit 69; }
+  depends+=", $pkg"
+done < "$lazy_list"
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" \
   packaging/debian/control.in > "$stage/DEBIAN/control"

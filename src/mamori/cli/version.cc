@@ -11,7 +11,9 @@
 
 #include <string_view>
 
+#include "mamori/util/lazy_libraries.h"
 #include "mamori_build_info.h"
+#include "mamori_lazy_sonames.h"
 
 namespace mamori::cli {
 namespace {
@@ -22,6 +24,16 @@ std::string_view WithoutName(std::string_view text, std::string_view name) {
   return text;
 }
 
+// A library opened on first use (util/lazy_library.h) is not opened for
+// --version: the version of the headers it was built with and the SONAME it
+// will be opened by; the library's own word once this process loaded it.
+template <typename RuntimeVersion>
+std::string OnDemand(util::LazyLibrary& lib, RuntimeVersion runtime, std::string_view built,
+                     std::string_view soname) {
+  if (lib.Loaded()) return std::string(runtime());
+  return fmt::format("{} ({}, loaded on demand)", built, soname);
+}
+
 }  // namespace
 
 std::string VersionText() {
@@ -29,8 +41,15 @@ std::string VersionText() {
   v += fmt::format("libsystemd {}\n", MAMORI_LIBSYSTEMD_VERSION);
   v += fmt::format("SQLite {}\n", sqlite3_libversion());
   v += fmt::format("libcurl {}\n", curl_version_info(CURLVERSION_NOW)->version);
-  v += fmt::format("Hyperscan {}\n", hs_version());
-  v += fmt::format("libarchive {}\n", WithoutName(archive_version_string(), "libarchive "));
+  const std::string hs_built = fmt::format("{}.{}.{}", HS_MAJOR, HS_MINOR, HS_PATCH);
+  v += fmt::format("Hyperscan {}\n", OnDemand(
+                                         util::LazyLibHyperscan(), [] { return hs_version(); },
+                                         hs_built, MAMORI_SONAME_HS));
+  v += fmt::format("libarchive {}\n",
+                   OnDemand(
+                       util::LazyLibArchive(),
+                       [] { return WithoutName(archive_version_string(), "libarchive "); },
+                       ARCHIVE_VERSION_ONLY_STRING, MAMORI_SONAME_ARCHIVE));
   v += fmt::format("OpenSSL {}\n", WithoutName(OpenSSL_version(OPENSSL_VERSION), "OpenSSL "));
   v += fmt::format("yaml-cpp {}\n", MAMORI_YAML_CPP_VERSION);
   return v;

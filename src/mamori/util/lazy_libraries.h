@@ -1,0 +1,17 @@
+// The shared libraries mamori opens on first use instead of at start (see
+// lazy_library.h): each accessor returns the process-wide LazyLibrary whose
+// forwarders (lazy_<library>.cc) define that library's functions. Used by
+// `mamori --version` to say whether a library is loaded, and by tests.
+// Thread-safe (function-local statics).
+#pragma once
+
+#include "mamori/util/lazy_library.h"
+
+namespace mamori::util {
+
+LazyLibrary& LazyLibPq();         // PostgreSQL client: postgres check, restore tests, guard
+LazyLibrary& LazyLibMariaDb();    // MariaDB client: mariadb check, restore tests, guard
+LazyLibrary& LazyLibHyperscan();  // log signatures: log check, diagnose, logs scan
+LazyLibrary& LazyLibArchive();    // tar backups: backup verify, backup check
+
+}  // namespace mamori::util

@@ -1,0 +1,116 @@
+// The footprint promise "nothing is loaded that the configuration does not
+// use", checked on the real binary: the heavy libraries (Hyperscan,
+// libarchive, libpq, libmariadb) are not NEEDED by it, a daemon running http
+// checks against a real nginx never maps them (nor what they pull in: ICU,
+// libxml2), and the verbs that need one load it and work.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "mamori_binary_path.h"
+#include "testing/cli.h"
+#include "testing/nginx.h"
+#include "testing/ports.h"
+
+namespace mamori {
+namespace {
+
+using testing::TempDir;
+
+// Libraries (file name prefixes) a configuration without log, backup or
+// database checks has no use for.
+constexpr std::array<const char*, 6> kHeavy = {"libhs.",      "libarchive.", "libpq.",
+                                               "libmariadb.", "libicuuc.",   "libxml2."};
+
+std::string CommandOutput(const std::string& command) {
+  std::string out;
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(command.c_str(), "r"), pclose);
+  if (!p) return out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p.get())) out.append(buf, n);
+  return out;
+}
+
+// The lines of `text` naming one of kHeavy.
+std::string HeavyMentions(const std::string& text) {
+  std::string found;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    for (const char* lib : kHeavy)
+      if (line.find(std::string("/") + lib) != std::string::npos ||
+          line.find(std::string(" ") + lib) != std::string::npos ||
+          line.find(std::string("[") + lib) != std::string::npos)
+        found += line + "\n";
+    start = end + 1;
+  }
+  return found;
+}
+
+TEST(Footprint, HeavyLibrariesAreNotNeededByTheBinary) {
+  const std::string dynamic = CommandOutput(fmt::format("objdump -p '{}'", MAMORI_BINARY));
+  ASSERT_NE(dynamic.find("NEEDED"), std::string::npos) << "objdump -p printed no NEEDED entry";
+  EXPECT_EQ(HeavyMentions(dynamic), "");
+}
+
+TEST(Footprint, DaemonWithHttpChecksMapsNoHeavyLibrary) {
+  std::string error;
+  auto nginx = testing::NginxServer::Start({}, &error);
+  ASSERT_TRUE(nginx) << error;
+  TempDir dir;
+  std::string checks;
+  for (int i = 0; i < 20; ++i)
+    checks += fmt::format("  - {{name: web{}, type: http, url: '{}', interval: 1s, timeout: 1s}}\n",
+                          i, nginx->Url());
+  const std::string config =
+      dir.Write("mamori.yaml", fmt::format("data_dir: {}/data\nchecks:\n{}", dir.path(), checks));
+  testing::DaemonProcess daemon({"-c", config}, dir.path() + "/log");
+  ASSERT_TRUE(daemon.WaitForLog(" running ")) << daemon.Log();
+  // Checks have run (nginx saw them) before the maps are read.
+  ASSERT_TRUE(
+      testing::Eventually([&] { return nginx->AccessCount() >= 40; }, std::chrono::seconds(20)))
+      << nginx->AccessCount() << " requests\n"
+      << daemon.Log();
+  const std::string maps = testing::ReadFile(fmt::format("/proc/{}/maps", daemon.pid()));
+  ASSERT_NE(maps.find("libcurl"), std::string::npos) << maps;  // the maps are the daemon's
+  EXPECT_EQ(HeavyMentions(maps), "");
+  const std::string status = testing::ReadFile(fmt::format("/proc/{}/status", daemon.pid()));
+  const size_t hwm = status.find("VmHWM:");
+  ASSERT_NE(hwm, std::string::npos);
+  std::printf("daemon with 20 http checks: %s\n",
+              status.substr(hwm, status.find('\n', hwm) - hwm).c_str());
+}
+
+// --version names the libraries opened on demand without opening them (the
+// dynamic loader's own trace lists every file it maps).
+TEST(Footprint, VersionDoesNotLoadTheOnDemandLibraries) {
+  const std::string trace =
+      CommandOutput(fmt::format("LD_DEBUG=files '{}' --version 2>&1", MAMORI_BINARY));
+  ASSERT_NE(trace.find("libcurl"), std::string::npos) << trace;  // the trace works
+  EXPECT_EQ(HeavyMentions(trace), "");
+  EXPECT_NE(trace.find("loaded on demand"), std::string::npos) << trace;
+}
+
+// A verb that needs one of them loads it and works: `logs scan` compiles the
+// shipped signatures with Hyperscan.
+TEST(Footprint, AVerbThatNeedsHyperscanLoadsIt) {
+  TempDir dir;
+  const std::string log =
+      dir.Write("app.log", "Out of memory: Killed process 4242 (java) total-vm:100kB\n");
+  const std::string trace = CommandOutput(
+      fmt::format("LD_DEBUG=files '{}' logs scan --rules @builtin '{}' 2>&1", MAMORI_BINARY, log));
+  EXPECT_NE(trace.find("libhs.so"), std::string::npos) << trace;
+  EXPECT_EQ(trace.find("cannot be loaded"), std::string::npos) << trace;
+  EXPECT_NE(trace.find("memory.oom-killed-process"), std::string::npos) << trace;
+}
+
+}  // namespace
+}  // namespace mamori
