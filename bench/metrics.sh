@@ -40,39 +40,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() {  # URL PATTERN SECONDS
-  local deadline=$((SECONDS + $3))
-  local body
-  # Not `curl | grep -q`: grep exiting early fails curl, and pipefail the test.
-  until body=$(curl -fsS "$1" 2>/dev/null) && [[ $body == *"$2"* ]]; do
-    ((SECONDS < deadline)) || { echo "metrics.sh: $1 never showed '$2'" >&2; exit 1; }
-    sleep 0.2
-  done
-}
+source bench/lib.sh
 
 mport=$(free_port)
-{
-  echo "data_dir: $work/data"
-  echo "listen: 127.0.0.1:$mport"
-  echo "defaults: {interval: 10s, timeout: 5s}"
-  echo "checks:"
-  for ((i = 0; i < checks; i++)); do
-    echo "  - {name: site-$i, type: file, path: /etc/hostname}"
-  done
-} >"$work/mamori.yaml"
+file_checks_config "$work/data" "$mport" "$checks" 10s >"$work/mamori.yaml"
 "$build_dir/mamori" run -c "$work/mamori.yaml" >"$work/mamori.log" 2>&1 &
 pids+=($!)
 mamori_pid=$!
 # Every check has a result: its last-observation series is there.
 wait_for "http://127.0.0.1:$mport/metrics" "mamori_check_status{check=\"site-$((checks - 1))\"" 120
 
-bport=$(free_port)
-printf 'modules:\n  http_2xx:\n    prober: http\n' >"$work/blackbox.yml"
-prometheus-blackbox-exporter --config.file="$work/blackbox.yml" \
-  --web.listen-address="127.0.0.1:$bport" >"$work/blackbox.log" 2>&1 &
-pids+=($!)
-wait_for "http://127.0.0.1:$bport/metrics" "blackbox_exporter_build_info" 30
+start_blackbox
 
 # wrk's "Latency Distribution" (--latency): p50 and p99 in ms.
 percentile() {  # FILE PCT

@@ -6,9 +6,18 @@
 "use strict";
 
 const REFRESH_MS = 5000;
+// While the event stream (/api/v1/events) is open, changes arrive as they
+// happen; a full refresh (summaries, uptime) then runs only this often.
+const LIVE_REFRESH_MS = 60000;
+// The stream opens once the page has been open this long (polling until
+// then): a page glanced at and closed takes none of the daemon's 32 stream
+// slots, and renderers that wait for the network to go quiet before taking a
+// snapshot (headless Chromium's --virtual-time-budget) still get one.
+const LIVE_AFTER_MS = 10000;
 const WINDOWS = ["24h", "7d", "30d", "90d"];
 const STEPS = { "24h": "15m", "7d": "1h", "30d": "6h", "90d": "1d" };
-const state = { checks: [], uptime: {}, selected: null, range: "24h", chart: null, token: "" };
+const state = { checks: [], uptime: {}, selected: null, range: "24h", chart: null, token: "",
+  live: false, lastRefresh: 0, soon: 0 };
 
 const $ = (id) => document.getElementById(id);
 
@@ -62,6 +71,7 @@ async function api(path, options) {
 }
 
 async function refresh() {
+  state.lastRefresh = Date.now();
   try {
     const checks = await api("/api/v1/checks");
     const uptimes = await Promise.all(WINDOWS.map((w) => api("/api/v1/uptime?window=" + w)));
@@ -206,7 +216,33 @@ function wire() {
     const m = location.hash.match(/^#check=(.+)$/);
     if (m) select(decodeURIComponent(m[1]));
   });
-  setInterval(refresh, REFRESH_MS);
+  setTimeout(listen, LIVE_AFTER_MS);
+  setInterval(() => {
+    if (!state.live || Date.now() - state.lastRefresh >= LIVE_REFRESH_MS) refresh();
+  }, REFRESH_MS);
+}
+
+// Live updates: each `check` event updates its row at once, and a full
+// refresh follows shortly for the incidents and uptime. Polling every
+// REFRESH_MS takes over whenever the stream is not open (refused: too many
+// streams, or a token is needed, which EventSource cannot send; or the
+// daemon restarting, after which the browser reconnects by itself).
+function listen() {
+  if (!window.EventSource) return;
+  const es = new EventSource("/api/v1/events");
+  es.addEventListener("open", () => { state.live = true; document.body.dataset.live = "yes"; });
+  es.addEventListener("error", () => { state.live = false; document.body.dataset.live = "no"; });
+  es.addEventListener("check", (m) => {
+    let c;
+    try { c = JSON.parse(m.data); } catch (e) { return; }
+    const known = state.checks.find((x) => x.name === c.name);
+    if (known) {
+      for (const k of ["status", "since", "last_run", "summary", "response_ms", "flapping"]) known[k] = c[k];
+      renderChecks(new Date().toISOString());
+    }
+    clearTimeout(state.soon);
+    state.soon = setTimeout(refresh, 1000);
+  });
 }
 
 document.addEventListener("DOMContentLoaded", wire);

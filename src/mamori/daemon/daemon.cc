@@ -25,6 +25,7 @@
 #include "mamori/daemon/default_config.h"
 #include "mamori/daemon/faces_live.h"
 #include "mamori/daemon/instance_lock.h"
+#include "mamori/daemon/live_events.h"
 #include "mamori/daemon/metrics_feed.h"
 #include "mamori/daemon/report_entries.h"
 #include "mamori/daemon/run_stats.h"
@@ -61,6 +62,8 @@ struct Daemon::Impl {
   std::unique_ptr<HttpClient> http;
   std::unique_ptr<Runner> runner;
   heartbeat::HeartbeatBook heartbeats;  // before store: its commit callbacks write here
+  // GET /api/v1/events (live_events.h): outlives the server, whose streams it feeds.
+  web::EventHub live_events;
   DaemonHealth health;  // "every check OK", for the baseline check (Housekeeping updates it)
   std::unique_ptr<Store> store;
   std::unique_ptr<notify::Outbox> outbox;  // null without notify: channels
@@ -278,6 +281,7 @@ struct Daemon::Impl {
     };
     faces = std::make_unique<faces::FacesApi>(*store, *operator_store, clock, std::move(hooks));
     faces->Configure(config->faces);
+    faces->SetEvents(&live_events);
     return true;
   }
 
@@ -288,7 +292,15 @@ struct Daemon::Impl {
   }
 
   // Stops accepting and answering; pings being committed are still stored.
-  void StopServer() { server.reset(); }
+  // Event streams end first, each with what it had queued, so clients see a
+  // clean end rather than a reset (bounded: a stuck client is not waited for).
+  void StopServer() {
+    live_events.Close();
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+         live_events.open() > 0 && std::chrono::steady_clock::now() < until;)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    server.reset();
+  }
 
   // Refills the heartbeat book from the store so a restart forgets no ping.
   void LoadHeartbeats() {
@@ -364,7 +376,9 @@ struct Daemon::Impl {
     rt->Remember(o);
     MaybeCatchUp(rt, o);
     RunAgainAtDeadline(rt, o);
-    for (const auto& e : rt->state.Apply(o)) {
+    const CheckSnapshot before = StatusMark(rt->state.snapshot());
+    const std::vector<Event> made = rt->state.Apply(o);
+    for (const auto& e : made) {
       if (e.kind == EventKind::kStateChange) {
         auto level = e.to == CheckStatus::kOk ? spdlog::level::info : spdlog::level::warn;
         spdlog::log(level, "{}: {}: {}", e.check, Transition(e), e.summary);
@@ -377,6 +391,7 @@ struct Daemon::Impl {
       MaybeRemedy(rt, e);
     }
     metrics.Record(rt->config.name, rt->state.snapshot().hard, o);
+    PublishCheckState(live_events, before, rt->state.snapshot(), made);
     after_maintenance.OnResult(rt, o);
     if (rt->config.restart)
       restarts.OnResult(

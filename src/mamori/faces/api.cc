@@ -84,6 +84,7 @@ const std::vector<FacesApi::Route>& FacesApi::Routes() {
       {"GET", "/api/v1/announcements", kRead, &FacesApi::GetAnnouncements},
       {"POST", "/api/v1/announcements", kWrite, &FacesApi::PostAnnouncement},
       {"GET", "/api/v1/openapi.json", kPublic, &FacesApi::GetOpenApi},
+      {"GET", "/api/v1/events", kRead, &FacesApi::GetEvents},
       {"GET", "/status", kPublic, &FacesApi::GetStatusPage},
       {"GET", "/status.json", kPublic, &FacesApi::GetStatusJson},
       {"GET", "/status.css", kPublic, &FacesApi::GetStatusCss},

@@ -25,6 +25,7 @@
 // thread-safe (a mutex guards the configuration).
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <span>
 #include <string>
@@ -40,6 +41,7 @@
 #include "mamori/store/store.h"
 #include "mamori/util/embedded_file.h"
 #include "mamori/util/mutex.h"
+#include "mamori/web/event_stream.h"
 #include "mamori/web/http_server.h"
 
 namespace mamori::faces {
@@ -68,6 +70,9 @@ class FacesApi {
   FacesApi(Store& store, OperatorStore& ops, const Clock& clock, Hooks hooks);
 
   void Configure(FacesConfig config);
+  // The hub GET /api/v1/events subscribes to (events_route.cc); without one
+  // that route answers 503. Set before serving; the hub must outlive this.
+  void SetEvents(web::EventHub* hub) { events_ = hub; }
   // Whether the path is one of these routes (the daemon sends the others on).
   static bool IsTarget(std::string_view target);
   web::Admission Admit(const web::Request& head);
@@ -107,6 +112,7 @@ class FacesApi {
   web::Response GetWindows(const Call& c);
   web::Response GetAnnouncements(const Call& c);
   web::Response GetOpenApi(const Call& c);
+  web::Response GetEvents(const Call& c);  // Server-Sent Events (events_route.cc)
   // writes (api_writes.cc)
   web::Response PostRun(const Call& c);
   web::Response PostMaintenance(const Call& c);
@@ -132,6 +138,7 @@ class FacesApi {
   OperatorStore& ops_;
   const Clock& clock_;
   Hooks hooks_;
+  std::atomic<web::EventHub*> events_{nullptr};
   ReadModel model_;
   mutable Mutex mu_;
   FacesConfig config_ GUARDED_BY(mu_);

@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <charconv>
@@ -32,6 +33,8 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 constexpr auto kWriteTimeout = std::chrono::seconds(10);
+// SO_SNDBUF of an event stream's socket (the kernel doubles it).
+constexpr int kStreamSocketBuffer = 64 * 1024;
 // Out of descriptors, accept pauses this long (doubling up to the max) instead
 // of failing again at once, which would spin a core.
 constexpr auto kMinAcceptBackoff = std::chrono::milliseconds(50);
@@ -92,6 +95,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket socket, asio::ip::address peer, std::shared_ptr<Shared> shared)
       : stream_(std::move(socket)),
         handler_timer_(stream_.get_executor()),
+        stream_timer_(stream_.get_executor()),
         peer_(std::move(peer)),
         shared_(std::move(shared)) {
     ++shared_->open;
@@ -286,6 +290,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(Response r, bool close) {
+    if (r.stream) return StartStream(std::move(r));
     res_ = {};
     res_.version(version_ ? version_ : 11);
     res_.result(static_cast<unsigned>(r.status));
@@ -309,8 +314,88 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Server-Sent Events: the head, then the stream's queue as it fills. One
+  // write is in flight at a time; what arrives meanwhile waits in the
+  // stream's bounded queue.
+  void StartStream(Response r) {
+    events_ = std::move(r.stream);
+    std::string head = fmt::format(
+        "HTTP/1.{} {} OK\r\nServer: mamori\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\nConnection: close\r\n",
+        version_ == 10 ? 0 : 1, r.status);
+    for (auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
+    head += "\r\n";
+    if (head_) return WriteStream(std::move(head), true);
+    events_->SetWake([weak = weak_from_this()] {
+      if (auto self = weak.lock())
+        asio::post(self->stream_.get_executor(), [self] { self->Wake(); });
+    });
+    // The kernel's buffer is part of what a slow reader can hold: fixed small
+    // instead of auto-tuned up to megabytes, so the stream's own bound decides.
+    error_code ignored;
+    stream_.socket().set_option(asio::socket_base::send_buffer_size(kStreamSocketBuffer), ignored);
+    WatchPeer();
+    WriteStream(head + events_->Preamble(), false);
+  }
+
+  // Takes what is queued and writes it, or waits for more (a keepalive
+  // comment when nothing came for limits().keepalive).
+  void Pump() {
+    if (!stream_.socket().is_open()) return;
+    std::string chunk;
+    const auto state = events_->Take(&chunk);
+    if (state == EventStream::State::kDropped) return Drop();
+    if (!chunk.empty() || state == EventStream::State::kClosed)
+      return WriteStream(std::move(chunk), state != EventStream::State::kOpen);
+    stream_timer_.expires_after(events_->limits().keepalive);
+    stream_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec) return self->WriteStream(": keepalive\n\n", false);
+      self->Pump();  // woken: something was queued, or the stream ended
+    });
+  }
+
+  // Something was queued, or the stream ended. A dropped reader is
+  // disconnected now, even with a write stuck on its full socket.
+  void Wake() {
+    if (events_->state() == EventStream::State::kDropped) return Drop();
+    stream_timer_.cancel();  // a waiting Pump runs; one after a write takes the queue anyway
+  }
+
+  // Reset rather than close: what is still in the kernel's buffer for a
+  // reader that stopped reading would otherwise linger there.
+  void Drop() {
+    error_code ignored;
+    stream_.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+    Close();
+  }
+
+  void WriteStream(std::string text, bool last) {
+    out_ = std::move(text);
+    stream_.expires_after(kWriteTimeout);
+    asio::async_write(stream_, asio::buffer(out_),
+                      [self = shared_from_this(), last](error_code ec, size_t) {
+                        if (ec || last) return self->Close();
+                        self->Pump();
+                      });
+  }
+
+  // A streaming client sends nothing more; readable means it closed (or
+  // sent something, which is read and ignored), so its slot frees at once.
+  void WatchPeer() {
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+      if (ec) return;
+      char scratch[512];
+      error_code rec;
+      self->stream_.socket().non_blocking(true, rec);
+      const size_t n = self->stream_.socket().read_some(asio::buffer(scratch), rec);
+      if ((rec && rec != asio::error::would_block) || (!rec && n == 0)) return self->Close();
+      self->WatchPeer();
+    });
+  }
+
   void Close() {
     error_code ignored;
+    stream_timer_.cancel();
     handler_timer_.cancel();
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
@@ -318,6 +403,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   asio::steady_timer handler_timer_;
+  asio::steady_timer stream_timer_;  // an event stream's keepalive, cancelled to wake it
   const asio::ip::address peer_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> head_parser_;
@@ -326,6 +412,8 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t max_body_ = 0;
   http::response<http::empty_body> continue_;
   http::response<http::string_body> res_;
+  std::shared_ptr<EventStream> events_;  // set while serving Server-Sent Events
+  std::string out_;                      // the event-stream bytes being written
   std::shared_ptr<Shared> shared_;
   std::optional<std::list<IdleEntry>::iterator> idle_ GUARDED_BY(shared_->mu);
   bool keep_alive_ = false, head_ = false;

@@ -14,8 +14,10 @@
 // that has not answered within Limits::handler_timeout gets 503 sent for it.
 // Out of file descriptors, accept backs off (50-200 ms) and closes the oldest
 // idle connection each time instead of spinning; logged once per episode.
-// Malformed requests get 400 and the connection is closed. Nothing a peer
-// sends is thrown as an exception out of the server.
+// Malformed requests get 400 and the connection is closed. A response with a
+// `stream` (Server-Sent Events) keeps its connection until the stream ends;
+// the stream's own bounds (event_stream.h) keep a slow reader from holding
+// memory. Nothing a peer sends is thrown as an exception out of the server.
 //
 // Handlers are asynchronous: the server calls `handler(request, respond)` on
 // one of the io_context's threads and the handler calls `respond` exactly
@@ -44,6 +46,7 @@
 #include "mamori/util/clock.h"
 #include "mamori/util/result.h"
 #include "mamori/web/api_config.h"
+#include "mamori/web/event_stream.h"
 
 namespace mamori {
 namespace config {
@@ -87,6 +90,12 @@ struct Response {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set: a Server-Sent Events stream (event_stream.h) instead of `body`. The
+  // head goes out with Content-Type text/event-stream and Connection: close,
+  // then the stream's events as they come, ": keepalive" comments while none
+  // do; the connection closes when the stream ends (hub closed, reader too far
+  // behind), the client goes, or a write takes longer than 10 s.
+  std::shared_ptr<EventStream> stream = nullptr;
 };
 
 using Respond = std::function<void(Response)>;
