@@ -165,11 +165,19 @@ Status OperatorStore::EndWindow(WindowKind kind, int64_t id) {
 }
 
 void OperatorStore::MoveEnded(WallTime now) {
-  std::erase_if(open_, [&](const OperatorWindow& w) {
-    if (w.end > now) return false;
-    if (w.kind == WindowKind::kMaintenance && ended_.size() < kMaxOpenWindows) ended_.push_back(w);
-    return true;
-  });
+  // A plain loop, not erase_if: the analysis does not carry REQUIRES(mu_)
+  // into a lambda.
+  size_t kept = 0;
+  for (size_t i = 0; i < open_.size(); ++i) {
+    OperatorWindow& w = open_[i];
+    if (w.end > now) {
+      if (kept != i) open_[kept] = std::move(w);
+      ++kept;
+    } else if (w.kind == WindowKind::kMaintenance && ended_.size() < kMaxOpenWindows) {
+      ended_.push_back(std::move(w));
+    }
+  }
+  open_.resize(kept);
 }
 
 std::vector<OperatorWindow> OperatorStore::TakeEnded() {
