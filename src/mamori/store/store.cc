@@ -677,9 +677,28 @@ void Store::WriterLoop() {
       space_.notify_all();
       lk.Unlock();
       Status s = CommitBatch(*writer_, b);
+      lk.Lock();
+      // Marked failing before any client hears of it: a client answered 503
+      // retries at once, and its next ping must be refused at once too, not
+      // queued behind the failed batch's retries (which may last until the
+      // disk has room again). Pings queued meanwhile are refused with it.
+      failing_ = !s.ok();
+      if (!s.ok()) {
+        last_error_ = s.error();
+        // (Later batches' last_seq still covers the seqs taken out here.)
+        for (auto it = queue_.begin(); it != queue_.end();) {
+          if (!it->ping) {
+            ++it;
+            continue;
+          }
+          b.items.push_back(std::move(*it));
+          --queued_pings_;
+          it = queue_.erase(it);
+        }
+      }
+      lk.Unlock();
       answer_pings(b, s);
       lk.Lock();
-      failing_ = !s.ok();
       if (s.ok()) {
         committed_seq_ = std::max(committed_seq_, b.last_seq);
         if (!logged_error.empty()) {

@@ -489,6 +489,38 @@ TEST_F(StoreTest, PingsFailFastWhileCommitsFailAndWritingResumes) {
   EXPECT_EQ(obs->size(), 9u);  // nothing queued meanwhile was lost
 }
 
+// The first failure a ping meets: its client, answered with an error,
+// retries at once (here from inside the answer), and that ping must be
+// refused at once as well, not queued behind the failed batch's retries.
+TEST_F(StoreTest, APingSentRightAfterAFailedOneIsRefusedAtOnce) {
+  Store::Options opts;
+  opts.busy_timeout = 50ms;
+  auto store = OpenRw(opts);
+  ASSERT_TRUE(store);
+  auto other = sqlite::Db::Open(store->path(), sqlite::Db::Mode::kReadWrite);
+  ASSERT_TRUE(other.ok());
+  auto tx = sqlite::Transaction::Begin(*other);
+  ASSERT_TRUE(tx.ok());
+  heartbeat::Ping p;
+  p.check = "job";
+  p.kind = heartbeat::PingKind::kSuccess;
+  auto first = std::make_shared<std::promise<Status>>();
+  auto retry = std::make_shared<std::promise<Status>>();
+  Store* s = store.get();
+  s->RecordPing(p, [s, p, first, retry](Status st) {
+    first->set_value(std::move(st));
+    s->RecordPing(p, [retry](Status again) { retry->set_value(std::move(again)); });
+  });
+  auto first_answer = first->get_future();
+  auto retry_answer = retry->get_future();
+  ASSERT_EQ(first_answer.wait_for(5s), std::future_status::ready);
+  EXPECT_FALSE(first_answer.get().ok());
+  ASSERT_EQ(retry_answer.wait_for(1s), std::future_status::ready)
+      << "the retried ping waits behind the failed batch";
+  EXPECT_FALSE(retry_answer.get().ok());
+  ASSERT_TRUE(tx->Commit().ok());
+}
+
 TEST_F(StoreTest, CommitFailureIsReportedAndRetriedWithoutLoss) {
   Store::Options opts;
   opts.busy_timeout = 50ms;
