@@ -94,11 +94,12 @@ web::Response FacesApi::GetUptime(const Call& c) {
   if (!d.ok()) return ErrorResponse(400, "bad window", d.error().message());
   auto live = Live();
   if (!live) return Busy();
+  auto all = model_.UptimeAll(*d);
+  if (!all.ok()) return StoreError(all.error());
   nlohmann::json list = nlohmann::json::array();
   for (const auto& l : *live) {
-    auto counts = model_.Uptime(l.name, *d);
-    if (!counts.ok()) return StoreError(counts.error());
-    nlohmann::json j = CountsJson(*counts);
+    auto it = all->find(l.name);
+    nlohmann::json j = CountsJson(it == all->end() ? Counts{} : it->second);
     j["name"] = l.name;
     list.push_back(std::move(j));
   }

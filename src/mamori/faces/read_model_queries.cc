@@ -59,6 +59,36 @@ Result<Counts> ReadModel::Uptime(const std::string& check, Duration window) {
   return SumRollups(*rows, since, now + std::chrono::hours(1));
 }
 
+Result<std::unordered_map<std::string, Counts>> ReadModel::UptimeAll(Duration window) {
+  const WallTime now = clock_.Now();
+  const WallTime since = std::chrono::floor<std::chrono::hours>(
+      now - std::chrono::duration_cast<WallTime::duration>(window));
+  // The last two hours are read every time: results of the hour just ended
+  // may still be committing when it ends.
+  const WallTime settled = std::max<WallTime>(
+      since, std::chrono::floor<std::chrono::hours>(now) - std::chrono::hours(1));
+  std::unordered_map<std::string, Counts> out;
+  {
+    MutexLock lock(cache_mu_);
+    auto it = uptime_cache_.find(window);
+    if (it == uptime_cache_.end() || it->second.since != since || it->second.settled != settled) {
+      // Computed under the lock: concurrent callers wait for one query
+      // instead of each running their own.
+      auto rows = store_.RollupTotals(since, settled);
+      if (!rows.ok()) return rows.error();
+      if (uptime_cache_.size() >= kMaxCachedWindows) uptime_cache_.clear();
+      SettledUptime fresh{since, settled, {}};
+      for (const auto& [name, r] : *rows) fresh.counts[name].Add(r);
+      it = uptime_cache_.insert_or_assign(window, std::move(fresh)).first;
+    }
+    out = it->second.counts;
+  }
+  auto live = store_.RollupTotals(settled, now + std::chrono::hours(1));
+  if (!live.ok()) return live.error();
+  for (const auto& [name, r] : *live) out[name].Add(r);
+  return out;
+}
+
 Result<std::vector<Bucket>> ReadModel::Daily(const std::string& check, int days) {
   days = std::clamp(days, 1, 400);
   const WallTime now = clock_.Now();

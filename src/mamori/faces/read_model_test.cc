@@ -93,6 +93,51 @@ TEST_F(ReadModelTest, UptimeOverWindowsAndPerDay) {
   EXPECT_EQ(critical, 6);
 }
 
+// Every check's uptime from one query (and the settled hours from a cache)
+// is exactly what each check's own query gives, also as the clock moves on.
+TEST_F(ReadModelTest, UptimeAllMatchesEachCheckAndFollowsTheClock) {
+  const WallTime now = clock_.Now();
+  for (int h = 1; h <= 24 * 10; ++h) {
+    Observe("api", now - std::chrono::hours(h) + 30min,
+            h % 17 == 0 ? CheckStatus::kCritical : CheckStatus::kOk, 2ms);
+    Observe("db", now - std::chrono::hours(h) + 10min,
+            h % 5 == 0 ? CheckStatus::kWarning : CheckStatus::kOk, 7ms);
+  }
+  ASSERT_TRUE(store_->Flush().ok());
+  ReadModel model(*store_, clock_);
+  const auto same = [&](Duration window) {
+    auto all = model.UptimeAll(window);
+    ASSERT_TRUE(all.ok()) << all.error().message();
+    EXPECT_EQ(all->size(), 2u);
+    for (const char* name : {"api", "db"}) {
+      auto one = model.Uptime(name, window);
+      ASSERT_TRUE(one.ok());
+      const Counts& c = (*all)[name];
+      EXPECT_EQ(c.ok, one->ok) << name;
+      EXPECT_EQ(c.warning, one->warning) << name;
+      EXPECT_EQ(c.critical, one->critical) << name;
+      EXPECT_EQ(c.duration_sum, one->duration_sum) << name;
+      EXPECT_EQ(c.duration_max, one->duration_max) << name;
+      EXPECT_GT(c.total(), 0) << name;
+    }
+  };
+  for (Duration w : {Duration(24h), Duration(24h * 7), Duration(24h * 30)}) same(w);
+  // A new result in the current hour shows at once (not from the cache).
+  Observe("api", now + 1min, CheckStatus::kCritical, 900ms);
+  ASSERT_TRUE(store_->Flush().ok());
+  auto after = model.UptimeAll(24h * 7);
+  ASSERT_TRUE(after.ok());
+  auto direct = model.Uptime("api", 24h * 7);
+  ASSERT_TRUE(direct.ok());
+  EXPECT_EQ((*after)["api"].critical, direct->critical);
+  EXPECT_EQ((*after)["api"].duration_max, 900ms);
+  // Hours later the window has moved: old hours leave it, new ones join.
+  clock_.Advance(5h);
+  Observe("db", clock_.Now(), CheckStatus::kCritical, 3ms);
+  ASSERT_TRUE(store_->Flush().ok());
+  for (Duration w : {Duration(24h), Duration(24h * 7)}) same(w);
+}
+
 TEST_F(ReadModelTest, IncidentsFromStateChangesWithTimeline) {
   const WallTime t = clock_.Now() - 5h;
   Change("web", t, CheckStatus::kOk, CheckStatus::kWarning, "slow");

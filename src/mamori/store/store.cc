@@ -1028,6 +1028,33 @@ Result<std::vector<Rollup>> Store::Rollups(const std::string& check, WallTime si
   return out;
 }
 
+Result<std::vector<std::pair<std::string, Rollup>>> Store::RollupTotals(WallTime since,
+                                                                        WallTime until) {
+  MutexLock lk(read_mu_);
+  auto st = reader_.Prepare(
+      "SELECT c.name, sum(r.n_ok), sum(r.n_warning), sum(r.n_critical), sum(r.n_unknown), "
+      "sum(r.duration_sum_us), max(r.duration_max_us) FROM rollups r JOIN checks c "
+      "ON c.id = r.check_id WHERE r.hour_ts >= ?1 AND r.hour_ts < ?2 GROUP BY r.check_id");
+  if (!st.ok()) return st.error().Wrap("reading " + path_);
+  st->Bind(1, ToUnixMillis(since)).Bind(2, ToUnixMillis(until));
+  std::vector<std::pair<std::string, Rollup>> out;
+  for (;;) {
+    auto r = st->Step();
+    if (!r.ok()) return r.error().Wrap("reading " + path_);
+    if (!*r) break;
+    Rollup ru;
+    ru.hour = since;
+    ru.n_ok = st->ColumnInt(1);
+    ru.n_warning = st->ColumnInt(2);
+    ru.n_critical = st->ColumnInt(3);
+    ru.n_unknown = st->ColumnInt(4);
+    ru.duration_sum = microseconds(st->ColumnInt(5));
+    ru.duration_max = microseconds(st->ColumnInt(6));
+    out.emplace_back(st->ColumnText(0), ru);
+  }
+  return out;
+}
+
 }  // namespace mamori
 
 namespace mamori {

@@ -171,6 +171,9 @@ class Store {
                                                       std::optional<WallTime> until = std::nullopt);
   // Hourly rollups of one check whose hour starts at or after `since`, oldest first.
   Result<std::vector<Rollup>> Rollups(const std::string& check, WallTime since);
+  // Per check, the sum of its rollups whose hour starts in [since, until)
+  // (Rollup::hour is `since`), in one query: every check's uptime at once.
+  Result<std::vector<std::pair<std::string, Rollup>>> RollupTotals(WallTime since, WallTime until);
 
   // Pings of one check, newest first, at most `limit` (capped at kMaxReadRows).
   Result<std::vector<heartbeat::Ping>> Pings(const std::string& check, size_t limit);
