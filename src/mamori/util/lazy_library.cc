@@ -6,23 +6,36 @@
 
 namespace mamori::util {
 
-void LazyLibrary::Open() {
+void* LazyLibrary::Open() {
+  MutexLock lock(mu_);
+  if (void* h = handle_.load(std::memory_order_acquire)) return h;  // another thread won
+  const auto now = std::chrono::steady_clock::now();
+  if (tried_ && now - last_try_ < retry_after_) return nullptr;
+  tried_ = true;
+  last_try_ = now;
   // RTLD_LOCAL: the library's symbols do not join the global scope, so a
   // later library cannot bind to them by accident.
-  handle_ = dlopen(soname_, RTLD_NOW | RTLD_LOCAL);
-  if (handle_ != nullptr) return;
-  const char* why = dlerror();
-  error_ = std::string(soname_) + " cannot be loaded: " + (why != nullptr ? why : "unknown error");
-  std::fprintf(stderr, "mamori: %s\n", error_.c_str());
+  void* h = dlopen(soname_, RTLD_NOW | RTLD_LOCAL);
+  if (h != nullptr) {
+    handle_.store(h, std::memory_order_release);
+    return h;
+  }
+  if (!error_set_.load(std::memory_order_relaxed)) {
+    const char* why = dlerror();
+    error_ =
+        std::string(soname_) + " cannot be loaded: " + (why != nullptr ? why : "unknown error");
+    error_set_.store(true, std::memory_order_release);
+    std::fprintf(stderr, "mamori: %s\n", error_.c_str());
+  }
+  return nullptr;
 }
 
 void* LazyLibrary::Symbol(const char* name) {
-  std::call_once(once_, [this] { Open(); });
-  if (handle_ == nullptr) return nullptr;
-  void* sym = dlsym(handle_, name);
-  if (sym == nullptr) {
-    std::fprintf(stderr, "mamori: %s has no %s\n", soname_, name);
-  }
+  void* h = handle_.load(std::memory_order_acquire);
+  if (h == nullptr) h = Open();
+  if (h == nullptr) return nullptr;
+  void* sym = dlsym(h, name);
+  if (sym == nullptr) std::fprintf(stderr, "mamori: %s has no %s\n", soname_, name);
   return sym;
 }
 
@@ -34,6 +47,8 @@ bool LazyLibrary::Loaded() const {
   return true;
 }
 
-const char* LazyLibrary::Error() const { return error_.c_str(); }
+const char* LazyLibrary::Error() const {
+  return error_set_.load(std::memory_order_acquire) ? error_.c_str() : "";
+}
 
 }  // namespace mamori::util

@@ -14,19 +14,27 @@
 // which library is missing; the first failure is also written to stderr once.
 //
 // Instances are static objects of the lazy_*.cc files, never destroyed before
-// exit; Symbol() is thread-safe (the library is opened once, under
-// std::call_once) and a library, once opened, stays open.
+// exit; Symbol() is thread-safe. A library, once opened, stays open. A failed
+// open is tried again on a later call, at most once per `retry_after`: the
+// first use may come while descriptors or memory are short, or before the
+// operator has installed the package, and that must not disable a check
+// until the daemon restarts. Forwarders keep only the symbols they found.
 #pragma once
 
-#include <mutex>
+#include <atomic>
+#include <chrono>
 #include <string>
+
+#include "mamori/util/mutex.h"
 
 namespace mamori::util {
 
 class LazyLibrary {
  public:
   // soname: what dlopen() is given ("libpq.so.5").
-  explicit LazyLibrary(const char* soname) : soname_(soname) {}
+  explicit LazyLibrary(const char* soname,
+                       std::chrono::steady_clock::duration retry_after = std::chrono::seconds(30))
+      : soname_(soname), retry_after_(retry_after) {}
 
   // The address of the function `name`, opening the library on first use;
   // nullptr when the library or the symbol is missing.
@@ -34,16 +42,23 @@ class LazyLibrary {
   // Whether the library has been opened (by a Symbol() call) in this process.
   bool Loaded() const;
   // "libpq.so.5 cannot be loaded: <dlerror>" once a Symbol() call failed to
-  // open it, empty before; valid for the process's lifetime.
+  // open it (the first failure's words), empty before; valid for the
+  // process's lifetime.
   const char* Error() const;
 
  private:
-  void Open();
+  // The handle, opening the library now if it is not open and the last try
+  // is old enough; nullptr otherwise.
+  void* Open();
 
   const char* soname_;
-  std::once_flag once_;
-  void* handle_ = nullptr;
-  std::string error_;
+  const std::chrono::steady_clock::duration retry_after_;
+  std::atomic<void*> handle_{nullptr};
+  Mutex mu_;  // serialises opening
+  bool tried_ GUARDED_BY(mu_) = false;
+  std::chrono::steady_clock::time_point last_try_ GUARDED_BY(mu_);
+  std::string error_;  // written once, before error_set_
+  std::atomic<bool> error_set_{false};
 };
 
 }  // namespace mamori::util
@@ -52,10 +67,15 @@ class LazyLibrary {
 // `name`. The header declared the function already, so a signature that does
 // not match the library's is a compile error, not a crash. `fail` is returned
 // when the library or symbol is missing (empty for void functions).
-#define MAMORI_LAZY_FUNCTION(library, ret, name, params, args, fail)    \
-  extern "C" ret name params {                                          \
-    using Fn = ret(*) params;                                           \
-    static const Fn fn = reinterpret_cast<Fn>((library).Symbol(#name)); \
-    if (fn == nullptr) return fail;                                     \
-    return fn args;                                                     \
+#define MAMORI_LAZY_FUNCTION(library, ret, name, params, args, fail) \
+  extern "C" ret name params {                                       \
+    using Fn = ret(*) params;                                        \
+    static std::atomic<Fn> found{nullptr};                           \
+    Fn fn = found.load(std::memory_order_acquire);                   \
+    if (fn == nullptr) {                                             \
+      fn = reinterpret_cast<Fn>((library).Symbol(#name));            \
+      if (fn == nullptr) return fail;                                \
+      found.store(fn, std::memory_order_release);                    \
+    }                                                                \
+    return fn args;                                                  \
   }

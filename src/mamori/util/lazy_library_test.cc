@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 
 namespace {
@@ -36,6 +38,46 @@ TEST(LazyLibrary, RealLibraryIsOpenedOnFirstSymbol) {
   EXPECT_EQ(std::string(fn()).substr(0, 2), "1.");
   EXPECT_TRUE(z.Loaded());
   EXPECT_EQ(z.Symbol("no_such_function_in_zlib"), nullptr);
+}
+
+// A copy of zlib that appears in a fresh directory after the first use (the
+// package installed later, or descriptors back after a shortage).
+struct LateLibrary {
+  LateLibrary() {
+    char tmpl[] = "/tmp/mamori-lazy-XXXXXX";
+    if (::mkdtemp(tmpl) != nullptr) dir = tmpl;
+    path = dir + "/libz-copy.so.1";
+  }
+  ~LateLibrary() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  bool Install() {
+    std::error_code ec;
+    std::filesystem::copy_file(std::filesystem::canonical("/lib/x86_64-linux-gnu/libz.so.1", ec),
+                               path, ec);
+    return !ec;
+  }
+  std::string dir, path;
+};
+
+TEST(LazyLibrary, AFailedOpenIsTriedAgainLater) {
+  LateLibrary late;
+  LazyLibrary lib(late.path.c_str(), std::chrono::seconds(0));
+  EXPECT_EQ(lib.Symbol("zlibVersion"), nullptr);
+  const std::string first = lib.Error();
+  EXPECT_NE(first.find("cannot be loaded"), std::string::npos) << first;
+  ASSERT_TRUE(late.Install());
+  EXPECT_NE(lib.Symbol("zlibVersion"), nullptr);
+  EXPECT_EQ(std::string(lib.Error()), first);  // the first failure's words stay valid
+}
+
+TEST(LazyLibrary, AFailedOpenWaitsForItsIntervalBeforeTheNextTry) {
+  LateLibrary late;
+  LazyLibrary lib(late.path.c_str(), std::chrono::hours(1));
+  EXPECT_EQ(lib.Symbol("zlibVersion"), nullptr);
+  ASSERT_TRUE(late.Install());
+  EXPECT_EQ(lib.Symbol("zlibVersion"), nullptr);  // tried a moment ago: not yet
 }
 
 }  // namespace
