@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "mamori/util/lazy_libraries.h"
+
 namespace mamori::backup::pg {
 namespace {
 
@@ -62,7 +64,7 @@ Result<std::unique_ptr<Session>> Session::Open(std::map<std::string, std::string
   keys.push_back(nullptr);
   values.push_back(nullptr);
   PGconn* c = PQconnectStartParams(keys.data(), values.data(), 0);
-  if (!c) return Error("out of memory");
+  if (!c) return Error(util::Unavailable(util::LazyLibPq(), "out of memory"));
   std::unique_ptr<Session> s(new Session(c, std::move(describe), deadline, clock));
   PostgresPollingStatusType st = PGRES_POLLING_WRITING;
   while (PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {

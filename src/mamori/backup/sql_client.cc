@@ -11,6 +11,8 @@
 #include <map>
 #include <memory>
 
+#include "mamori/util/lazy_libraries.h"
+
 namespace mamori::backup {
 namespace {
 
@@ -74,7 +76,7 @@ Result<PgConn> PgConnect(const SqlTarget& t, MonoTime deadline, const Clock& clo
   keys.push_back(nullptr);
   values.push_back(nullptr);
   PgConn conn(PQconnectdbParams(keys.data(), values.data(), 0));
-  if (!conn) return Error("out of memory");
+  if (!conn) return Error(util::Unavailable(util::LazyLibPq(), "out of memory"));
   if (PQstatus(conn.get()) != CONNECTION_OK)
     return Error(
         fmt::format("cannot connect to {}: {}", t.Describe(), Clip(PQerrorMessage(conn.get()))));
@@ -120,7 +122,7 @@ Result<std::optional<std::string>> MyQuery(const SqlTarget& t, const std::string
                                            MonoTime deadline, const Clock& clock) {
   MysqlLibraryInit();
   std::unique_ptr<MYSQL, MyDeleter> m(mysql_init(nullptr));
-  if (!m) return Error("out of memory");
+  if (!m) return Error(util::Unavailable(util::LazyLibMariaDb(), "out of memory"));
   unsigned connect_timeout = static_cast<unsigned>(std::min(SecondsLeft(deadline, clock), 30));
   unsigned rw_timeout = static_cast<unsigned>(SecondsLeft(deadline, clock));
   mysql_options(m.get(), MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);

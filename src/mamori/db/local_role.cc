@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "mamori/util/lazy_libraries.h"
+
 namespace mamori::db {
 namespace {
 
@@ -78,7 +80,7 @@ std::vector<std::string> PgRow(const DataDir& d, const std::string& fs_root, con
                         nullptr};
   std::unique_ptr<PGconn, PgFinish> c(PQconnectStartParams(keys, vals, 0));
   if (!c || PQstatus(c.get()) == CONNECTION_BAD) {
-    error = c ? PQerrorMessage(c.get()) : "out of memory";
+    error = c ? PQerrorMessage(c.get()) : util::Unavailable(util::LazyLibPq(), "out of memory");
     return {};
   }
   for (auto st = PGRES_POLLING_WRITING; st != PGRES_POLLING_OK;) {

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "mamori/util/lazy_libraries.h"
+
 namespace mamori::db {
 namespace {
 
@@ -54,7 +56,7 @@ Result<MariadbRead> ReadMariadb(const MariadbTarget& t, std::chrono::seconds tim
   static const int init = mysql_library_init(0, nullptr, nullptr);
   (void)init;
   std::unique_ptr<MYSQL, Close> m(mysql_init(nullptr));
-  if (!m) return Error("out of memory");
+  if (!m) return Error(util::Unavailable(util::LazyLibMariaDb(), "out of memory"));
   const unsigned secs = static_cast<unsigned>(std::clamp<int64_t>(timeout.count(), 1, 3600));
   const unsigned connect = std::min(secs, 10u);
   mysql_options(m.get(), MYSQL_OPT_CONNECT_TIMEOUT, &connect);

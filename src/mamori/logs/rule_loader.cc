@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "mamori/config/node.h"
+#include "mamori/util/lazy_libraries.h"
 
 namespace mamori::logs {
 namespace {
@@ -371,6 +372,16 @@ RuleSet Overlay(RuleSet builtin, RuleSet own) {
 }  // namespace
 
 Result<RuleSet> LoadRules(const std::vector<std::string>& sources) {
+  // Hyperscan is opened on first use (util/lazy_libraries.h); without it every
+  // pattern would look rejected, so say once what is missing instead.
+  hs_expr_info_t* probe = nullptr;
+  hs_compile_error_t* probe_err = nullptr;
+  if (hs_expression_info("a", 0, &probe, &probe_err) != HS_SUCCESS && probe_err == nullptr &&
+      *util::LazyLibHyperscan().Error() != '\0')
+    return Error(fmt::format("log signatures need Hyperscan: {}; install the libhyperscan5 package",
+                             util::LazyLibHyperscan().Error()));
+  if (probe_err) hs_free_compile_error(probe_err);
+  std::free(probe);
   const std::vector<std::string> list = sources.empty() ? DefaultRuleSources() : sources;
   RuleSet builtin, own;
   Diagnostics diag;

@@ -5,6 +5,9 @@
 // Thread-safe (function-local statics).
 #pragma once
 
+#include <string>
+#include <string_view>
+
 #include "mamori/util/lazy_library.h"
 
 namespace mamori::util {
@@ -13,5 +16,12 @@ LazyLibrary& LazyLibPq();         // PostgreSQL client: postgres check, restore 
 LazyLibrary& LazyLibMariaDb();    // MariaDB client: mariadb check, restore tests, guard
 LazyLibrary& LazyLibHyperscan();  // log signatures: log check, diagnose, logs scan
 LazyLibrary& LazyLibArchive();    // tar backups: backup verify, backup check
+
+// Why a call that only fails for `otherwise` (a constructor that returns null
+// only when out of memory) failed: the library's load error if it could not
+// be opened, else `otherwise`.
+inline std::string Unavailable(const LazyLibrary& lib, std::string_view otherwise) {
+  return *lib.Error() != '\0' ? std::string(lib.Error()) : std::string(otherwise);
+}
 
 }  // namespace mamori::util

@@ -1,5 +1,7 @@
 #include "mamori/util/lazy_library.h"
 
+#include "mamori/util/lazy_libraries.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -27,6 +29,17 @@ TEST(LazyLibrary, MissingLibraryGivesTheFailureValueAndNamesTheLibrary) {
   EXPECT_NE(std::string(Missing().Error()).find("libmamori-absent.so.0 cannot be loaded"),
             std::string::npos)
       << Missing().Error();
+}
+
+// A constructor that returns null only when out of memory (PQconnectdb,
+// mysql_init) returns null too when its library is missing: say which.
+TEST(LazyLibrary, UnavailableNamesTheMissingLibraryInsteadOfMemory) {
+  EXPECT_EQ(mamori_absent_function(1), -1);
+  EXPECT_NE(Unavailable(Missing(), "out of memory").find("libmamori-absent.so.0 cannot be loaded"),
+            std::string::npos);
+  LazyLibrary z("libz.so.1");
+  ASSERT_NE(z.Symbol("zlibVersion"), nullptr);
+  EXPECT_EQ(Unavailable(z, "out of memory"), "out of memory");
 }
 
 TEST(LazyLibrary, RealLibraryIsOpenedOnFirstSymbol) {
