@@ -238,10 +238,19 @@ function listen() {
     const known = state.checks.find((x) => x.name === c.name);
     if (known) {
       for (const k of ["status", "since", "last_run", "summary", "response_ms", "flapping"]) known[k] = c[k];
-      renderChecks(new Date().toISOString());
+      // A burst of events (a network blip flipping many checks) redraws the
+      // table once per frame, not once per event.
+      if (!state.drawPending) {
+        state.drawPending = true;
+        requestAnimationFrame(() => {
+          state.drawPending = false;
+          renderChecks(new Date().toISOString());
+        });
+      }
     }
-    clearTimeout(state.soon);
-    state.soon = setTimeout(refresh, 1000);
+    // One refresh a second at most while events keep coming; pushing it back
+    // on every event would starve it.
+    if (!state.soon) state.soon = setTimeout(() => { state.soon = 0; refresh(); }, 1000);
   });
 }
 

@@ -1,5 +1,6 @@
 #include "mamori/faces/api.h"
 
+#include <algorithm>
 #include <future>
 
 #include "mamori/web/local_caller.h"
@@ -126,8 +127,20 @@ FacesApi::FacesApi(Store& store, OperatorStore& ops, const Clock& clock, Hooks h
     : store_(store), ops_(ops), clock_(clock), hooks_(std::move(hooks)), model_(store, clock) {}
 
 void FacesApi::Configure(FacesConfig config) {
-  MutexLock lock(mu_);
-  config_ = std::move(config);
+  bool tokens_changed = false;
+  {
+    MutexLock lock(mu_);
+    tokens_changed = config.tokens.size() != config_.tokens.size() ||
+                     !std::equal(config.tokens.begin(), config.tokens.end(), config_.tokens.begin(),
+                                 [](const ApiToken& a, const ApiToken& b) {
+                                   return a.token == b.token && a.scope == b.scope;
+                                 });
+    config_ = std::move(config);
+  }
+  // A stream was authorised once, when it opened: with other tokens, every
+  // stream reconnects and is judged again (a revoked token loses its stream).
+  if (tokens_changed)
+    if (web::EventHub* hub = events_.load()) hub->EndAll();
 }
 
 FacesConfig FacesApi::config() const {

@@ -216,6 +216,28 @@ TEST_F(FacesApiTest, ForeignPagesInALocalBrowserAreNotLocalCallers) {
   EXPECT_EQ(get("Origin: https://attacker.example\r\n" + std::string(Bearer(kReadToken))), 200);
 }
 
+// A stream is authorised when it opens; when the tokens change (a reload
+// that revokes one) every stream is ended and must be authorised again.
+TEST_F(FacesApiTest, ChangedTokensEndTheOpenEventStreams) {
+  web::EventHub hub;
+  api_->SetEvents(&hub);
+  auto stream = hub.Subscribe();
+  ASSERT_TRUE(stream);
+  FacesConfig before;  // as the suite configured it
+  before.tokens = {{kReadToken, Scope::kRead}, {kWriteToken, Scope::kWrite}};
+  before.status_page.enabled = true;
+  before.status_page.title = "Example status";
+  before.status_page.checks = {"web", "public"};
+  api_->Configure(before);  // the same tokens: nothing ends
+  EXPECT_EQ(stream->state(), web::EventStream::State::kOpen);
+  FacesConfig revoked = before;
+  revoked.tokens.pop_back();
+  api_->Configure(revoked);
+  EXPECT_EQ(stream->state(), web::EventStream::State::kClosed);
+  api_->Configure(before);
+  api_->SetEvents(nullptr);
+}
+
 struct FileState {
   off_t size;
   int64_t mtime_ns;

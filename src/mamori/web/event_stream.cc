@@ -117,6 +117,10 @@ void EventHub::Close() {
   for (const auto& s : Live()) s->End(EventStream::State::kClosed);
 }
 
+void EventHub::EndAll() {
+  for (const auto& s : Live()) s->End(EventStream::State::kClosed);
+}
+
 size_t EventHub::open() const { return Live().size(); }
 
 uint64_t EventHub::dropped() const {

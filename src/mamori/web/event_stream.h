@@ -77,6 +77,9 @@ class EventHub {
   void Publish(std::string_view event, std::string_view data);
   // Ends every stream (shutdown); Subscribe refuses from now on.
   void Close();
+  // Ends every open stream but keeps accepting: clients reconnect (after
+  // `retry`) and are authorised again, as when the tokens change.
+  void EndAll();
   size_t open() const;
   uint64_t dropped() const;
   const StreamLimits& limits() const { return limits_; }

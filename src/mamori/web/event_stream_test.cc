@@ -132,5 +132,17 @@ TEST(EventStream, CloseEndsEveryStreamAndRefusesNewOnes) {
   EXPECT_EQ(hub.Subscribe(), nullptr);
 }
 
+TEST(EventStream, EndAllEndsTheOpenStreamsButKeepsAccepting) {
+  EventHub hub;
+  auto a = hub.Subscribe(), b = hub.Subscribe();
+  ASSERT_TRUE(a && b);
+  hub.EndAll();
+  EXPECT_EQ(a->state(), EventStream::State::kClosed);
+  EXPECT_EQ(b->state(), EventStream::State::kClosed);
+  auto c = hub.Subscribe();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->state(), EventStream::State::kOpen);
+}
+
 }  // namespace
 }  // namespace mamori::web
