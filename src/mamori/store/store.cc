@@ -1001,6 +1001,24 @@ Result<std::vector<StoredObservation>> Store::Observations(const std::string& ch
   return out;
 }
 
+namespace {
+
+// A rollups row whose columns 1-6 are n_ok, n_warning, n_critical,
+// n_unknown, duration_sum_us and duration_max_us (column 0 is the caller's).
+Rollup RollupFromRow(sqlite::Statement& st, WallTime hour) {
+  Rollup ru;
+  ru.hour = hour;
+  ru.n_ok = st.ColumnInt(1);
+  ru.n_warning = st.ColumnInt(2);
+  ru.n_critical = st.ColumnInt(3);
+  ru.n_unknown = st.ColumnInt(4);
+  ru.duration_sum = microseconds(st.ColumnInt(5));
+  ru.duration_max = microseconds(st.ColumnInt(6));
+  return ru;
+}
+
+}  // namespace
+
 Result<std::vector<Rollup>> Store::Rollups(const std::string& check, WallTime since) {
   MutexLock lk(read_mu_);
   auto st = reader_.Prepare(
@@ -1015,15 +1033,7 @@ Result<std::vector<Rollup>> Store::Rollups(const std::string& check, WallTime si
     auto r = st->Step();
     if (!r.ok()) return r.error().Wrap("reading " + path_);
     if (!*r) break;
-    Rollup ru;
-    ru.hour = FromUnixMillis(st->ColumnInt(0));
-    ru.n_ok = st->ColumnInt(1);
-    ru.n_warning = st->ColumnInt(2);
-    ru.n_critical = st->ColumnInt(3);
-    ru.n_unknown = st->ColumnInt(4);
-    ru.duration_sum = microseconds(st->ColumnInt(5));
-    ru.duration_max = microseconds(st->ColumnInt(6));
-    out.push_back(ru);
+    out.push_back(RollupFromRow(*st, FromUnixMillis(st->ColumnInt(0))));
   }
   return out;
 }
@@ -1045,15 +1055,7 @@ Result<std::vector<std::pair<std::string, Rollup>>> Store::RollupTotals(WallTime
     auto r = st->Step();
     if (!r.ok()) return r.error().Wrap("reading " + path_);
     if (!*r) break;
-    Rollup ru;
-    ru.hour = since;
-    ru.n_ok = st->ColumnInt(1);
-    ru.n_warning = st->ColumnInt(2);
-    ru.n_critical = st->ColumnInt(3);
-    ru.n_unknown = st->ColumnInt(4);
-    ru.duration_sum = microseconds(st->ColumnInt(5));
-    ru.duration_max = microseconds(st->ColumnInt(6));
-    out.emplace_back(st->ColumnText(0), ru);
+    out.emplace_back(st->ColumnText(0), RollupFromRow(*st, since));
   }
   return out;
 }
