@@ -71,14 +71,23 @@ printf 'Source: mamori\n\nPackage: mamori\nArchitecture: any\n' > "$work/debian/
 depends=$(cd "$work" && dpkg-shlibdeps -O debian/mamori/usr/bin/mamori 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 # The libraries the binary opens on first use (util/lazy_library.h) are not
 # NEEDED, so dpkg-shlibdeps cannot see them; the build lists them beside the
-# binary (lazy_libraries.txt) and the package that holds each one is added.
+# binary (lazy_libraries.txt). Each one's dependency is the line its package
+# declares in its shlibs file ("libpq 5 libpq5 (>= 15.18)"): the same
+# versioned dependency dpkg-shlibdeps writes for a library without a symbols
+# file, so an older library is refused by dpkg instead of failing at the
+# first call.
 lazy_list=$(dirname "$binary")/lazy_libraries.txt
 [[ -f "$lazy_list" ]] || { echo "package.sh: $lazy_list is missing (written by cmake beside the binary)" >&2; exit 66; }
 while read -r soname; do
   [[ -n "$soname" ]] || continue
   pkg=$(dpkg-query -S "*/$soname" 2>/dev/null | head -n1 | cut -d: -f1)
   [[ -n "$pkg" ]] || { echo "package.sh: no installed package holds $soname" >&2; exit 69; }
-  depends+=", $pkg"
+  shlibs=$(dpkg-query --control-path "$pkg" shlibs 2>/dev/null | head -n1)
+  dep=""
+  [[ -n "$shlibs" ]] && dep=$(awk -v name="${soname%%.so.*}" -v ver="${soname#*.so.}" \
+    '$1 == name && $2 == ver { $1 = ""; $2 = ""; sub(/^ +/, ""); print; exit }' "$shlibs")
+  [[ -n "$dep" ]] || { echo "package.sh: $pkg declares no shlibs line for $soname" >&2; exit 69; }
+  depends+=", $dep"
 done < "$lazy_list"
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" \

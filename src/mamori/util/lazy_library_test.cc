@@ -6,7 +6,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <latch>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 mamori::util::LazyLibrary& Missing() {
@@ -91,6 +94,31 @@ TEST(LazyLibrary, AFailedOpenWaitsForItsIntervalBeforeTheNextTry) {
   EXPECT_EQ(lib.Symbol("zlibVersion"), nullptr);
   ASSERT_TRUE(late.Install());
   EXPECT_EQ(lib.Symbol("zlibVersion"), nullptr);  // tried a moment ago: not yet
+}
+
+// Checks that share a family start together: many threads may make the
+// first call at the same moment. A copy of zlib the process has not loaded
+// yet makes the open slow enough for the callers to meet inside it; each must
+// get the one symbol, none the failure value.
+TEST(LazyLibrary, ThreadsMakingTheFirstCallTogetherAllGetTheSymbol) {
+  LateLibrary late;
+  ASSERT_TRUE(late.Install());
+  LazyLibrary lib(late.path.c_str(), std::chrono::hours(1));
+  constexpr int kThreads = 16;
+  std::latch start(kThreads);
+  std::vector<void*> found(kThreads, nullptr);
+  {
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < kThreads; ++i)
+      threads.emplace_back([&, i] {
+        start.arrive_and_wait();
+        found[i] = lib.Symbol("zlibVersion");
+      });
+  }
+  ASSERT_NE(found[0], nullptr) << lib.Error();
+  for (void* sym : found) EXPECT_EQ(sym, found[0]);
+  EXPECT_TRUE(lib.Loaded());
+  EXPECT_STREQ(lib.Error(), "");
 }
 
 }  // namespace
