@@ -145,27 +145,35 @@ struct Daemon::Impl {
     for (auto& c : checks) old[c->config.name] = c;
     std::vector<std::shared_ptr<CheckRuntime>> fresh;
     std::vector<Scheduler::Slot> slots;
-    for (const auto& cc : next->checks) {
+    fresh.reserve(next->checks.size());
+    slots.reserve(next->checks.size());
+    restarts.Retain(next->checks);
+    ConfigureMetrics(metrics, *next);
+    for (auto& cc : next->checks) {
       auto it = old.find(cc.name);
       std::shared_ptr<CheckRuntime> rt;
+      slots.push_back({cc.name, cc.interval});
       if (it != old.end() && it->second->config.type == cc.type) {
         rt = it->second;
-        rt->config = cc;
         rt->state.set_thresholds(cc.thresholds);
+        rt->config = std::move(cc);
         old.erase(it);
       } else {
-        rt = std::make_shared<CheckRuntime>(cc);
+        rt = std::make_shared<CheckRuntime>(std::move(cc));
       }
-      fresh.push_back(rt);
-      slots.push_back({cc.name, cc.interval});
+      fresh.push_back(std::move(rt));
     }
     for (auto& [name, rt] : old) rt->retired = true;
-    restarts.Retain(next->checks);
+    // The runtimes own the checks from here on; a second copy of every
+    // CheckConfig in `config` cost ~600 bytes per check (AlertChecks() gives
+    // the alert router what it needs).
+    next->checks.clear();
+    next->checks.shrink_to_fit();
     checks = std::move(fresh);
     check_index.clear();
+    check_index.reserve(checks.size());
     for (size_t i = 0; i < checks.size(); ++i) check_index[checks[i]->config.name] = i;
     config = std::move(next);
-    ConfigureMetrics(metrics, *config);
     scheduler.Reset(std::move(slots), clock.Now(), clock.Monotonic());
     AttachProbes();
     if (ping_api) {
@@ -510,11 +518,23 @@ struct Daemon::Impl {
         auto it = check_index.find(std::string(name));
         return it != check_index.end() && HeldByMaintenance(*checks[it->second], t).has_value();
       });
-      alerts->Configure(config->notify, config->checks, config->api.read_key, outbox.get());
+      alerts->Configure(config->notify, AlertChecks(), config->api.read_key, outbox.get());
       for (const auto& c : checks) alerts->Seed(c->state.snapshot());
       return;
     }
-    alerts->Configure(config->notify, config->checks, config->api.read_key, outbox.get());
+    alerts->Configure(config->notify, AlertChecks(), config->api.read_key, outbox.get());
+  }
+
+  // What the alert router knows of each check (Apply moved the configs into
+  // the runtimes, so they are read there).
+  std::vector<notify::CheckInfo> AlertChecks() const {
+    std::vector<notify::CheckInfo> out;
+    out.reserve(checks.size());
+    for (const auto& rt : checks) {
+      const CheckConfig& c = rt->config;
+      out.push_back({c.name, c.type, c.tags, c.notify, c.depends_on});
+    }
+    return out;
   }
 
   // ---- maintenance windows ----

@@ -18,15 +18,20 @@ Duration StableOffset(std::string_view name, Duration interval) {
 }
 
 void Scheduler::Reset(std::vector<Slot> slots, WallTime wall, MonoTime mono) {
-  slots_ = std::move(slots);
-  next_.assign(slots_.size(), MonoTime{});
-  generation_.assign(slots_.size(), 0);
+  intervals_.clear();
+  intervals_.reserve(slots.size());
+  for (const Slot& s : slots) intervals_.push_back(s.interval);
+  intervals_.shrink_to_fit();  // a reload with fewer checks gives memory back
+  next_.assign(slots.size(), MonoTime{});
+  next_.shrink_to_fit();
+  generation_.assign(slots.size(), 0);
+  generation_.shrink_to_fit();
   heap_ = {};
   const int64_t wall_ns = std::chrono::duration_cast<Duration>(wall.time_since_epoch()).count();
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    const int64_t iv = slots_[i].interval.count();
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const int64_t iv = slots[i].interval.count();
     if (iv <= 0) continue;
-    const int64_t phase = StableOffset(slots_[i].name, slots_[i].interval).count();
+    const int64_t phase = StableOffset(slots[i].name, slots[i].interval).count();
     int64_t delay = (phase - wall_ns % iv) % iv;
     if (delay < 0) delay += iv;
     next_[i] = mono + Duration(delay);
@@ -46,7 +51,7 @@ std::vector<Scheduler::Due> Scheduler::PopDue(MonoTime now) {
     heap_.pop();
     if (it.generation != generation_[it.index]) continue;
     out.push_back({it.index, it.when});
-    const Duration iv = slots_[it.index].interval;
+    const Duration iv = intervals_[it.index];
     MonoTime next = next_[it.index];
     if (next <= now) {
       // Skip missed slots: jump to the first regular slot after now.
@@ -60,13 +65,13 @@ std::vector<Scheduler::Due> Scheduler::PopDue(MonoTime now) {
 }
 
 void Scheduler::RunAt(size_t index, MonoTime when) {
-  if (index >= slots_.size()) return;
+  if (index >= intervals_.size()) return;
   ++generation_[index];
   heap_.push({when, index, generation_[index]});
 }
 
 void Scheduler::RunBy(size_t index, MonoTime when) {
-  if (index >= slots_.size() || when >= next_[index]) return;
+  if (index >= intervals_.size() || when >= next_[index]) return;
   RunAt(index, when);
 }
 

@@ -50,7 +50,7 @@ class Scheduler {
   // the regular one comes after it (a heartbeat's deadline falls between two
   // runs of its check).
   void RunBy(size_t index, MonoTime when);
-  size_t size() const { return slots_.size(); }
+  size_t size() const { return intervals_.size(); }
 
  private:
   struct Item {
@@ -59,7 +59,9 @@ class Scheduler {
     uint64_t generation;
     bool operator>(const Item& o) const { return when > o.when; }
   };
-  std::vector<Slot> slots_;
+  // Only the intervals are kept: a slot's name matters once, for its phase
+  // in Reset, and keeping every check's name here again cost memory per check.
+  std::vector<Duration> intervals_;
   std::vector<MonoTime> next_;        // regular next run per slot
   std::vector<uint64_t> generation_;  // bumps invalidate stale heap items
   std::priority_queue<Item, std::vector<Item>, std::greater<Item>> heap_;

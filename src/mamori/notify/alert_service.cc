@@ -320,14 +320,19 @@ Result<std::unique_ptr<AlertService>> AlertService::Start(asio::io_context& io, 
 void AlertService::Configure(const NotifyConfig& notify,
                              const std::vector<CheckConfig>& config_checks,
                              const std::string& read_key, Outbox* outbox) {
-  RouterSetup setup;
-  for (const auto& c : notify.channels) setup.channels.push_back(c->name());
-  setup.alerts = notify.alerts;
-  setup.host = LocalHostName();
   std::vector<CheckInfo> checks;
   checks.reserve(config_checks.size());
   for (const auto& c : config_checks)
     checks.push_back({c.name, c.type, c.tags, c.notify, c.depends_on});
+  Configure(notify, std::move(checks), read_key, outbox);
+}
+
+void AlertService::Configure(const NotifyConfig& notify, std::vector<CheckInfo> checks,
+                             const std::string& read_key, Outbox* outbox) {
+  RouterSetup setup;
+  for (const auto& c : notify.channels) setup.channels.push_back(c->name());
+  setup.alerts = notify.alerts;
+  setup.host = LocalHostName();
   impl_->router.Configure(std::move(setup), std::move(checks));
   if (!impl_->configured) {
     impl_->configured = true;

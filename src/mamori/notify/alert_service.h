@@ -61,6 +61,10 @@ class AlertService {
   // sent then. The first call also restores the router's saved state.
   void Configure(const NotifyConfig& notify, const std::vector<CheckConfig>& checks,
                  const std::string& read_key, Outbox* outbox);
+  // The same from what the router needs of each check, for an owner that
+  // keeps its checks elsewhere than in a vector of CheckConfig (the daemon).
+  void Configure(const NotifyConfig& notify, std::vector<CheckInfo> checks,
+                 const std::string& read_key, Outbox* outbox);
   // The engine's restored hard state of a check (call once per check at start).
   void Seed(const CheckSnapshot& snapshot);
   void OnEvent(const Event& e, const Observation& o,

@@ -68,7 +68,11 @@ bool Guard::TryAcquire(const Plan& plan, WallTime now) {
 }
 
 size_t Guard::attempts_in_window(const Plan& plan, WallTime now) {
-  while (!attempts_.empty() && now - attempts_.front() >= plan.window) attempts_.pop_front();
+  auto kept = std::find_if(attempts_.begin(), attempts_.end(),
+                           [&](WallTime t) { return now - t < plan.window; });
+  attempts_.erase(attempts_.begin(), kept);
+  // A guard whose window emptied gives its memory back (checks repaired once).
+  if (attempts_.empty()) attempts_.shrink_to_fit();
   return attempts_.size();
 }
 

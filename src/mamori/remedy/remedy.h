@@ -33,7 +33,6 @@
 // nothing.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -134,15 +133,20 @@ bool SocketIsStale(const std::string& path, std::string* why);
 std::vector<std::string> OpenByAnyProcess(const std::vector<std::string>& paths,
                                           const std::string& proc_root, bool* unknown);
 
-// Rate limit of one check's remedy.
+// Rate limit of one check's remedy. Every check has one, and most never
+// repair anything: an empty Guard holds no heap memory (a std::deque
+// allocated 576 bytes up front, per check), and the attempts it keeps are
+// bounded by the plan's max_attempts (at most 100).
 class Guard {
  public:
   // True when another attempt is allowed at `now`; if so it is recorded.
   bool TryAcquire(const Plan& plan, WallTime now);
   size_t attempts_in_window(const Plan& plan, WallTime now);
+  // Attempts remembered (those of the last window seen), for tests.
+  size_t remembered() const { return attempts_.size(); }
 
  private:
-  std::deque<WallTime> attempts_;
+  std::vector<WallTime> attempts_;  // oldest first
 };
 
 }  // namespace mamori::remedy

@@ -5,6 +5,7 @@
 #include "mamori/remedy/remedy.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "mamori/config/diagnostics.h"
 #include "testing/cli.h"
@@ -320,6 +322,26 @@ TEST(Remedy, GuardAllowsMaxAttemptsPerWindow) {
   EXPECT_TRUE(g.TryAcquire(plan, t0 + 10min));
   EXPECT_FALSE(g.TryAcquire(plan, t0 + 20min));
   EXPECT_TRUE(g.TryAcquire(plan, t0 + 61min));  // the first attempt left the window
+}
+
+// Every check has a Guard and most never repair anything, so an unused one
+// must cost no heap (a std::deque took 576 bytes each, 5.6 MiB at 10,000
+// checks), and a used one keeps no more than the attempts in its window.
+TEST(Remedy, GuardCostsNoHeapUntilUsedAndStaysBounded) {
+  const size_t before = mallinfo2().uordblks;
+  std::vector<Guard> guards(1000);
+  const size_t heap_per_guard = (mallinfo2().uordblks - before) / guards.size();
+  EXPECT_LE(heap_per_guard, sizeof(Guard) + 16) << "bytes of heap per unused Guard";
+
+  Plan plan;
+  plan.max_attempts = 3;
+  plan.window = std::chrono::minutes(10);
+  Guard& g = guards.front();
+  WallTime t = WallTime(std::chrono::hours(1000));
+  for (int i = 0; i < 500; ++i, t += std::chrono::minutes(1)) (void)g.TryAcquire(plan, t);
+  EXPECT_LE(g.remembered(), 3u);
+  EXPECT_EQ(g.attempts_in_window(plan, t + std::chrono::hours(1)), 0u);
+  EXPECT_EQ(g.remembered(), 0u);
 }
 
 TEST(RemedyConfig, ReadsStepsAndRejectsUnsafeOrUnclearOnes) {
