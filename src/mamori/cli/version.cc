@@ -40,7 +40,10 @@ std::string VersionText() {
   std::string v = fmt::format("mamori {}\ncommit {}\n", MAMORI_VERSION, MAMORI_GIT_COMMIT);
   v += fmt::format("libsystemd {}\n", MAMORI_LIBSYSTEMD_VERSION);
   v += fmt::format("SQLite {}\n", sqlite3_libversion());
-  v += fmt::format("libcurl {}\n", curl_version_info(CURLVERSION_NOW)->version);
+  v += fmt::format("libcurl {}\n", OnDemand(
+                                       util::LazyLibCurl(),
+                                       [] { return curl_version_info(CURLVERSION_NOW)->version; },
+                                       LIBCURL_VERSION, MAMORI_SONAME_CURL));
   const std::string hs_built = fmt::format("{}.{}.{}", HS_MAJOR, HS_MINOR, HS_PATCH);
   v += fmt::format("Hyperscan {}\n", OnDemand(
                                          util::LazyLibHyperscan(), [] { return hs_version(); },

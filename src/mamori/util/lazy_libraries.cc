@@ -24,4 +24,9 @@ LazyLibrary& LazyLibArchive() {
   return library;
 }
 
+LazyLibrary& LazyLibCurl() {
+  static LazyLibrary library(MAMORI_SONAME_CURL);
+  return library;
+}
+
 }  // namespace mamori::util
