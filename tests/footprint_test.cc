@@ -41,9 +41,10 @@ std::string CommandOutput(const std::string& command) {
 }
 
 // libcurl and what Debian's libcurl pulls in: only http(s) checks, webhooks,
-// email and heartbeat pings need them.
-constexpr std::array<const char*, 6> kCurl = {"libcurl.", "libgnutls.", "librtmp.",
-                                              "libssh2.", "libldap-",   "libnghttp2."};
+// email and heartbeat pings need them; libcrypto also SHA-256 (backups, the
+// log scanner's cache, tokens).
+constexpr std::array<const char*, 7> kCurl = {"libcurl.", "libgnutls.",  "librtmp.",  "libssh2.",
+                                              "libldap-", "libnghttp2.", "libcrypto."};
 
 // The lines of `text` naming one of `libs`.
 template <size_t N>

@@ -77,7 +77,7 @@ TEST(Package, BuildsWithEverythingInPlaceAndLintianReportsNoErrorOrWarning) {
   EXPECT_NE(control.find("Depends: "), std::string::npos) << control;
   EXPECT_NE(control.find("libsystemd0"), std::string::npos) << control;
   // Opened on demand (util/lazy_library.h), so not NEEDED: from lazy_libraries.txt.
-  for (const char* lazy : {"libcurl4", "libpq5", "libmariadb3"})
+  for (const char* lazy : {"libcurl4", "libssl3", "libpq5", "libmariadb3"})
     EXPECT_NE(control.find(lazy), std::string::npos) << lazy << "\n" << control;
   EXPECT_NE(control.find("adduser"), std::string::npos) << control;
   const std::string conffiles = Output({"dpkg-deb", "--info", deb, "conffiles"});

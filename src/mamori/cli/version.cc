@@ -53,7 +53,11 @@ std::string VersionText() {
                        util::LazyLibArchive(),
                        [] { return WithoutName(archive_version_string(), "libarchive "); },
                        ARCHIVE_VERSION_ONLY_STRING, MAMORI_SONAME_ARCHIVE));
-  v += fmt::format("OpenSSL {}\n", WithoutName(OpenSSL_version(OPENSSL_VERSION), "OpenSSL "));
+  v += fmt::format("OpenSSL {}\n",
+                   OnDemand(
+                       util::LazyLibCrypto(),
+                       [] { return WithoutName(OpenSSL_version(OPENSSL_VERSION), "OpenSSL "); },
+                       OPENSSL_VERSION_STR, MAMORI_SONAME_CRYPTO));
   v += fmt::format("yaml-cpp {}\n", MAMORI_YAML_CPP_VERSION);
   return v;
 }

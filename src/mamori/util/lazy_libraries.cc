@@ -29,4 +29,9 @@ LazyLibrary& LazyLibCurl() {
   return library;
 }
 
+LazyLibrary& LazyLibCrypto() {
+  static LazyLibrary library(MAMORI_SONAME_CRYPTO);
+  return library;
+}
+
 }  // namespace mamori::util
