@@ -1,8 +1,10 @@
 // The footprint promise "nothing is loaded that the configuration does not
 // use", checked on the real binary: the heavy libraries (Hyperscan,
-// libarchive, libpq, libmariadb) are not NEEDED by it, a daemon running http
-// checks against a real nginx never maps them (nor what they pull in: ICU,
-// libxml2), and the verbs that need one load it and work. And what each
+// libarchive, libpq, libmariadb, libcurl) are not NEEDED by it, a daemon
+// running http checks against a real nginx never maps the first four (nor
+// what they pull in: ICU, libxml2), one running only file and disk checks
+// does not map libcurl either (nor GnuTLS, librtmp, libssh2, libldap), and
+// the verbs that need one load it and work. And what each
 // configured check costs in anonymous memory stays under a bound.
 #include <gtest/gtest.h>
 
@@ -40,15 +42,22 @@ std::string CommandOutput(const std::string& command) {
   return out;
 }
 
-// The lines of `text` naming one of kHeavy.
-std::string HeavyMentions(const std::string& text) {
+// libcurl and what Debian's libcurl pulls in: only http(s) checks, webhooks,
+// email and heartbeat pings need them; libcrypto also SHA-256 (backups, the
+// log scanner's cache, tokens).
+constexpr std::array<const char*, 7> kCurl = {"libcurl.", "libgnutls.",  "librtmp.",  "libssh2.",
+                                              "libldap-", "libnghttp2.", "libcrypto."};
+
+// The lines of `text` naming one of `libs`.
+template <size_t N>
+std::string Mentions(const std::string& text, const std::array<const char*, N>& libs) {
   std::string found;
   size_t start = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
     const std::string line = text.substr(start, end - start);
-    for (const char* lib : kHeavy)
+    for (const char* lib : libs)
       if (line.find(std::string("/") + lib) != std::string::npos ||
           line.find(std::string(" ") + lib) != std::string::npos ||
           line.find(std::string("[") + lib) != std::string::npos)
@@ -58,10 +67,13 @@ std::string HeavyMentions(const std::string& text) {
   return found;
 }
 
+std::string HeavyMentions(const std::string& text) { return Mentions(text, kHeavy); }
+
 TEST(Footprint, HeavyLibrariesAreNotNeededByTheBinary) {
   const std::string dynamic = CommandOutput(fmt::format("objdump -p '{}'", MAMORI_BINARY));
   ASSERT_NE(dynamic.find("NEEDED"), std::string::npos) << "objdump -p printed no NEEDED entry";
   EXPECT_EQ(HeavyMentions(dynamic), "");
+  EXPECT_EQ(Mentions(dynamic, kCurl), "");
 }
 
 TEST(Footprint, DaemonWithHttpChecksMapsNoHeavyLibrary) {
@@ -156,8 +168,9 @@ TEST(Footprint, AnonymousMemoryPerCheckIsBounded) {
 TEST(Footprint, VersionDoesNotLoadTheOnDemandLibraries) {
   const std::string trace =
       CommandOutput(fmt::format("LD_DEBUG=files '{}' --version 2>&1", MAMORI_BINARY));
-  ASSERT_NE(trace.find("libcurl"), std::string::npos) << trace;  // the trace works
+  ASSERT_NE(trace.find("libsqlite3"), std::string::npos) << trace;  // the trace works
   EXPECT_EQ(HeavyMentions(trace), "");
+  EXPECT_EQ(Mentions(trace, kCurl), "");
   EXPECT_NE(trace.find("loaded on demand"), std::string::npos) << trace;
 }
 
@@ -172,6 +185,67 @@ TEST(Footprint, AVerbThatNeedsHyperscanLoadsIt) {
   EXPECT_NE(trace.find("libhs.so"), std::string::npos) << trace;
   EXPECT_EQ(trace.find("cannot be loaded"), std::string::npos) << trace;
   EXPECT_NE(trace.find("memory.oom-killed-process"), std::string::npos) << trace;
+}
+
+// The checks that need no library of their own: libcurl stays unmapped
+// after they have run, and the daemon's http client thread never starts.
+TEST(Footprint, DaemonWithFileAndDiskChecksMapsNoCurl) {
+  TempDir dir;
+  const std::string present = dir.Write("present", "x");
+  const std::string config =
+      dir.Write("mamori.yaml",
+                fmt::format("data_dir: {0}/data\nchecks:\n"
+                            "  - {{name: here, type: file, path: '{1}', interval: 1s}}\n"
+                            "  - {{name: gone, type: file, path: '{0}/absent', interval: 1s}}\n"
+                            "  - {{name: root, type: disk, path: /, interval: 1s}}\n",
+                            dir.path(), present));
+  testing::DaemonProcess daemon({"-c", config}, dir.path() + "/log");
+  ASSERT_TRUE(daemon.WaitForLog(" running ")) << daemon.Log();
+  // The missing file's check has run and failed before the maps are read.
+  ASSERT_TRUE(daemon.WaitForLog("gone: PENDING -> CRITICAL")) << daemon.Log();
+  const std::string maps = testing::ReadFile(fmt::format("/proc/{}/maps", daemon.pid()));
+  ASSERT_NE(maps.find("libsqlite3"), std::string::npos) << maps;  // the maps are the daemon's
+  EXPECT_EQ(Mentions(maps, kCurl), "");
+  EXPECT_EQ(HeavyMentions(maps), "");
+}
+
+// An https check (curl is what speaks TLS) loads libcurl on demand and works.
+TEST(Footprint, AnHttpsCheckLoadsCurl) {
+  std::string error;
+  testing::NginxServer::Options tls;
+  tls.tls = true;
+  auto nginx = testing::NginxServer::Start(tls, &error);
+  ASSERT_TRUE(nginx) << error;
+  TempDir dir;
+  const std::string config =
+      dir.Write("mamori.yaml",
+                fmt::format("checks:\n  - {{name: web, type: http, url: '{}', ca_file: '{}'}}\n",
+                            nginx->Url(), nginx->cert_file()));
+  const std::string trace = CommandOutput(fmt::format(
+      "LD_DEBUG=files '{}' check -c '{}' 2>&1; echo \"exit=$?\"", MAMORI_BINARY, config));
+  EXPECT_NE(trace.find("libcurl.so.4"), std::string::npos) << trace;
+  EXPECT_EQ(trace.find("cannot be loaded"), std::string::npos) << trace;
+  EXPECT_NE(trace.find("exit=0"), std::string::npos) << trace;
+  EXPECT_EQ(nginx->AccessCount(), 1u);
+}
+
+// Without libcurl (an empty file bound over it in a private mount namespace)
+// the https check fails with an error that names the library (on stdout, in
+// the check's result: the loader's own complaint on stderr is not counted),
+// and the process does not crash.
+TEST(Footprint, AMissingCurlIsNamedByTheCheckThatNeedsIt) {
+  if (std::system("unshare -m true 2>/dev/null") != 0)
+    GTEST_SKIP() << "unshare -m cannot make a mount namespace here (needs root)";
+  TempDir dir;
+  const std::string config = dir.Write(
+      "mamori.yaml", "checks:\n  - {name: web, type: http, url: 'https://127.0.0.1:1/'}\n");
+  const std::string out = CommandOutput(fmt::format(
+      "unshare -m sh -c 'lib=$(ldconfig -p | sed -n \"s/.*libcurl.so.4 .*=> //p\" | head -n1) && "
+      "mount --bind /dev/null \"$lib\" && exec \"$0\" check -c \"$1\" 2>/dev/null' '{}' '{}' 2>&1; "
+      "echo \"exit=$?\"",
+      MAMORI_BINARY, config));
+  EXPECT_NE(out.find("libcurl.so.4 cannot be loaded"), std::string::npos) << out;
+  EXPECT_NE(out.find("exit=2"), std::string::npos) << out;  // critical, not a crash
 }
 
 }  // namespace

@@ -40,7 +40,10 @@ std::string VersionText() {
   std::string v = fmt::format("mamori {}\ncommit {}\n", MAMORI_VERSION, MAMORI_GIT_COMMIT);
   v += fmt::format("libsystemd {}\n", MAMORI_LIBSYSTEMD_VERSION);
   v += fmt::format("SQLite {}\n", sqlite3_libversion());
-  v += fmt::format("libcurl {}\n", curl_version_info(CURLVERSION_NOW)->version);
+  v += fmt::format("libcurl {}\n", OnDemand(
+                                       util::LazyLibCurl(),
+                                       [] { return curl_version_info(CURLVERSION_NOW)->version; },
+                                       LIBCURL_VERSION, MAMORI_SONAME_CURL));
   const std::string hs_built = fmt::format("{}.{}.{}", HS_MAJOR, HS_MINOR, HS_PATCH);
   v += fmt::format("Hyperscan {}\n", OnDemand(
                                          util::LazyLibHyperscan(), [] { return hs_version(); },
@@ -50,7 +53,11 @@ std::string VersionText() {
                        util::LazyLibArchive(),
                        [] { return WithoutName(archive_version_string(), "libarchive "); },
                        ARCHIVE_VERSION_ONLY_STRING, MAMORI_SONAME_ARCHIVE));
-  v += fmt::format("OpenSSL {}\n", WithoutName(OpenSSL_version(OPENSSL_VERSION), "OpenSSL "));
+  v += fmt::format("OpenSSL {}\n",
+                   OnDemand(
+                       util::LazyLibCrypto(),
+                       [] { return WithoutName(OpenSSL_version(OPENSSL_VERSION), "OpenSSL "); },
+                       OPENSSL_VERSION_STR, MAMORI_SONAME_CRYPTO));
   v += fmt::format("yaml-cpp {}\n", MAMORI_YAML_CPP_VERSION);
   return v;
 }

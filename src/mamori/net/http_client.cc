@@ -16,6 +16,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "mamori/net/deferred_http_client.h"
 #include "mamori/util/mutex.h"
 #include "mamori/util/units.h"
 
@@ -387,7 +388,13 @@ class CurlHttpClient final : public HttpClient {
 }  // namespace
 
 std::unique_ptr<HttpClient> MakeCurlHttpClient(size_t max_concurrent) {
-  return std::make_unique<CurlHttpClient>(max_concurrent);
+  // libcurl is opened, and the I/O thread started, by the first request: a
+  // configuration without http checks never pays for either.
+  return MakeDeferredHttpClient([max_concurrent]() -> Result<std::unique_ptr<HttpClient>> {
+    if (const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK)
+      return Error(curl_easy_strerror(rc));
+    return std::unique_ptr<HttpClient>(std::make_unique<CurlHttpClient>(max_concurrent));
+  });
 }
 
 }  // namespace mamori

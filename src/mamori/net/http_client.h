@@ -58,7 +58,9 @@ class HttpClient {
 };
 
 // A libcurl-multi client with its own I/O thread. At most `max_concurrent`
-// transfers run at once; more wait in a queue.
+// transfers run at once; more wait in a queue. libcurl is opened and the
+// thread started by the first Fetch() (net/deferred_http_client.h); when
+// libcurl cannot be opened, each Fetch() fails at once with an error naming it.
 std::unique_ptr<HttpClient> MakeCurlHttpClient(size_t max_concurrent = 512);
 
 }  // namespace mamori

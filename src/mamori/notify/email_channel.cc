@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "mamori/notify/http_post.h"
+#include "mamori/util/lazy_libraries.h"
 #include "mamori/util/units.h"
 
 namespace mamori::notify {
@@ -269,7 +270,10 @@ Result<std::string> EmailChannel::Deliver(const Notification& n) {
   for (const auto& r : o_.to) to += (to.empty() ? "" : ", ") + r;
   const std::string message = BuildMessage(o_, n);
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) return Error(fmt::format("mail to {}: cannot create a curl handle", to));
+  if (!curl)
+    return Error(
+        fmt::format("mail to {}: {}", to,
+                    util::Unavailable(util::LazyLibCurl(), "cannot create a curl handle")));
   CURL* h = curl.get();
   struct curl_slist* rcpt = nullptr;
   for (const auto& r : o_.to) rcpt = curl_slist_append(rcpt, ("<" + r + ">").c_str());

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "mamori/notify/notification.h"
+#include "mamori/util/lazy_libraries.h"
 
 namespace mamori::notify {
 namespace {
@@ -30,7 +31,7 @@ void EnsureCurlInitialised() {
 Result<PostResponse> HttpPost(const PostRequest& req) {
   EnsureCurlInitialised();
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) return Error("cannot create a curl handle");
+  if (!curl) return Error(util::Unavailable(util::LazyLibCurl(), "cannot create a curl handle"));
   CURL* h = curl.get();
   struct curl_slist* hdrs = nullptr;
   for (const auto& [k, v] : req.headers)

@@ -24,4 +24,14 @@ LazyLibrary& LazyLibArchive() {
   return library;
 }
 
+LazyLibrary& LazyLibCurl() {
+  static LazyLibrary library(MAMORI_SONAME_CURL);
+  return library;
+}
+
+LazyLibrary& LazyLibCrypto() {
+  static LazyLibrary library(MAMORI_SONAME_CRYPTO);
+  return library;
+}
+
 }  // namespace mamori::util

@@ -16,6 +16,8 @@ LazyLibrary& LazyLibPq();         // PostgreSQL client: postgres check, restore 
 LazyLibrary& LazyLibMariaDb();    // MariaDB client: mariadb check, restore tests, guard
 LazyLibrary& LazyLibHyperscan();  // log signatures: log check, diagnose, logs scan
 LazyLibrary& LazyLibArchive();    // tar backups: backup verify, backup check
+LazyLibrary& LazyLibCurl();       // http(s) checks, webhooks, email, heartbeat pings
+LazyLibrary& LazyLibCrypto();     // SHA-256: backups, log scanner cache, tokens
 
 // Why a call that only fails for `otherwise` (a constructor that returns null
 // only when out of memory) failed: the library's load error if it could not

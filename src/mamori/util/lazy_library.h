@@ -1,7 +1,7 @@
 // LazyLibrary: a shared library opened with dlopen() on the first call of one
 // of its functions, not by the dynamic loader at start. The heavy libraries
-// only some check types need (libpq, libmariadb, Hyperscan, libarchive) are
-// reached this way: the binary does not list them as NEEDED, and a
+// only some check types need (libpq, libmariadb, Hyperscan, libarchive,
+// libcurl, libcrypto) are reached this way: the binary does not list them as NEEDED, and a
 // configuration that uses none of them never maps their pages, runs their
 // constructors or pays for their symbol relocations (docs/ARCHITECTURE.md,
 // "Footprint").
