@@ -61,4 +61,16 @@ class HttpClient {
 // transfers run at once; more wait in a queue.
 std::unique_ptr<HttpClient> MakeCurlHttpClient(size_t max_concurrent = 512);
 
+// The client callers use: plain http:// goes to the native Asio/Beast client
+// (native_http_client.h); https:// and whatever it does not handle (see
+// NativeHttpCanFetch, and any request while a proxy variable is set) go to a
+// libcurl client made on the first such request, so curl_global_init never
+// runs for a configuration with only plain-HTTP checks. Each of the two has
+// its own I/O thread and its own `max_concurrent`; `done` runs on the thread
+// of the one that answered. `make_fallback` makes that second client (tests
+// count it); the default is MakeCurlHttpClient.
+using HttpClientFactory = std::function<std::unique_ptr<HttpClient>(size_t max_concurrent)>;
+std::unique_ptr<HttpClient> MakeHttpClient(size_t max_concurrent = 512,
+                                           HttpClientFactory make_fallback = nullptr);
+
 }  // namespace mamori
