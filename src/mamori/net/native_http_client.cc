@@ -13,6 +13,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <thread>
 #include <unordered_set>
@@ -253,7 +254,9 @@ class NativeHttpClient final : public HttpClient {
     t->stage = "reading the response header";
     t->parser.emplace();
     t->parser->header_limit(kHeaderLimit);
-    t->parser->body_limit(boost::none);  // bounded below: max_body_bytes + kMaxDiscard
+    // Bounded below (max_body_bytes + kMaxDiscard). Not boost::none: Beast
+    // 1.74 compares a Content-Length with an empty limit as "over the limit".
+    t->parser->body_limit(std::numeric_limits<std::uint64_t>::max());
     if (t->request.method == "HEAD") t->parser->skip(true);
     http::async_read_header(t->socket, t->buffer, *t->parser, [this, t](error_code ec, size_t n) {
       if (t->finished) return;
