@@ -1,6 +1,8 @@
-// HttpClient: asynchronous HTTP(S) requests for probes, on libcurl's multi
-// interface so thousands of checks run concurrently on one thread instead of
-// one after another.
+// HttpClient: asynchronous HTTP(S) requests for probes, so thousands of
+// checks run concurrently on one thread instead of one after another. Two
+// implementations: libcurl's multi interface (MakeCurlHttpClient) and the
+// native Asio/Beast client for plain http:// (native_http_client.h);
+// MakeHttpClient routes between them and is what callers use.
 //
 // Ownership: the runner owns one client and keeps it alive while any request is
 // in flight; destroying it cancels outstanding requests (their callbacks run
