@@ -104,7 +104,7 @@ class HeartbeatDaemon : public ::testing::Test {
   int port_ = 0;
   int launches_ = 0;
   std::unique_ptr<DaemonProcess> daemon_;
-  std::unique_ptr<HttpClient> http_ = MakeCurlHttpClient();
+  std::unique_ptr<HttpClient> http_ = MakeHttpClient();
 };
 
 TEST_F(HeartbeatDaemon, AnswersLikeHealthchecksAndJudgesPings) {

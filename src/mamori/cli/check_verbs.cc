@@ -88,7 +88,7 @@ int RunOnceAndPrint(Config& config, bool json, const std::vector<std::string>& o
   const Config* use = &config;
   SystemClock clock;
   std::unique_ptr<HttpClient> http;
-  if (UsesType(*use, "http")) http = MakeCurlHttpClient();
+  if (UsesType(*use, "http")) http = MakeHttpClient();
   // Heartbeats are judged from the pings the daemon stored, when it has run.
   std::unique_ptr<heartbeat::HeartbeatBook> heartbeats;
   if (UsesType(*use, "heartbeat"))

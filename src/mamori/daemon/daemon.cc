@@ -888,7 +888,7 @@ struct Daemon::Impl {
       return 73;  // EX_CANTCREAT
     }
     store = std::move(st.value());
-    http = MakeCurlHttpClient(HttpConcurrency(options.http_concurrency));
+    http = MakeHttpClient(HttpConcurrency(options.http_concurrency));
     runner = std::make_unique<Runner>(clock, io, pool, http.get());
     runner->env().services.Provide(&heartbeats);
     runner->env().services.Provide<HostHealth>(&health);

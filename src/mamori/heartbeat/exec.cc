@@ -64,7 +64,7 @@ bool Transient(const Result<HttpResponse>& r) {
 // pings, so the queue is bounded by construction (kMaxQueued as a guard).
 class Pinger {
  public:
-  explicit Pinger(Duration budget) : budget_(budget), http_(MakeCurlHttpClient(1)) {
+  explicit Pinger(Duration budget) : budget_(budget), http_(MakeHttpClient(1)) {
     thread_ = std::thread([this] { Run(); });
   }
   ~Pinger() { Finish(); }

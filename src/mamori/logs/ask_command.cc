@@ -93,12 +93,12 @@ int WriteBundleFile(const AskOptions& o, const std::string& body, const Bundle& 
   return 0;
 }
 
-// POSTs `body`; the answer or why there is none. The curl transfer has its own
+// POSTs `body`; the answer or why there is none. The transfer has its own
 // timeout; the wait here is the backstop, so a server that accepts and never
 // answers costs `timeout`, not more.
 Result<HttpResponse> Send(const AssistantConfig& cfg, const std::string& body,
                           const std::string& api_key) {
-  auto client = MakeCurlHttpClient(1);
+  auto client = MakeHttpClient(1);
   HttpRequest req;
   req.url = cfg.url;
   req.method = "POST";

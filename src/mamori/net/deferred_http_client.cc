@@ -10,7 +10,7 @@ namespace {
 
 class DeferredHttpClient final : public HttpClient {
  public:
-  explicit DeferredHttpClient(HttpClientFactory make) : make_(std::move(make)) {}
+  explicit DeferredHttpClient(MakeClientOnce make) : make_(std::move(make)) {}
 
   void Fetch(HttpRequest request, HttpDone done) override {
     HttpClient* client = made_.load(std::memory_order_acquire);
@@ -37,7 +37,7 @@ class DeferredHttpClient final : public HttpClient {
     return client_.get();
   }
 
-  const HttpClientFactory make_;
+  const MakeClientOnce make_;
   Mutex mu_;  // serialises making the client
   std::unique_ptr<HttpClient> client_ GUARDED_BY(mu_);
   std::atomic<HttpClient*> made_{nullptr};  // client_ once made, read without the lock
@@ -45,7 +45,7 @@ class DeferredHttpClient final : public HttpClient {
 
 }  // namespace
 
-std::unique_ptr<HttpClient> MakeDeferredHttpClient(HttpClientFactory make) {
+std::unique_ptr<HttpClient> MakeDeferredHttpClient(MakeClientOnce make) {
   return std::make_unique<DeferredHttpClient>(std::move(make));
 }
 

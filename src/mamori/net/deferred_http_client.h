@@ -20,8 +20,8 @@
 
 namespace mamori {
 
-using HttpClientFactory = std::function<Result<std::unique_ptr<HttpClient>>()>;
+using MakeClientOnce = std::function<Result<std::unique_ptr<HttpClient>>()>;
 
-std::unique_ptr<HttpClient> MakeDeferredHttpClient(HttpClientFactory make);
+std::unique_ptr<HttpClient> MakeDeferredHttpClient(MakeClientOnce make);
 
 }  // namespace mamori

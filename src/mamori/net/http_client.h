@@ -1,6 +1,8 @@
-// HttpClient: asynchronous HTTP(S) requests for probes, on libcurl's multi
-// interface so thousands of checks run concurrently on one thread instead of
-// one after another.
+// HttpClient: asynchronous HTTP(S) requests for probes, so thousands of
+// checks run concurrently on one thread instead of one after another. Two
+// implementations: libcurl's multi interface (MakeCurlHttpClient) and the
+// native Asio/Beast client for plain http:// (native_http_client.h);
+// MakeHttpClient routes between them and is what callers use.
 //
 // Ownership: the runner owns one client and keeps it alive while any request is
 // in flight; destroying it cancels outstanding requests (their callbacks run
@@ -62,5 +64,17 @@ class HttpClient {
 // thread started by the first Fetch() (net/deferred_http_client.h); when
 // libcurl cannot be opened, each Fetch() fails at once with an error naming it.
 std::unique_ptr<HttpClient> MakeCurlHttpClient(size_t max_concurrent = 512);
+
+// The client callers use: plain http:// goes to the native Asio/Beast client
+// (native_http_client.h); https:// and whatever it does not handle (see
+// NativeHttpCanFetch, and any request while a proxy variable is set) go to a
+// libcurl client made on the first such request, so curl_global_init never
+// runs for a configuration with only plain-HTTP checks. Each of the two has
+// its own I/O thread and its own `max_concurrent`; `done` runs on the thread
+// of the one that answered. `make_fallback` makes that second client (tests
+// count it); the default is MakeCurlHttpClient.
+using HttpClientFactory = std::function<std::unique_ptr<HttpClient>(size_t max_concurrent)>;
+std::unique_ptr<HttpClient> MakeHttpClient(size_t max_concurrent = 512,
+                                           HttpClientFactory make_fallback = nullptr);
 
 }  // namespace mamori

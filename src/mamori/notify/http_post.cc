@@ -3,11 +3,15 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include <future>
 #include <memory>
 #include <mutex>
 
+#include "mamori/net/http_client.h"
+#include "mamori/net/native_http_client.h"
 #include "mamori/notify/notification.h"
 #include "mamori/util/lazy_libraries.h"
+#include "mamori/util/units.h"
 
 namespace mamori::notify {
 namespace {
@@ -21,6 +25,24 @@ size_t Collect(char* data, size_t size, size_t nmemb, void* user) {
   return n;
 }
 
+// Plain http:// (a hook on the LAN, ntfy on the host) needs no libcurl: one
+// routing client for the process, made on first use and never destroyed, so
+// a delivery thread that outlives main's objects still finds it. Its own
+// timeout ends the request; the wait here is only the backstop.
+Result<PostResponse> NativeHttpPost(HttpRequest request) {
+  static HttpClient* const client = MakeHttpClient(8).release();
+  const Duration backstop = request.timeout + std::chrono::seconds(5);
+  auto promise = std::make_shared<std::promise<Result<HttpResponse>>>();
+  auto answer = promise->get_future();
+  client->Fetch(std::move(request),
+                [promise](Result<HttpResponse> r) { promise->set_value(std::move(r)); });
+  if (answer.wait_for(backstop) != std::future_status::ready)
+    return Error(fmt::format("no answer within {}", FormatDuration(backstop)));
+  Result<HttpResponse> r = answer.get();
+  if (!r.ok()) return r.error();
+  return PostResponse{r->status, std::move(r->body)};
+}
+
 }  // namespace
 
 void EnsureCurlInitialised() {
@@ -29,6 +51,15 @@ void EnsureCurlInitialised() {
 }
 
 Result<PostResponse> HttpPost(const PostRequest& req) {
+  HttpRequest native;
+  native.method = req.method;
+  native.url = req.url;
+  native.headers = req.headers;
+  if (req.method != "GET") native.body = req.body;
+  native.timeout = std::max<Duration>(std::chrono::milliseconds(1), req.timeout);
+  native.max_body_bytes = kMaxAnswer;
+  if (!HttpProxyConfigured() && NativeHttpCanFetch(native))
+    return NativeHttpPost(std::move(native));
   EnsureCurlInitialised();
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) return Error(util::Unavailable(util::LazyLibCurl(), "cannot create a curl handle"));

@@ -2,6 +2,8 @@
 // webhook and Alertmanager channels, which run on the outbox's delivery
 // threads (one request at a time per channel, so the multi interface the
 // probes use would buy nothing here).
+// Plain http:// URLs go through the native client (net/native_http_client.h)
+// instead, so a webhook to a local service never loads libcurl.
 //
 // Bounded: the whole request (connect included) ends at `timeout`; at most
 // 64 KiB of the answer is kept. Thread-safe (each call has its own handle).

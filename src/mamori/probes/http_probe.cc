@@ -1,4 +1,4 @@
-// The `http` check type: fetches a URL through the shared libcurl-multi client
+// The `http` check type: fetches a URL through the shared HTTP client
 // and judges status, body, latency and TLS certificate lifetime. An HTTP 200
 // page whose body says "Error establishing a database connection" is a broken
 // site, not a healthy one: body rules are first-class.

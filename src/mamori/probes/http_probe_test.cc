@@ -37,7 +37,7 @@ class HttpProbeTest : public ::testing::Test {
     std::string error;
     nginx_ = NginxServer::Start({}, &error);
     ASSERT_TRUE(nginx_) << error;
-    http_ = MakeCurlHttpClient();
+    http_ = MakeHttpClient();
     harness_ = std::make_unique<ProbeHarness>(http_.get());
   }
   Observation Run(const std::string& extra, Duration timeout = std::chrono::seconds(5)) {
@@ -251,7 +251,7 @@ class HttpsProbeTest : public ::testing::Test {
     opt.cert_days = cert_days;
     nginx_ = NginxServer::Start(opt, &error);
     ASSERT_TRUE(nginx_) << error;
-    http_ = MakeCurlHttpClient();
+    http_ = MakeHttpClient();
     harness_ = std::make_unique<ProbeHarness>(http_.get());
   }
   std::unique_ptr<NginxServer> nginx_;

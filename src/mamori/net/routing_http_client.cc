@@ -1,0 +1,68 @@
+// MakeHttpClient (declared in http_client.h): the native client for plain
+// http://, a lazily made libcurl client for the rest.
+#include <cstdlib>
+#include <mutex>
+
+#include "mamori/net/http_client.h"
+#include "mamori/net/native_http_client.h"
+
+namespace mamori {
+namespace {
+
+class RoutingHttpClient final : public HttpClient {
+ public:
+  RoutingHttpClient(size_t max_concurrent, HttpClientFactory make_fallback)
+      : max_concurrent_(max_concurrent),
+        make_fallback_(std::move(make_fallback)),
+        proxy_(HttpProxyConfigured()),
+        native_(
+            MakeNativeHttpClient(max_concurrent, [this]() -> HttpClient& { return Fallback(); })) {}
+
+  // The native client first: its redirects hand over to the fallback, which
+  // must still exist; the fallback then cancels what it holds.
+  ~RoutingHttpClient() override {
+    native_.reset();
+    fallback_.reset();
+  }
+
+  void Fetch(HttpRequest request, HttpDone done) override {
+    if (!proxy_ && NativeHttpCanFetch(request))
+      native_->Fetch(std::move(request), std::move(done));
+    else
+      Fallback().Fetch(std::move(request), std::move(done));
+  }
+
+ private:
+  HttpClient& Fallback() {
+    std::call_once(fallback_once_, [this] {
+      fallback_ =
+          make_fallback_ ? make_fallback_(max_concurrent_) : MakeCurlHttpClient(max_concurrent_);
+    });
+    return *fallback_;
+  }
+
+  const size_t max_concurrent_;
+  const HttpClientFactory make_fallback_;
+  const bool proxy_;
+  std::once_flag fallback_once_;
+  std::unique_ptr<HttpClient> fallback_;  // set once under fallback_once_
+  std::unique_ptr<HttpClient> native_;
+};
+
+}  // namespace
+
+// libcurl sends http:// through a proxy named by http_proxy (lower case only,
+// against httpoxy), all_proxy or ALL_PROXY, minus the hosts in no_proxy. The
+// curl clients leave that on, so while any of them is set every request goes
+// to curl and behaves as it always did (curl applies no_proxy itself).
+bool HttpProxyConfigured() {
+  for (const char* name : {"http_proxy", "all_proxy", "ALL_PROXY"})
+    if (const char* v = std::getenv(name); v && *v) return true;
+  return false;
+}
+
+std::unique_ptr<HttpClient> MakeHttpClient(size_t max_concurrent, HttpClientFactory make_fallback) {
+  return std::make_unique<RoutingHttpClient>(max_concurrent, std::move(make_fallback));
+}
+
+}  // namespace mamori
