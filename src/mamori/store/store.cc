@@ -677,6 +677,7 @@ void Store::WriterLoop() {
       space_.notify_all();
       lk.Unlock();
       Status s = CommitBatch(*writer_, b);
+      if (s.ok()) commits_.fetch_add(1, std::memory_order_relaxed);
       lk.Lock();
       // Marked failing before any client hears of it: a client answered 503
       // retries at once, and its next ping must be refused at once too, not

@@ -146,6 +146,9 @@ class Store {
   // survives a SIGKILL of the daemon. Capped like observations.
   using Committed = std::function<void(Status)>;
   void RecordPing(const heartbeat::Ping& ping, Committed committed);
+  // Transactions committed since Open. Each holds everything queued when it
+  // began: pings that wait at once share one (group commit).
+  uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
 
   // Deletes raw observations older than retention.raw, rollups older than
   // retention.rollups and events older than retention.events (relative to
@@ -264,6 +267,7 @@ class Store {
   // dropped_observations() reads without it.
   std::atomic<uint64_t> dropped_{0};
   std::atomic<bool> drop_logged_{false};  // this overflow was logged; reset once drained
+  std::atomic<uint64_t> commits_{0};
 
   std::thread writer_thread_;  // last: started once everything above exists
 };
