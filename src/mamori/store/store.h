@@ -262,6 +262,9 @@ class Store {
   std::deque<std::pair<Task, std::shared_ptr<std::optional<Status>>>> tasks_ GUARDED_BY(mu_);
   bool stop_ GUARDED_BY(mu_) = false;
   bool writer_exited_ GUARDED_BY(mu_) = false;
+  // Pings the last commit held: while it held several, the writer waits (up
+  // to kPingGather) for as many before the next commit (WriterLoop).
+  size_t gather_pings_ GUARDED_BY(mu_) = 0;
 
   // Lock-free: Record counts and logs drops while holding mu_, but
   // dropped_observations() reads without it.

@@ -560,6 +560,15 @@ TEST_F(StoreTest, PingsWaitingTogetherShareOneCommit) {
   auto n = s->PingCount();
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, kWaiting + 1);
+  // After that full commit the writer waits for as many pings to come
+  // together, but only briefly: a lone ping is not held back.
+  std::promise<Status> lone;
+  const auto start = std::chrono::steady_clock::now();
+  s->RecordPing(p, [&lone](Status st) { lone.set_value(std::move(st)); });
+  auto lone_answer = lone.get_future();
+  ASSERT_EQ(lone_answer.wait_for(5s), std::future_status::ready);
+  EXPECT_TRUE(lone_answer.get().ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 100ms);
 }
 
 TEST_F(StoreTest, CommitFailureIsReportedAndRetriedWithoutLoss) {
