@@ -140,7 +140,8 @@ class Store {
   Status Flush();
 
   // Queues a heartbeat ping and commits it at once (with whatever else is
-  // queued: group commit). `committed` runs on the writer thread after the
+  // queued: group commit; while the last commit held several pings, after
+  // waiting up to 300 µs for as many). `committed` runs on the writer thread after the
   // commit, with OK, or with the error if the commit failed, in which case the
   // ping is not kept (the client is told to retry). A ping whose callback saw OK
   // survives a SIGKILL of the daemon. Capped like observations.
