@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Ping API benchmark: wrk against mamori's /ping/<uuid> (durable storage on)
 and, in the same run with the same wrk settings, against nginx answering a
-static 200 (the ceiling of this machine). Then the durability run: SIGKILL the
+static 200 (the ceiling of this machine), with each server's CPU time per
+request (which a busy machine does not skew the way it skews requests/s).
+Then the durability run: SIGKILL the
 daemon N times while wrk is pinging, restart it, and count the pings back from
 the store: every acknowledged (HTTP 200) ping must be there.
 
@@ -43,6 +45,35 @@ def wrk(url, a, duration=None):
         p[q] = float(v) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
     return {"rps": rps, "total": total, "non2xx": int(non2xx.group(1)) if non2xx else 0,
             "p50": p.get("50"), "p99": p.get("99"), "raw": out}
+
+
+def cpu_seconds(pid):
+    """user + system CPU seconds of a process and its children still running
+    (nginx's workers), from /proc."""
+    total = 0.0
+    pids = [pid]
+    try:
+        for t in os.listdir(f"/proc/{pid}/task"):
+            pids += [int(c) for c in open(f"/proc/{pid}/task/{t}/children").read().split()]
+    except OSError:
+        pass
+    for q in pids:
+        try:
+            f = open(f"/proc/{q}/stat").read().rsplit(")", 1)[1].split()
+            total += (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError):
+            pass
+    return total
+
+
+def wrk_cpu(url, a, pid):
+    """wrk against url, with the server's CPU microseconds per request served
+    (on a busy machine the requests/s follow each server's share of the CPU;
+    the CPU per request does not)."""
+    before = cpu_seconds(pid)
+    r = wrk(url, a)
+    r["cpu_us"] = (cpu_seconds(pid) - before) * 1e6 / max(r["total"], 1)
+    return r
 
 
 def start_nginx(tmp, port):
@@ -109,15 +140,19 @@ checks:
             sys.exit("ping_api.py: nginx or mamori did not start; see " + tmp)
         rows = {"mamori": [], "nginx": []}
         for _ in range(a.repeats):
-            rows["mamori"].append(wrk(f"http://127.0.0.1:{mport}/ping/{UUID}", a))
-            rows["nginx"].append(wrk(f"http://127.0.0.1:{nport}/", a))
-        med = {k: {f: statistics.median(r[f] for r in v) for f in ("rps", "p50", "p99")} for k, v in rows.items()}
+            rows["mamori"].append(wrk_cpu(f"http://127.0.0.1:{mport}/ping/{UUID}", a, m.pid))
+            rows["nginx"].append(wrk_cpu(f"http://127.0.0.1:{nport}/", a, nginx.pid))
+        med = {k: {f: statistics.median(r[f] for r in v) for f in ("rps", "p50", "p99", "cpu_us")}
+               for k, v in rows.items()}
         bad = sum(r["non2xx"] for r in rows["mamori"])
         print(f"ping API throughput, wrk -t{a.threads} -c{a.connections} -d{a.duration}s, median of {a.repeats}:")
-        print(f"{'server':<8} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+        print(f"{'server':<8} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11}")
         for k in ("mamori", "nginx"):
-            print(f"{k:<8} {med[k]['rps']:>10.0f} {med[k]['p50']:>8.2f} {med[k]['p99']:>8.2f}")
-        print(f"ratio mamori/nginx: {med['mamori']['rps'] / med['nginx']['rps']:.2f}   non-2xx from mamori: {bad}")
+            print(f"{k:<8} {med[k]['rps']:>10.0f} {med[k]['p50']:>8.2f} {med[k]['p99']:>8.2f} "
+                  f"{med[k]['cpu_us']:>11.1f}")
+        print(f"ratio mamori/nginx: {med['mamori']['rps'] / med['nginx']['rps']:.2f}   "
+              f"CPU per request nginx/mamori: {med['nginx']['cpu_us'] / med['mamori']['cpu_us']:.2f}   "
+              f"non-2xx from mamori: {bad}")
         # (No count-back here: after a minute the daemon's compaction keeps the
         # newest 1,000 pings per check. The durability run below counts.)
         m.send_signal(signal.SIGTERM)

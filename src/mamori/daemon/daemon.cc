@@ -27,6 +27,7 @@
 #include "mamori/daemon/instance_lock.h"
 #include "mamori/daemon/live_events.h"
 #include "mamori/daemon/metrics_feed.h"
+#include "mamori/daemon/pending_once.h"
 #include "mamori/daemon/report_entries.h"
 #include "mamori/daemon/run_stats.h"
 #include "mamori/daemon/service_notify.h"
@@ -71,6 +72,7 @@ struct Daemon::Impl {
   // before the HTTP server starts and kept across reloads.
   std::unique_ptr<notify::AlertService> alerts;
   std::unique_ptr<heartbeat::PingApi> ping_api;
+  PendingOnce judge_pending;          // heartbeat checks with a judgment posted after a ping
   std::unique_ptr<ApiServer> server;  // ping and acknowledgement API, own threads
   // API v1, status page and badges (faces/api.h), with what operators write
   // through it (faces.db); created with the server.
@@ -206,7 +208,13 @@ struct Daemon::Impl {
                                                     PingApiOptions(config->api));
     ping_api->SetRoutes(PingRoutes(heartbeats));
     ping_api->set_on_ping([this](const heartbeat::Ping& p, const std::string& previous_source) {
-      asio::post(io, [this, check = p.check, source = p.source, previous_source, time = p.time] {
+      // Pings to one check share one judgment (pending_once.h); a changed
+      // address is judged on its own, for its event.
+      const bool moved = !previous_source.empty() && previous_source != p.source;
+      if (!moved && !judge_pending.Claim(p.check)) return;
+      asio::post(io, [this, check = p.check, source = p.source, previous_source, time = p.time,
+                      moved] {
+        if (!moved) judge_pending.Release(check);
         for (size_t i = 0; i < checks.size(); ++i) {
           auto& rt = checks[i];
           if (rt->config.name != check) continue;
@@ -231,7 +239,10 @@ struct Daemon::Impl {
     });
     if (!StartFaces()) return false;
     // Each route's body limit is decided from the request's head.
+    // Pings first: they are most of the traffic, and the faces' route table
+    // costs far more to consult than one prefix.
     auto admit = [this](const web::Request& head) {
+      if (heartbeat::PingApi::IsPingTarget(head.target)) return ping_api->Admit(head);
       if (IsMetricsTarget(head.target)) return web::Admission{0, std::nullopt};
       if (faces::FacesApi::IsTarget(head.target)) return faces->Admit(head);
       if (alerts && notify::AlertService::IsApiTarget(head.target))
@@ -241,6 +252,8 @@ struct Daemon::Impl {
     auto s = ApiServer::Start(
         config->api.listen, web::ServerLimits(config->api), admit,
         [this](web::Request r, web::Respond respond) {
+          if (heartbeat::PingApi::IsPingTarget(r.target))
+            return ping_api->Handle(std::move(r), std::move(respond));
           if (IsMetricsTarget(r.target)) return respond(metrics.Handle(r));
           if (faces::FacesApi::IsTarget(r.target))
             return faces->Handle(std::move(r), std::move(respond));

@@ -104,7 +104,7 @@ const std::string* PingApi::RouteLocked(const web::Request& req, PingTarget& t,
 web::Admission PingApi::Admit(const web::Request& head) {
   web::Admission a;
   a.max_body_bytes = kSmallBody;
-  if (std::string_view(head.target).substr(0, 6) != "/ping/") return a;
+  if (!IsPingTarget(head.target)) return a;
   MutexLock lock(mu_);
   PingTarget t;
   web::Response refusal;
@@ -152,7 +152,7 @@ void PingApi::Handle(web::Request req, web::Respond respond) {
     respond(History(names));
     return;
   }
-  if (target.substr(0, 6) != "/ping/") {
+  if (!IsPingTarget(target)) {
     respond(Text(404, "not found\n"));
     return;
   }
@@ -199,10 +199,7 @@ void PingApi::Handle(web::Request req, web::Respond respond) {
           respond(std::move(r));
           return;
         }
-        auto before = book->Get(p.check);
-        const std::string previous_source =
-            before && before->last_ping ? before->last_ping->source : "";
-        book->Add(p);
+        const std::string previous_source = book->Add(p);
         web::Response r = Text(200, "OK");
         r.headers.emplace_back("Ping-Body-Limit", limit);
         acknowledged->fetch_add(1);

@@ -30,6 +30,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -71,6 +72,9 @@ class PingApi {
     MutexLock lock(mu_);
     on_ping_ = std::move(f);
   }
+
+  // A /ping/ URL (the routes Admit and Handle own besides /ip and the history).
+  static bool IsPingTarget(std::string_view target) { return target.substr(0, 6) == "/ping/"; }
 
   void Handle(web::Request request, web::Respond respond);
   // Decides from a request's head, before its body is read: a ping to an

@@ -140,12 +140,16 @@ class Store {
   Status Flush();
 
   // Queues a heartbeat ping and commits it at once (with whatever else is
-  // queued: group commit). `committed` runs on the writer thread after the
+  // queued: group commit; while the last commit held several pings, after
+  // waiting up to 300 µs for as many). `committed` runs on the writer thread after the
   // commit, with OK, or with the error if the commit failed, in which case the
   // ping is not kept (the client is told to retry). A ping whose callback saw OK
   // survives a SIGKILL of the daemon. Capped like observations.
   using Committed = std::function<void(Status)>;
   void RecordPing(const heartbeat::Ping& ping, Committed committed);
+  // Transactions committed since Open. Each holds everything queued when it
+  // began: pings that wait at once share one (group commit).
+  uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
 
   // Deletes raw observations older than retention.raw, rollups older than
   // retention.rollups and events older than retention.events (relative to
@@ -259,11 +263,15 @@ class Store {
   std::deque<std::pair<Task, std::shared_ptr<std::optional<Status>>>> tasks_ GUARDED_BY(mu_);
   bool stop_ GUARDED_BY(mu_) = false;
   bool writer_exited_ GUARDED_BY(mu_) = false;
+  // Pings the last commit held: while it held several, the writer waits (up
+  // to kPingGather) for as many before the next commit (WriterLoop).
+  size_t gather_pings_ GUARDED_BY(mu_) = 0;
 
   // Lock-free: Record counts and logs drops while holding mu_, but
   // dropped_observations() reads without it.
   std::atomic<uint64_t> dropped_{0};
   std::atomic<bool> drop_logged_{false};  // this overflow was logged; reset once drained
+  std::atomic<uint64_t> commits_{0};
 
   std::thread writer_thread_;  // last: started once everything above exists
 };

@@ -521,6 +521,56 @@ TEST_F(StoreTest, APingSentRightAfterAFailedOneIsRefusedAtOnce) {
   ASSERT_TRUE(tx->Commit().ok());
 }
 
+// Group commit: pings that wait at once share one transaction, and none is
+// answered before the transaction holding it is committed. The first ping's
+// callback (on the writer thread) holds the writer until the others are queued.
+TEST_F(StoreTest, PingsWaitingTogetherShareOneCommit) {
+  auto store = OpenRw();
+  ASSERT_TRUE(store);
+  Store* s = store.get();
+  constexpr int kWaiting = 50;
+  heartbeat::Ping p;
+  p.check = "job";
+  p.kind = heartbeat::PingKind::kSuccess;
+  std::promise<void> queued;
+  auto all_queued = queued.get_future().share();
+  std::atomic<int> answered{0}, answered_uncommitted{0};
+  auto stored = [s](int64_t want) {
+    auto n = s->PingCount();
+    return n.ok() && *n >= want;
+  };
+  s->RecordPing(p, [&, all_queued](Status st) {
+    EXPECT_TRUE(st.ok());
+    all_queued.wait_for(5s);
+    answered.fetch_add(1);
+  });
+  const uint64_t before = s->commits();
+  for (int i = 0; i < kWaiting; ++i)
+    s->RecordPing(p, [&, i](Status st) {
+      EXPECT_TRUE(st.ok());
+      // Read through the store's own reader: the ping is there already.
+      if (!stored(2 + i)) answered_uncommitted.fetch_add(1);
+      answered.fetch_add(1);
+    });
+  queued.set_value();
+  ASSERT_TRUE(mamori::testing::Eventually([&] { return answered.load() == kWaiting + 1; }, 5s));
+  EXPECT_EQ(answered_uncommitted.load(), 0);
+  // The first commit may have been under way when counting began.
+  EXPECT_LE(s->commits() - before, 2u) << "waiting pings were committed one by one";
+  auto n = s->PingCount();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, kWaiting + 1);
+  // After that full commit the writer waits for as many pings to come
+  // together, but only briefly: a lone ping is not held back.
+  std::promise<Status> lone;
+  const auto start = std::chrono::steady_clock::now();
+  s->RecordPing(p, [&lone](Status st) { lone.set_value(std::move(st)); });
+  auto lone_answer = lone.get_future();
+  ASSERT_EQ(lone_answer.wait_for(5s), std::future_status::ready);
+  EXPECT_TRUE(lone_answer.get().ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 100ms);
+}
+
 TEST_F(StoreTest, CommitFailureIsReportedAndRetriedWithoutLoss) {
   Store::Options opts;
   opts.busy_timeout = 50ms;

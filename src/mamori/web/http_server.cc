@@ -94,7 +94,7 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, asio::ip::address peer, std::shared_ptr<Shared> shared)
       : stream_(std::move(socket)),
-        handler_timer_(stream_.get_executor()),
+        deadline_timer_(stream_.get_executor()),
         stream_timer_(stream_.get_executor()),
         peer_(std::move(peer)),
         shared_(std::move(shared)) {
@@ -160,9 +160,9 @@ class Session : public std::enable_shared_from_this<Session> {
     body_parser_.reset();
     max_body_ = shared_->limits.max_body_bytes;
     const Limits& l = shared_->limits;
-    stream_.expires_after(shared_->UnderPressure()
-                              ? std::min(l.read_timeout, l.pressure_read_timeout)
-                              : l.read_timeout);
+    SetDeadline(Phase::kIo, shared_->UnderPressure()
+                                ? std::min(l.read_timeout, l.pressure_read_timeout)
+                                : l.read_timeout);
     MarkIdle(true);
     http::async_read_header(
         stream_, buffer_, *head_parser_,
@@ -244,7 +244,7 @@ class Session : public std::enable_shared_from_this<Session> {
       OnBody({});
       return;
     }
-    stream_.expires_after(shared_->limits.read_timeout);
+    SetDeadline(Phase::kIo, shared_->limits.read_timeout);
     if (expects_continue) {
       // The client waits for this before sending the body it announced.
       continue_ = {http::status::continue_, version_};
@@ -272,21 +272,53 @@ class Session : public std::enable_shared_from_this<Session> {
   // or the deadline, is sent, and the other is dropped.
   void Dispatch(Request req) {
     auto once = std::make_shared<std::atomic<bool>>(false);
-    handler_timer_.expires_after(shared_->limits.handler_timeout);
-    handler_timer_.async_wait([self = shared_from_this(), once](error_code ec) {
-      if (ec || once->exchange(true)) return;
-      Response r{503, "text/plain; charset=utf-8", "no answer in time; retry\n", {}};
-      r.headers.emplace_back("Retry-After", "1");
-      self->Write(std::move(r), false);
-    });
+    answered_ = once;
+    SetDeadline(Phase::kHandler, shared_->limits.handler_timeout);
     // `respond` may run on any thread and at most once; it hops back here.
     shared_->handler(std::move(req), [self = shared_from_this(), once](Response r) {
       if (once->exchange(true)) return;
-      asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
-        self->handler_timer_.cancel();
-        self->Write(std::move(r), false);
-      });
+      asio::post(self->stream_.get_executor(),
+                 [self, r = std::move(r)]() mutable { self->Write(std::move(r), false); });
     });
+  }
+
+  // Each phase of a request has a deadline: reading it and writing the answer
+  // (the connection closes) and the handler's answer (503 is sent for it).
+  // One wait on deadline_timer_ serves them all. It is moved only when a
+  // deadline comes before it; a later one is taken up when the wait fires.
+  // So a request on a kept-alive connection costs no timer operation: each
+  // takes the reactor's lock, and a new earliest timer a timerfd_settime
+  // system call (per-operation timers were the server's largest cost).
+  enum class Phase { kNone, kIo, kHandler };
+  void SetDeadline(Phase phase, Duration within) {
+    phase_ = phase;
+    deadline_ = std::chrono::steady_clock::now() + within;
+    if (deadline_ < armed_) Arm(deadline_);
+  }
+  // Nothing in progress has a deadline (an event stream waiting for events).
+  void ClearDeadline() { phase_ = Phase::kNone; }
+
+  void Arm(SteadyTime at) {
+    armed_ = at;
+    const uint64_t gen = ++arm_gen_;
+    deadline_timer_.expires_at(at);
+    // Weak: a pending wait does not keep a finished connection alive.
+    deadline_timer_.async_wait([weak = weak_from_this(), gen](error_code ec) {
+      auto self = weak.lock();
+      if (!self || gen != self->arm_gen_) return;  // gone, or moved earlier since
+      self->armed_ = SteadyTime::max();
+      if (!ec) self->OnDeadline();
+    });
+  }
+
+  void OnDeadline() {
+    if (phase_ == Phase::kNone) return;  // the next phase arms it again
+    if (std::chrono::steady_clock::now() < deadline_) return Arm(deadline_);
+    if (phase_ == Phase::kIo) return Close();
+    if (answered_->exchange(true)) return;  // the handler's answer is on its way
+    Response r{503, "text/plain; charset=utf-8", "no answer in time; retry\n", {}};
+    r.headers.emplace_back("Retry-After", "1");
+    Write(std::move(r), false);
   }
 
   void Write(Response r, bool close) {
@@ -304,7 +336,7 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       res_.prepare_payload();
     }
-    stream_.expires_after(kWriteTimeout);
+    SetDeadline(Phase::kIo, kWriteTimeout);
     http::async_write(stream_, res_, [self = shared_from_this(), close](error_code ec, size_t) {
       if (ec || close || !self->res_.keep_alive()) {
         self->Close();
@@ -371,10 +403,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void WriteStream(std::string text, bool last) {
     out_ = std::move(text);
-    stream_.expires_after(kWriteTimeout);
+    SetDeadline(Phase::kIo, kWriteTimeout);
     asio::async_write(stream_, asio::buffer(out_),
                       [self = shared_from_this(), last](error_code ec, size_t) {
                         if (ec || last) return self->Close();
+                        self->ClearDeadline();  // waiting for events has no deadline
                         self->Pump();
                       });
   }
@@ -396,13 +429,18 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     error_code ignored;
     stream_timer_.cancel();
-    handler_timer_.cancel();
+    deadline_timer_.cancel();
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
   }
 
   beast::tcp_stream stream_;
-  asio::steady_timer handler_timer_;
+  asio::steady_timer deadline_timer_;  // see SetDeadline
+  Phase phase_ = Phase::kNone;
+  SteadyTime deadline_{};
+  SteadyTime armed_ = SteadyTime::max();         // when the pending wait fires; max: none pending
+  uint64_t arm_gen_ = 0;                         // tells a superseded wait from the current one
+  std::shared_ptr<std::atomic<bool>> answered_;  // the running handler's: answered or 503 sent
   asio::steady_timer stream_timer_;  // an event stream's keepalive, cancelled to wake it
   const asio::ip::address peer_;
   beast::flat_buffer buffer_;

@@ -226,6 +226,53 @@ TEST(HttpServer, AHandlerThatNeverAnswersGets503AtTheDeadline) {
   ::close(fd);
 }
 
+// One kept-alive connection through every deadline in turn: each is measured
+// from its own phase (an earlier request's deadline closes nothing), a
+// handler's deadline shorter than the pending read deadline still comes on
+// time, and an idle connection is still closed.
+TEST(HttpServer, DeadlinesFollowEachRequestOnAKeptAliveConnection) {
+  Limits l;
+  l.read_timeout = 700ms;
+  l.handler_timeout = 200ms;
+  Server s(l);
+  int fd = Connect(s.port());
+  ASSERT_GE(fd, 0);
+  auto answer = [&](const std::string& target) {
+    Send(fd, "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    // One whole answer: the head, then Content-Length bytes.
+    auto complete = [](const std::string& r) {
+      const size_t end = r.find("\r\n\r\n");
+      const size_t len = r.find("Content-Length: ");
+      if (end == std::string::npos || len == std::string::npos) return false;
+      return r.size() >= end + 4 + std::stoul(r.substr(len + 16));
+    };
+    std::string r;
+    char buf[4096];
+    while (!complete(r)) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 2000) <= 0) break;
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      r.append(buf, static_cast<size_t>(n));
+    }
+    return r;
+  };
+  // Three requests 450 ms apart: 1.35 s on one connection, each gap within
+  // the 700 ms read deadline.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(answer("/ok").rfind("HTTP/1.1 200", 0), 0u) << "request " << i;
+    std::this_thread::sleep_for(450ms);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(answer("/never").rfind("HTTP/1.1 503", 0), 0u);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, 150ms);
+  EXPECT_LT(waited, 600ms) << "the handler deadline waited for the read deadline";
+  // Idle now: closed at the read deadline, not kept open by the handler's.
+  EXPECT_TRUE(ClosedWithin(fd, 2000ms));
+  ::close(fd);
+}
+
 // Counts how many of `fds` the server closed within `timeout`.
 size_t CountClosed(const std::vector<int>& fds, std::chrono::milliseconds timeout) {
   size_t closed = 0;
