@@ -30,6 +30,9 @@ struct CheckRuntime {
   // A run started and not yet returned (even if the runner already reported
   // it as timed out): the probe is never started twice at once.
   bool in_flight = false;
+  // A ping came while a run was in flight: that run may have read the book
+  // before it, so the check runs again as soon as it returns.
+  bool judge_again = false;
   bool dirty = false;  // snapshot not yet saved
   // Heartbeat catch-up: running now, and the last success it was run after
   // (one catch-up per missed run).

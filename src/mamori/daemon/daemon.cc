@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -15,6 +16,7 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "mamori/daemon/after_boot.h"
 #include "mamori/daemon/after_maintenance.h"
@@ -72,7 +74,9 @@ struct Daemon::Impl {
   // before the HTTP server starts and kept across reloads.
   std::unique_ptr<notify::AlertService> alerts;
   std::unique_ptr<heartbeat::PingApi> ping_api;
-  PendingOnce judge_pending;          // heartbeat checks with a judgment posted after a ping
+  PendingOnce judge_pending;  // heartbeat checks with a judgment posted after a ping
+  // Set when the daemon stops (Stop()): read by the server's threads.
+  std::atomic<bool> refusing_pings{false};
   std::unique_ptr<ApiServer> server;  // ping and acknowledgement API, own threads
   // API v1, status page and badges (faces/api.h), with what operators write
   // through it (faces.db); created with the server.
@@ -210,7 +214,10 @@ struct Daemon::Impl {
     ping_api->set_on_ping([this](const heartbeat::Ping& p, const std::string& previous_source) {
       // Pings to one check share one judgment (pending_once.h); a changed
       // address is judged on its own, for its event.
-      const bool moved = !previous_source.empty() && previous_source != p.source;
+      // (Only where the route tracks addresses: elsewhere a move makes no event.)
+      auto tracked = heartbeats.RouteOf(p.check);
+      const bool moved =
+          tracked && tracked->track_ip && !previous_source.empty() && previous_source != p.source;
       if (!moved && !judge_pending.Claim(p.check)) return;
       asio::post(io, [this, check = p.check, source = p.source, previous_source, time = p.time,
                       moved] {
@@ -220,6 +227,7 @@ struct Daemon::Impl {
           if (rt->config.name != check) continue;
           // Judge the heartbeat at once: a /fail must not wait for the next run.
           scheduler.RunAt(i, clock.Monotonic());
+          if (rt->in_flight) rt->judge_again = true;
           auto route = heartbeats.RouteOf(check);
           if (route && route->track_ip && !previous_source.empty() && previous_source != source) {
             Event e;
@@ -252,8 +260,15 @@ struct Daemon::Impl {
     auto s = ApiServer::Start(
         config->api.listen, web::ServerLimits(config->api), admit,
         [this](web::Request r, web::Respond respond) {
-          if (heartbeat::PingApi::IsPingTarget(r.target))
+          if (heartbeat::PingApi::IsPingTarget(r.target)) {
+            if (refusing_pings.load(std::memory_order_acquire)) {
+              web::Response busy;
+              busy.status = 503;
+              busy.body = "shutting down; retry\n";
+              return respond(std::move(busy));
+            }
             return ping_api->Handle(std::move(r), std::move(respond));
+          }
           if (IsMetricsTarget(r.target)) return respond(metrics.Handle(r));
           if (faces::FacesApi::IsTarget(r.target))
             return faces->Handle(std::move(r), std::move(respond));
@@ -385,7 +400,10 @@ struct Daemon::Impl {
       runner->Run(
           rt->config.probe, rt->config.timeout,
           [this, rt](Observation o) { OnResult(rt, std::move(o)); },
-          [rt] { rt->in_flight = false; });
+          [this, rt] {
+            rt->in_flight = false;
+            if (std::exchange(rt->judge_again, false) && !rt->retired && !stopping) RunNow(rt);
+          });
     }
     ArmTimer();
   }
@@ -605,8 +623,8 @@ struct Daemon::Impl {
   void BeginAfterApiMaintenance(const faces::OperatorWindow& w) {
     MaintenanceOccurrence occ;
     // "api #3 (disk swap)": the id DELETE /api/v1/maintenance/3 took, and why.
-    occ.name = fmt::format("api #{}{}", w.id,
-                           w.reason.empty() ? "" : " (" + w.reason.substr(0, 60) + ")");
+    occ.name =
+        fmt::format("api #{}{}", w.id, w.reason.empty() ? "" : " (" + w.reason.substr(0, 60) + ")");
     occ.start = w.start;
     occ.end = w.end;
     const WallTime now = clock.Now();
@@ -851,6 +869,12 @@ struct Daemon::Impl {
     after_maintenance.Cancel();
     after_boot.Cancel();
     housekeeping.cancel();
+    // Pings are refused from here, and the ones the store holds are committed
+    // and answered while the server can still send the answers: an answer
+    // posted to a server already destroyed would touch freed memory.
+    refusing_pings.store(true, std::memory_order_release);
+    if (Status s = store->Flush(); !s.ok())
+      spdlog::error("store flush failed: {}", s.error().message());
     StopServer();
     if (alerts) alerts->Stop();
     SaveSnapshots();

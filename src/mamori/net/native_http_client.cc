@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <strings.h>
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -15,8 +16,10 @@
 #include <deque>
 #include <limits>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include "mamori/net/http_url.h"
 #include "mamori/util/mutex.h"
@@ -51,7 +54,12 @@ bool IsRedirect(unsigned status) {
 
 struct Transfer {
   Transfer(asio::io_context& io, HttpRequest r, HttpDone d)
-      : request(std::move(r)), done(std::move(d)), socket(io), resolver(io), timer(io) {}
+      : request(std::move(r)),
+        done(std::move(d)),
+        socket(io),
+        resolver(io),
+        timer(io),
+        queued_at(Steady::now()) {}
 
   HttpRequest request;
   HttpDone done;
@@ -65,14 +73,43 @@ struct Transfer {
   http::request<http::string_body> out;
   std::unique_ptr<char[]> chunk;
   HttpResponse response;
+  // The timeout counts from Fetch(): a request that waited for a free slot
+  // longer than its timeout is not sent late (a caller's backstop may have
+  // given up on it and retried).
+  const Steady::time_point queued_at;
   Steady::time_point start, hop_start;
-  const char* stage = "";
+  const char* stage = "waiting for a free connection slot";
   bool finished = false;
   bool got_bytes = false;
   size_t discarded = 0, kept_header_bytes = 0;
   int informational = 0;
 };
 using TransferPtr = std::shared_ptr<Transfer>;
+
+// Host names other than localhost go to libcurl: Asio (Boost 1.74) runs every
+// lookup of an io_context on one thread, one after another, with no cache, so
+// one slow DNS server would hold up every other check's lookup; libcurl
+// resolves each on its own thread and caches the answers. Literals need no
+// lookup and localhost is answered from /etc/hosts.
+bool NativeResolves(const HttpUrl& url) {
+  error_code ec;
+  asio::ip::make_address(url.host, ec);
+  return !ec || ::strcasecmp(url.host.c_str(), "localhost") == 0;
+}
+
+// As curl since 7.58 (CVE-2018-1000007, CVE-2022-27776): credentials and a
+// custom Host go to the host they were written for, not to wherever it
+// redirects.
+void ForgetCredentials(Transfer& t) {
+  auto& h = t.request.headers;
+  h.erase(std::remove_if(h.begin(), h.end(),
+                         [](const auto& kv) {
+                           const char* k = kv.first.c_str();
+                           return ::strcasecmp(k, "Authorization") == 0 ||
+                                  ::strcasecmp(k, "Cookie") == 0 || ::strcasecmp(k, "Host") == 0;
+                         }),
+          h.end());
+}
 
 // The request as curl sends it: its User-Agent and Accept unless the caller
 // set them, a form Content-Type for a body without one, and "close" because
@@ -93,11 +130,22 @@ void BuildRequest(Transfer& t) {
   const bool has_body =
       !r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH";
   if (has_body) out.set(http::field::content_type, "application/x-www-form-urlencoded");
-  for (const auto& [k, v] : r.headers) out.set(k, v);
+  // As curl: a caller's header replaces the default of that name, a name
+  // given twice is sent twice, and "Name:" with no value only removes it.
+  std::vector<std::string_view> replaced;
+  for (const auto& [k, v] : r.headers) {
+    if (std::find_if(replaced.begin(), replaced.end(), [&](std::string_view n) {
+          return ::strcasecmp(std::string(n).c_str(), k.c_str()) == 0;
+        }) == replaced.end()) {
+      out.erase(k);
+      replaced.push_back(k);
+    }
+    if (!v.empty()) out.insert(k, v);
+  }
   out.set(http::field::connection, "close");
   if (has_body) {
     out.body() = r.body;
-    out.prepare_payload();
+    out.content_length(r.body.size());  // prepare_payload() leaves PATCH without one
   }
   t.out = std::move(out);
 }
@@ -131,6 +179,10 @@ class NativeHttpClient final : public HttpClient {
   void Fetch(HttpRequest request, HttpDone done) override {
     {
       MutexLock lock(mu_);
+      if (stopping_) {  // a callback fetching again while the client shuts down
+        asio::post(io_, [done = std::move(done)] { done(Error(kCancelled)); });
+        return;
+      }
       if (pending_.size() < kMaxQueued) {
         pending_.push_back(std::make_shared<Transfer>(io_, std::move(request), std::move(done)));
         if (!start_posted_) {
@@ -173,16 +225,22 @@ class NativeHttpClient final : public HttpClient {
 
   void Begin(TransferPtr t) {
     active_.insert(t);
+    const auto deadline =
+        t->queued_at + std::chrono::duration_cast<Steady::duration>(t->request.timeout);
+    if (Steady::now() >= deadline) {  // waited for a slot past its timeout: not sent late
+      Finish(t, Error(fmt::format("timed out after {} {}", FormatDuration(t->request.timeout),
+                                  t->stage)));
+      return;
+    }
     auto url = ParseHttpUrl(t->request.url);
-    if (!url) {  // the router checked; a direct caller may not have
+    if (!url || !NativeResolves(*url)) {  // the router checked; a direct caller may not have
       HandOver(t, t->request.url);
       return;
     }
     t->url = std::move(*url);
     t->url_text = t->request.url;
     t->start = Steady::now();
-    t->timer.expires_at(t->start +
-                        std::chrono::duration_cast<Steady::duration>(t->request.timeout));
+    t->timer.expires_at(deadline);
     t->timer.async_wait([this, t](error_code ec) {
       if (ec || t->finished) return;
       Finish(t, Error(fmt::format("timed out after {} {}", FormatDuration(t->request.timeout),
@@ -353,7 +411,8 @@ class NativeHttpClient final : public HttpClient {
     t->got_bytes = false;
     t->informational = 0;
     auto url = ParseHttpUrl(*next);
-    if (!url) {
+    if (!url || url->host != t->url.host || url->port != t->url.port) ForgetCredentials(*t);
+    if (!url || !NativeResolves(*url)) {
       HandOver(t, *next);
       return;
     }
@@ -377,8 +436,7 @@ class NativeHttpClient final : public HttpClient {
     next.url = std::move(url);
     const int made = t->response.redirects;
     next.max_redirects = std::max(0, t->request.max_redirects - made);
-    const auto used =
-        t->start == Steady::time_point() ? Steady::duration() : Steady::now() - t->start;
+    const auto used = Steady::now() - t->queued_at;
     next.timeout = std::max<Duration>(std::chrono::milliseconds(1), t->request.timeout - used);
     const double offset = std::chrono::duration<double, std::milli>(used).count();
     HttpDone done = [done = std::move(t->done), made, offset,
@@ -433,7 +491,8 @@ class NativeHttpClient final : public HttpClient {
 bool NativeHttpCanFetch(const HttpRequest& request) {
   for (const auto& [k, v] : request.headers)
     if (::strcasecmp(k.c_str(), "Accept-Encoding") == 0) return false;
-  return ParseHttpUrl(request.url).has_value();
+  auto url = ParseHttpUrl(request.url);
+  return url.has_value() && NativeResolves(*url);
 }
 
 std::unique_ptr<HttpClient> MakeNativeHttpClient(size_t max_concurrent,

@@ -27,8 +27,10 @@
 namespace mamori {
 
 // Whether the native client can fetch `request` exactly as the curl client
-// would: an http:// URL of the subset ParseHttpUrl accepts, and no
-// Accept-Encoding header of the caller's (curl would decode the answer).
+// would: an http:// URL of the subset ParseHttpUrl accepts whose host is an
+// address or localhost (other names need a parallel resolver and a DNS cache:
+// libcurl has both), and no Accept-Encoding header of the caller's (curl
+// would decode the answer).
 bool NativeHttpCanFetch(const HttpRequest& request);
 
 // Whether an environment variable sends plain http:// through a proxy for

@@ -480,5 +480,84 @@ TEST_F(NativeHttpClientTest, BoundedInFlightAndDestructionCancelsAll) {
   }
 }
 
+// As curl: credentials and a custom Host stay with the origin they were
+// written for; a redirect to another port (another origin) goes without them.
+TEST_F(NativeHttpClientTest, ARedirectToAnotherOriginDropsCredentials) {
+  std::mutex mu;
+  std::string seen;
+  RawPeer target([&](int fd) {
+    std::string head = ReadHead(fd);
+    std::lock_guard lock(mu);
+    seen = head;
+    Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  RawPeer first([&](int fd) {
+    ReadHead(fd);
+    Send(fd, fmt::format("HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{}/next\r\n"
+                         "Content-Length: 0\r\n\r\n",
+                         target.port()));
+  });
+  ASSERT_TRUE(target.ok() && first.ok());
+  HttpRequest req = Get(fmt::format("http://127.0.0.1:{}/", first.port()));
+  req.follow_redirects = true;
+  req.headers = {{"Authorization", "Bearer secret"},
+                 {"Cookie", "session=1"},
+                 {"X-Kept", "yes"},
+                 {"X-Twice", "a"},
+                 {"X-Twice", "b"},
+                 {"Accept", ""}};
+  Outcome o = FetchAndWait(*client_, req);
+  ASSERT_TRUE(o.result.ok()) << o.result.error().message();
+  EXPECT_EQ(o.result->body, "ok");
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen.find("secret"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("session=1"), std::string::npos) << seen;
+  EXPECT_NE(seen.find(fmt::format("Host: 127.0.0.1:{}\r\n", target.port())), std::string::npos)
+      << seen;
+  EXPECT_NE(seen.find("X-Kept: yes\r\n"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("X-Twice: a\r\nX-Twice: b\r\n"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("Accept:"), std::string::npos) << "an empty value removes it:\n" << seen;
+}
+
+// A name other than localhost is looked up by libcurl (a thread per lookup
+// and a cache), not one after another on the native client's resolver.
+TEST_F(NativeHttpClientTest, OtherHostNamesGoToCurl) {
+  HttpRequest named = Get("http://mamori-test.invalid/");
+  EXPECT_FALSE(NativeHttpCanFetch(named));
+  EXPECT_TRUE(NativeHttpCanFetch(Get("http://LocalHost:8080/")));
+  EXPECT_TRUE(NativeHttpCanFetch(Get("http://[::1]:8080/")));
+  Outcome o = FetchAndWait(*client_, Get("http://mamori-test.invalid/", 3s));
+  EXPECT_FALSE(o.result.ok());
+  EXPECT_EQ(fallbacks_made_, 1);
+}
+
+// The timeout counts from Fetch(): a request that waited for a slot longer
+// than its timeout ends without being sent.
+TEST_F(NativeHttpClientTest, ARequestThatWaitedPastItsTimeoutIsNotSentLate) {
+  RawPeer holder([&](int fd) {
+    ReadHead(fd);
+    while (!holder.stopping()) std::this_thread::sleep_for(10ms);
+  });
+  std::atomic<int> later_accepted{0};
+  RawPeer later([&](int fd) {
+    ++later_accepted;
+    ReadHead(fd);
+    Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  });
+  ASSERT_TRUE(holder.ok() && later.ok());
+  auto client = MakeHttpClient(1);
+  std::atomic<int> first_done{0};
+  client->Fetch(Get(fmt::format("http://127.0.0.1:{}/", holder.port()), 600ms),
+                [&](Result<HttpResponse>) { ++first_done; });
+  Outcome o = FetchAndWait(*client, Get(fmt::format("http://127.0.0.1:{}/", later.port()), 300ms));
+  ASSERT_FALSE(o.result.ok());
+  EXPECT_NE(o.result.error().message().find("waiting for a free connection slot"),
+            std::string::npos)
+      << o.result.error().message();
+  EXPECT_TRUE(testing::Eventually([&] { return first_done == 1; }, 5s));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(later_accepted, 0);
+}
+
 }  // namespace
 }  // namespace mamori

@@ -28,9 +28,12 @@ size_t Collect(char* data, size_t size, size_t nmemb, void* user) {
 // Plain http:// (a hook on the LAN, ntfy on the host) needs no libcurl: one
 // routing client for the process, made on first use and never destroyed, so
 // a delivery thread that outlives main's objects still finds it. Its own
-// timeout ends the request; the wait here is only the backstop.
+// timeout ends the request; the wait here is only the backstop. The outbox
+// delivers each channel on its own thread so that a receiver that never
+// answers delays no other channel: the client gets room for far more requests
+// at once than there are channels, so none waits behind another's hang.
 Result<PostResponse> NativeHttpPost(HttpRequest request) {
-  static HttpClient* const client = MakeHttpClient(8).release();
+  static HttpClient* const client = MakeHttpClient(256).release();
   const Duration backstop = request.timeout + std::chrono::seconds(5);
   auto promise = std::make_shared<std::promise<Result<HttpResponse>>>();
   auto answer = promise->get_future();

@@ -568,7 +568,7 @@ TEST_F(StoreTest, PingsWaitingTogetherShareOneCommit) {
   auto lone_answer = lone.get_future();
   ASSERT_EQ(lone_answer.wait_for(5s), std::future_status::ready);
   EXPECT_TRUE(lone_answer.get().ok());
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 100ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
 }
 
 TEST_F(StoreTest, CommitFailureIsReportedAndRetriedWithoutLoss) {

@@ -232,7 +232,7 @@ TEST(HttpServer, AHandlerThatNeverAnswersGets503AtTheDeadline) {
 // time, and an idle connection is still closed.
 TEST(HttpServer, DeadlinesFollowEachRequestOnAKeptAliveConnection) {
   Limits l;
-  l.read_timeout = 700ms;
+  l.read_timeout = 1200ms;
   l.handler_timeout = 200ms;
   Server s(l);
   int fd = Connect(s.port());
@@ -257,17 +257,19 @@ TEST(HttpServer, DeadlinesFollowEachRequestOnAKeptAliveConnection) {
     }
     return r;
   };
-  // Three requests 450 ms apart: 1.35 s on one connection, each gap within
-  // the 700 ms read deadline.
-  for (int i = 0; i < 3; ++i) {
+  // Four requests 500 ms apart: 1.5 s on one connection, each gap within
+  // the 1.2 s read deadline.
+  for (int i = 0; i < 4; ++i) {
+    if (i > 0) std::this_thread::sleep_for(500ms);
     EXPECT_EQ(answer("/ok").rfind("HTTP/1.1 200", 0), 0u) << "request " << i;
-    std::this_thread::sleep_for(450ms);
   }
+  // Right after an answer the read deadline is ~1.2 s away: the handler's
+  // 200 ms one must move the connection's timer earlier to come on time.
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(answer("/never").rfind("HTTP/1.1 503", 0), 0u);
   const auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_GE(waited, 150ms);
-  EXPECT_LT(waited, 600ms) << "the handler deadline waited for the read deadline";
+  EXPECT_LT(waited, 900ms) << "the handler deadline waited for the read deadline";
   // Idle now: closed at the read deadline, not kept open by the handler's.
   EXPECT_TRUE(ClosedWithin(fd, 2000ms));
   ::close(fd);
