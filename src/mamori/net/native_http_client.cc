@@ -133,7 +133,9 @@ void BuildRequest(Transfer& t) {
   // As curl: a caller's header replaces the default of that name, a name
   // given twice is sent twice, and "Name:" with no value only removes it.
   std::vector<std::string_view> replaced;
-  for (const auto& [k, v] : r.headers) {
+  for (const auto& header : r.headers) {
+    const std::string& k = header.first;
+    const std::string& v = header.second;
     if (std::find_if(replaced.begin(), replaced.end(), [&](std::string_view n) {
           return ::strcasecmp(std::string(n).c_str(), k.c_str()) == 0;
         }) == replaced.end()) {

@@ -96,6 +96,13 @@ extern "C" CURLM* curl_multi_init() {
   return fn != nullptr ? fn() : nullptr;
 }
 
+// curl.h fixes these signatures, an enum before the `...`, and libcurl's own
+// definitions call va_start on it the same way. clang warns that an enum may
+// be promoted; these enums are int-sized, which passes unchanged.
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wvarargs"
+#endif
 extern "C" CURLcode(curl_easy_setopt)(CURL* h, CURLoption option, ...) {
   static std::atomic<CURLcode (*)(CURL*, CURLoption, ...)> found{nullptr};
   va_list ap;
@@ -125,6 +132,9 @@ extern "C" CURLcode(curl_easy_getinfo)(CURL* h, CURLINFO info, ...) {
   va_end(ap);
   return fn(h, info, out);
 }
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 
 #define MAMORI_LAZY_CURL(ret, name, params, args, fail) \
   MAMORI_LAZY_FUNCTION(LazyLibCurl(), ret, name, params, args, fail)
