@@ -214,6 +214,21 @@ TEST(Footprint, DaemonWithFileAndDiskChecksMapsNoCurl) {
 }
 
 // An https check (curl is what speaks TLS) loads libcurl on demand and works.
+// The native client and libcurl each keep up to the in-flight figure the
+// open-file limit allows, so each is given half the room: with 1,024
+// descriptors (256 kept for the store, the API and logs), 384 each.
+TEST(Footprint, TheTwoHttpClientsShareTheOpenFileRoom) {
+  TempDir dir;
+  const std::string watched = dir.Write("watched", "x");
+  const std::string config =
+      dir.Write("mamori.yaml",
+                fmt::format("data_dir: {}/data\nchecks:\n  - {{name: f, type: file, path: '{}'}}\n",
+                            dir.path(), watched));
+  const std::string out = CommandOutput(fmt::format(
+      "timeout -s TERM 3 prlimit --nofile=1024:1024 '{}' run -c '{}' 2>&1", MAMORI_BINARY, config));
+  EXPECT_NE(out.find("allows 384 HTTP checks in flight"), std::string::npos) << out;
+}
+
 TEST(Footprint, AnHttpsCheckLoadsCurl) {
   std::string error;
   testing::NginxServer::Options tls;
@@ -231,7 +246,8 @@ TEST(Footprint, AnHttpsCheckLoadsCurl) {
   EXPECT_EQ(trace.find("cannot be loaded"), std::string::npos) << trace;
   EXPECT_NE(trace.find("exit=0"), std::string::npos) << trace;
   // nginx logs the request after answering it.
-  EXPECT_TRUE(testing::Eventually([&] { return nginx->AccessCount() == 1u; }, std::chrono::seconds(5)));
+  EXPECT_TRUE(
+      testing::Eventually([&] { return nginx->AccessCount() == 1u; }, std::chrono::seconds(5)));
 }
 
 // Without libcurl (an empty file bound over it in a private mount namespace)

@@ -897,7 +897,9 @@ struct Daemon::Impl {
           rl.rlim_max == RLIM_INFINITY ? 65536 : std::min<rlim_t>(rl.rlim_max, 1 << 20);
       if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
     }
-    const size_t room = rl.rlim_cur > 512 ? static_cast<size_t>(rl.rlim_cur) - 256 : 256;
+    // Two clients hold sockets at once, each up to the figure returned here
+    // (the native one for plain http://, libcurl for the rest): each gets half.
+    const size_t room = (rl.rlim_cur > 512 ? static_cast<size_t>(rl.rlim_cur) - 256 : 256) / 2;
     if (room < wanted)
       spdlog::warn(
           "open-file limit {} allows {} HTTP checks in flight (wanted {}); raise LimitNOFILE",
