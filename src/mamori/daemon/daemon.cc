@@ -215,9 +215,11 @@ struct Daemon::Impl {
       // Pings to one check share one judgment (pending_once.h); a changed
       // address is judged on its own, for its event.
       // (Only where the route tracks addresses: elsewhere a move makes no event.)
-      auto tracked = heartbeats.RouteOf(p.check);
-      const bool moved =
-          tracked && tracked->track_ip && !previous_source.empty() && previous_source != p.source;
+      bool moved = !previous_source.empty() && previous_source != p.source;
+      if (moved) {  // the route is looked up only then: most pings come from where they did
+        auto route = heartbeats.RouteOf(p.check);
+        moved = route && route->track_ip;
+      }
       if (!moved && !judge_pending.Claim(p.check)) return;
       asio::post(io, [this, check = p.check, source = p.source, previous_source, time = p.time,
                       moved] {
