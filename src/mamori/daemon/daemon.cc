@@ -929,7 +929,8 @@ struct Daemon::Impl {
       return 73;  // EX_CANTCREAT
     }
     store = std::move(st.value());
-    http = MakeHttpClient(HttpConcurrency(options.http_concurrency));
+    // Checks fetch plain http:// on this loop, not on a thread of the client's.
+    http = MakeHttpClientOn(io, HttpConcurrency(options.http_concurrency));
     runner = std::make_unique<Runner>(clock, io, pool, http.get());
     runner->env().services.Provide(&heartbeats);
     runner->env().services.Provide<HostHealth>(&health);

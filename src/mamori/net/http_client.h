@@ -23,6 +23,10 @@
 #include "mamori/util/clock.h"
 #include "mamori/util/result.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace mamori {
 
 struct HttpRequest {
@@ -76,5 +80,13 @@ std::unique_ptr<HttpClient> MakeCurlHttpClient(size_t max_concurrent = 512);
 using HttpClientFactory = std::function<std::unique_ptr<HttpClient>(size_t max_concurrent)>;
 std::unique_ptr<HttpClient> MakeHttpClient(size_t max_concurrent = 512,
                                            HttpClientFactory make_fallback = nullptr);
+
+// The same, for callers that run on `io`'s thread (the daemon's checks): the
+// native client works on `io` itself (MakeNativeHttpClientOn), so a plain
+// http:// fetch and its `done` stay on that thread; the libcurl client keeps
+// its own. Destroy it on `io`'s thread or while `io` does not run.
+std::unique_ptr<HttpClient> MakeHttpClientOn(boost::asio::io_context& io,
+                                             size_t max_concurrent = 512,
+                                             HttpClientFactory make_fallback = nullptr);
 
 }  // namespace mamori
