@@ -23,6 +23,7 @@
 #include "mamori/daemon/api_server.h"
 #include "mamori/daemon/boot_watch.h"
 #include "mamori/daemon/check_runtime.h"
+#include "mamori/daemon/checks_http_client.h"
 #include "mamori/daemon/daemon_health.h"
 #include "mamori/daemon/default_config.h"
 #include "mamori/daemon/faces_live.h"
@@ -929,8 +930,8 @@ struct Daemon::Impl {
       return 73;  // EX_CANTCREAT
     }
     store = std::move(st.value());
-    // Checks fetch plain http:// on this loop, not on a thread of the client's.
-    http = MakeHttpClientOn(io, HttpConcurrency(options.http_concurrency));
+    // Plain http:// on this loop unless the checks would keep one core busy.
+    http = MakeChecksHttpClient(io, load.config->checks, HttpConcurrency(options.http_concurrency));
     runner = std::make_unique<Runner>(clock, io, pool, http.get());
     runner->env().services.Provide(&heartbeats);
     runner->env().services.Provide<HostHealth>(&health);
