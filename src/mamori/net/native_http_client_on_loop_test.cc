@@ -7,7 +7,6 @@
 // timeout, destruction with requests queued and in flight).
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
