@@ -12,6 +12,7 @@
 #include <cmath>
 #include <utility>
 
+#include "mamori/daemon/checks_http_client.h"
 #include "mamori/daemon/daemon_impl.h"
 #include "mamori/daemon/default_config.h"
 #include "mamori/daemon/instance_lock.h"
@@ -384,7 +385,8 @@ int Daemon::Impl::Run() {
     return 73;  // EX_CANTCREAT
   }
   store = std::move(st.value());
-  http = MakeHttpClient(HttpConcurrency(options.http_concurrency));
+  // Plain http:// on this loop unless the checks would keep one core busy.
+  http = MakeChecksHttpClient(io, load.config->checks, HttpConcurrency(options.http_concurrency));
   runner = std::make_unique<Runner>(clock, io, pool, http.get());
   runner->env().services.Provide(&heartbeats);
   runner->env().services.Provide<HostHealth>(&health);

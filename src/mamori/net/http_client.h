@@ -7,7 +7,8 @@
 // Ownership: the runner owns one client and keeps it alive while any request is
 // in flight; destroying it cancels outstanding requests (their callbacks run
 // with an error). Threading: Fetch() may be called from any thread; `done` is
-// called exactly once, on the client's own thread, and must not block.
+// called exactly once, on the client's own thread (MakeHttpClientOn: on the
+// caller's loop for plain http://), and must not block.
 // Failure: transport problems (DNS, refused, TLS, timeout) arrive as an Error
 // naming the stage; any HTTP status is a successful fetch.
 #pragma once
@@ -22,6 +23,10 @@
 
 #include "mamori/util/clock.h"
 #include "mamori/util/result.h"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace mamori {
 
@@ -76,5 +81,13 @@ std::unique_ptr<HttpClient> MakeCurlHttpClient(size_t max_concurrent = 512);
 using HttpClientFactory = std::function<std::unique_ptr<HttpClient>(size_t max_concurrent)>;
 std::unique_ptr<HttpClient> MakeHttpClient(size_t max_concurrent = 512,
                                            HttpClientFactory make_fallback = nullptr);
+
+// The same, for callers that run on `io`'s thread (the daemon's checks): the
+// native client works on `io` itself (MakeNativeHttpClientOn), so a plain
+// http:// fetch and its `done` stay on that thread; the libcurl client keeps
+// its own. Destroy it on `io`'s thread or while `io` does not run.
+std::unique_ptr<HttpClient> MakeHttpClientOn(boost::asio::io_context& io,
+                                             size_t max_concurrent = 512,
+                                             HttpClientFactory make_fallback = nullptr);
 
 }  // namespace mamori

@@ -166,13 +166,27 @@ std::string DescribeReadError(const Transfer& t, const error_code& ec) {
 
 class NativeHttpClient final : public HttpClient {
  public:
+  // Its own loop and thread.
   NativeHttpClient(size_t max_concurrent, std::function<HttpClient&()> fallback)
       : max_concurrent_(std::max<size_t>(1, max_concurrent)),
         fallback_(std::move(fallback)),
+        own_io_(std::make_unique<asio::io_context>(1)),
+        io_(*own_io_),
         work_(asio::make_work_guard(io_)),
         thread_([this] { io_.run(); }) {}
 
+  // On the caller's loop: no thread of its own.
+  NativeHttpClient(asio::io_context& io, size_t max_concurrent,
+                   std::function<HttpClient&()> fallback)
+      : max_concurrent_(std::max<size_t>(1, max_concurrent)),
+        fallback_(std::move(fallback)),
+        io_(io) {}
+
   ~NativeHttpClient() override {
+    if (!thread_.joinable()) {  // a borrowed loop: on its thread, or while it does not run
+      Shutdown();
+      return;
+    }
     asio::post(io_, [this] { Shutdown(); });
     work_.reset();
     thread_.join();
@@ -189,7 +203,7 @@ class NativeHttpClient final : public HttpClient {
         pending_.push_back(std::make_shared<Transfer>(io_, std::move(request), std::move(done)));
         if (!start_posted_) {
           start_posted_ = true;
-          asio::post(io_, [this] { StartPending(); });
+          PostStartPending();
         }
         return;
       }
@@ -200,6 +214,15 @@ class NativeHttpClient final : public HttpClient {
   }
 
  private:
+  // On a borrowed loop the client may be gone when this runs (the loop runs
+  // on after it): the handler checks that it still exists. Transfers' own
+  // handlers need no such check: Finish() marks each one finished first.
+  void PostStartPending() {
+    asio::post(io_, [this, alive = std::weak_ptr<const bool>(alive_)] {
+      if (alive.lock()) StartPending();
+    });
+  }
+
   void StartPending() {
     std::deque<TransferPtr> batch;
     {
@@ -473,19 +496,21 @@ class NativeHttpClient final : public HttpClient {
       more = !stopping_ && !pending_.empty() && !start_posted_;
       if (more) start_posted_ = true;
     }
-    if (more) asio::post(io_, [this] { StartPending(); });
+    if (more) PostStartPending();
   }
 
   const size_t max_concurrent_;
   std::function<HttpClient&()> fallback_;
-  asio::io_context io_{1};
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::unique_ptr<asio::io_context> own_io_;  // null on a borrowed loop
+  asio::io_context& io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  const std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
   Mutex mu_;
   std::deque<TransferPtr> pending_ GUARDED_BY(mu_);
   bool start_posted_ GUARDED_BY(mu_) = false;
   bool stopping_ GUARDED_BY(mu_) = false;
   std::unordered_set<TransferPtr> active_;  // I/O thread only
-  std::thread thread_;                      // last: starts once the rest exists
+  std::thread thread_;                      // last: starts once the rest exists (own loop only)
 };
 
 }  // namespace
@@ -500,6 +525,11 @@ bool NativeHttpCanFetch(const HttpRequest& request) {
 std::unique_ptr<HttpClient> MakeNativeHttpClient(size_t max_concurrent,
                                                  std::function<HttpClient&()> fallback) {
   return std::make_unique<NativeHttpClient>(max_concurrent, std::move(fallback));
+}
+
+std::unique_ptr<HttpClient> MakeNativeHttpClientOn(asio::io_context& io, size_t max_concurrent,
+                                                   std::function<HttpClient&()> fallback) {
+  return std::make_unique<NativeHttpClient>(io, max_concurrent, std::move(fallback));
 }
 
 }  // namespace mamori

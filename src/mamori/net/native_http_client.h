@@ -16,6 +16,14 @@
 // endless body costs bounded time and memory. Headers: 64 KiB at most.
 // A redirect to anything but http:// (https:// above all) is handed, with what
 // is left of the timeout and of max_redirects, to `fallback()`.
+//
+// MakeNativeHttpClientOn runs the same client on a loop of the caller's
+// instead of a thread of its own (the daemon's checks: a fetch and its
+// completion never change thread, which saves two wake-ups and two context
+// switches per check; docs/ARCHITECTURE.md, "Footprint"). `done` then runs on
+// that loop's thread; Fetch() may still be called from any thread, and never
+// calls `done` before it returns. Destroy it on that thread or while the loop
+// does not run: it then cancels what is queued and in flight at once.
 #pragma once
 
 #include <cstddef>
@@ -42,5 +50,8 @@ bool HttpProxyConfigured();
 // it is called on the native I/O thread and must outlive the native client.
 std::unique_ptr<HttpClient> MakeNativeHttpClient(size_t max_concurrent,
                                                  std::function<HttpClient&()> fallback);
+std::unique_ptr<HttpClient> MakeNativeHttpClientOn(boost::asio::io_context& io,
+                                                   size_t max_concurrent,
+                                                   std::function<HttpClient&()> fallback);
 
 }  // namespace mamori

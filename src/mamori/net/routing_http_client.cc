@@ -11,12 +11,16 @@ namespace {
 
 class RoutingHttpClient final : public HttpClient {
  public:
-  RoutingHttpClient(size_t max_concurrent, HttpClientFactory make_fallback)
+  // `io` null: the native client runs on a thread of its own.
+  RoutingHttpClient(size_t max_concurrent, HttpClientFactory make_fallback,
+                    boost::asio::io_context* io)
       : max_concurrent_(max_concurrent),
         make_fallback_(std::move(make_fallback)),
         proxy_(HttpProxyConfigured()),
-        native_(
-            MakeNativeHttpClient(max_concurrent, [this]() -> HttpClient& { return Fallback(); })) {}
+        native_(io ? MakeNativeHttpClientOn(*io, max_concurrent,
+                                            [this]() -> HttpClient& { return Fallback(); })
+                   : MakeNativeHttpClient(max_concurrent,
+                                          [this]() -> HttpClient& { return Fallback(); })) {}
 
   // The native client first: its redirects hand over to the fallback, which
   // must still exist; the fallback then cancels what it holds.
@@ -62,7 +66,12 @@ bool HttpProxyConfigured() {
 }
 
 std::unique_ptr<HttpClient> MakeHttpClient(size_t max_concurrent, HttpClientFactory make_fallback) {
-  return std::make_unique<RoutingHttpClient>(max_concurrent, std::move(make_fallback));
+  return std::make_unique<RoutingHttpClient>(max_concurrent, std::move(make_fallback), nullptr);
+}
+
+std::unique_ptr<HttpClient> MakeHttpClientOn(boost::asio::io_context& io, size_t max_concurrent,
+                                             HttpClientFactory make_fallback) {
+  return std::make_unique<RoutingHttpClient>(max_concurrent, std::move(make_fallback), &io);
 }
 
 }  // namespace mamori
