@@ -73,10 +73,12 @@ CliResult RunMamori(const std::vector<std::string>& args, const std::string& std
 }
 
 DaemonProcess::DaemonProcess(const std::vector<std::string>& args, const std::string& log_path,
-                             const std::vector<std::string>& env)
+                             const std::vector<std::string>& env,
+                             const std::vector<std::string>& wrapper)
     : log_path_(log_path) {
   SpawnSpec spec;
-  spec.argv = {MAMORI_BINARY, "run"};
+  spec.argv = wrapper;
+  spec.argv.insert(spec.argv.end(), {MAMORI_BINARY, "run"});
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   spec.output = log_path;
   spec.env = env;

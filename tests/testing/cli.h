@@ -39,8 +39,11 @@ CliResult RunMamori(const std::vector<std::string>& args, const std::string& std
 // `env` adds "NAME=value" entries to its environment (e.g. LD_PRELOAD).
 class DaemonProcess {
  public:
+  // `wrapper`, when given, is the command line that execs `mamori run ARGS`
+  // (appended to it), e.g. one that enters a namespace first.
   DaemonProcess(const std::vector<std::string>& args, const std::string& log_path,
-                const std::vector<std::string>& env = {});
+                const std::vector<std::string>& env = {},
+                const std::vector<std::string>& wrapper = {});
   ~DaemonProcess();  // SIGKILL if still running
   pid_t pid() const { return pid_; }
   void Signal(int sig) const;

@@ -12,6 +12,11 @@ class DeferredHttpClient final : public HttpClient {
  public:
   explicit DeferredHttpClient(MakeClientOnce make) : make_(std::move(make)) {}
 
+  // In the body, not among the members: a Fetch while the client goes (a
+  // `done` retrying) still finds this object whole and reaches the client,
+  // which cancels it.
+  ~DeferredHttpClient() override { client_.reset(); }
+
   void Fetch(HttpRequest request, HttpDone done) override {
     HttpClient* client = made_.load(std::memory_order_acquire);
     if (client == nullptr) {

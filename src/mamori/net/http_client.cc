@@ -25,6 +25,7 @@ namespace {
 
 constexpr size_t kMaxHeaders = 100;
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
+constexpr const char* kCancelled = "cancelled: the HTTP client is shutting down";
 
 struct Transfer {
   CURL* easy = nullptr;
@@ -151,21 +152,23 @@ class CurlHttpClient final : public HttpClient {
     thread_ = std::thread([this] { Loop(); });
   }
 
+  // From `closed_` on, a Fetch (a `done` below retrying, another thread) is
+  // cancelled on its caller's thread instead of queued where nothing runs it.
   ~CurlHttpClient() override {
     stop_ = true;
     Wake();
     thread_.join();
-    for (auto& [easy, t] : active_) {
-      curl_multi_remove_handle(multi_, easy);
-      Finish(std::move(t), Error("cancelled: the HTTP client is shutting down"));
-    }
     std::deque<std::unique_ptr<Transfer>> pending;
     {
       MutexLock lock(mu_);
+      closed_ = true;
       pending.swap(pending_);
     }
-    for (auto& t : pending)
-      Finish(std::move(t), Error("cancelled: the HTTP client is shutting down"));
+    for (auto& [easy, t] : active_) {
+      curl_multi_remove_handle(multi_, easy);
+      Finish(std::move(t), Error(kCancelled));
+    }
+    for (auto& t : pending) Finish(std::move(t), Error(kCancelled));
     for (CURL* e : free_) curl_easy_cleanup(e);
     curl_multi_cleanup(multi_);
     ::close(wake_fd_);
@@ -178,7 +181,14 @@ class CurlHttpClient final : public HttpClient {
     t->done = std::move(done);
     {
       MutexLock lock(mu_);
-      pending_.push_back(std::move(t));
+      if (!closed_) {
+        pending_.push_back(std::move(t));
+        t = nullptr;
+      }
+    }
+    if (t) {
+      t->done(Error(kCancelled));  // a fresh transfer: no handle to give back
+      return;
     }
     Wake();
   }
@@ -381,6 +391,7 @@ class CurlHttpClient final : public HttpClient {
   std::atomic<bool> stop_{false};
   Mutex mu_;
   std::deque<std::unique_ptr<Transfer>> pending_ GUARDED_BY(mu_);
+  bool closed_ GUARDED_BY(mu_) = false;                          // the destructor took the queue
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> active_;  // I/O thread only
   std::vector<CURL*> free_;                                      // I/O thread only
 };

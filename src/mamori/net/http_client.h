@@ -8,7 +8,9 @@
 // in flight; destroying it cancels outstanding requests (their callbacks run
 // with an error). Threading: Fetch() may be called from any thread; `done` is
 // called exactly once, on the client's own thread (MakeHttpClientOn: on the
-// caller's loop for plain http://), and must not block.
+// caller's loop for plain http://), and must not block. A Fetch() made while
+// the client is being destroyed (a `done` that retries, or another thread) is
+// cancelled too, its `done` possibly on the caller's thread.
 // Failure: transport problems (DNS, refused, TLS, timeout) arrive as an Error
 // naming the stage; any HTTP status is a successful fetch.
 #pragma once

@@ -63,8 +63,7 @@ struct Transfer {
 
   HttpRequest request;
   HttpDone done;
-  HttpUrl url;
-  std::string url_text;  // as given, or as resolved from a Location
+  HttpUrl url;  // as given, or as resolved from a Location
   tcp::socket socket;
   tcp::resolver resolver;
   asio::steady_timer timer;
@@ -263,7 +262,6 @@ class NativeHttpClient final : public HttpClient {
       return;
     }
     t->url = std::move(*url);
-    t->url_text = t->request.url;
     t->start = Steady::now();
     t->timer.expires_at(deadline);
     t->timer.async_wait([this, t](error_code ec) {
@@ -420,7 +418,11 @@ class NativeHttpClient final : public HttpClient {
     }
     auto next = ResolveLocation(t->url, location);
     if (!next) {
-      Complete(t);  // an unusable Location: the 3xx is the answer, as with curl
+      if (const std::string why = LocationRefusal(location); !why.empty()) {
+        Finish(t, Error("The redirect target URL could not be parsed: " + why));  // curl's words
+        return;
+      }
+      Complete(t);  // an empty Location: the 3xx is the answer, as with curl
       return;
     }
     ++resp.redirects;
@@ -442,13 +444,12 @@ class NativeHttpClient final : public HttpClient {
       return;
     }
     t->url = std::move(*url);
-    t->url_text = std::move(*next);
     StartHop(t);
   }
 
   void Complete(const TransferPtr& t) {
     t->response.total_ms = MsSince(t->start);
-    t->response.effective_url = t->url_text;
+    t->response.effective_url = t->url.EffectiveUrl();  // as curl writes it
     HttpResponse out = std::move(t->response);
     Finish(t, std::move(out));
   }

@@ -2,6 +2,7 @@
 // http://, a lazily made libcurl client for the rest.
 #include <cstdlib>
 #include <mutex>
+#include <shared_mutex>
 
 #include "mamori/net/http_client.h"
 #include "mamori/net/native_http_client.h"
@@ -23,17 +24,31 @@ class RoutingHttpClient final : public HttpClient {
                                           [this]() -> HttpClient& { return Fallback(); })) {}
 
   // The native client first: its redirects hand over to the fallback, which
-  // must still exist; the fallback then cancels what it holds.
+  // must still exist; the fallback then cancels what it holds. Fetches from
+  // here on (a `done` retrying while its client is torn down, another thread)
+  // are cancelled at once: they never reach a client being destroyed.
   ~RoutingHttpClient() override {
+    {
+      std::unique_lock lock(closing_mu_);
+      closing_ = true;
+    }
     native_.reset();
     fallback_.reset();
   }
 
   void Fetch(HttpRequest request, HttpDone done) override {
-    if (!proxy_ && NativeHttpCanFetch(request))
-      native_->Fetch(std::move(request), std::move(done));
-    else
-      Fallback().Fetch(std::move(request), std::move(done));
+    {
+      std::shared_lock lock(closing_mu_);
+      if (!closing_) {
+        if (!proxy_ && NativeHttpCanFetch(request))
+          native_->Fetch(std::move(request), std::move(done));
+        else
+          Fallback().Fetch(std::move(request), std::move(done));
+        return;
+      }
+    }
+    // On the caller's thread: the clients' threads may be gone already.
+    done(Error("cancelled: the HTTP client is shutting down"));
   }
 
  private:
@@ -51,6 +66,9 @@ class RoutingHttpClient final : public HttpClient {
   std::once_flag fallback_once_;
   std::unique_ptr<HttpClient> fallback_;  // set once under fallback_once_
   std::unique_ptr<HttpClient> native_;
+  // Shared by Fetch calls (no wait between them), taken alone once, to close.
+  std::shared_mutex closing_mu_;
+  bool closing_ = false;  // guarded by closing_mu_
 };
 
 }  // namespace
