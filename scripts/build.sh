@@ -10,7 +10,10 @@ shift || true
 gen=()
 command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
 # A compiler cache, where one is installed, makes rebuilds of other trees cheap.
-command -v ccache >/dev/null 2>&1 && gen+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+# It caches files compiled with the precompiled header only when told that
+# the header's defines and time macros do not matter (they do not here).
+command -v ccache >/dev/null 2>&1 &&
+  gen+=("-DCMAKE_CXX_COMPILER_LAUNCHER=env;CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime;ccache")
 interactive=0
 [[ -t 1 && -z "${CI:-}" && -z "${MAMORI_QUIET_BUILD:-}" ]] && interactive=1
 if [[ ! -f "$dir/CMakeCache.txt" ]]; then

@@ -69,7 +69,13 @@ for e in json.load(open(db)):
         if a in ("-o", "-MF", "-MT", "-MQ"):
             skip = True
             continue
-        if a in ("-c", "-MD", "-MMD") or a.startswith("-fsanitize"):
+        # The build's precompiled header is GCC's (clang cannot read it):
+        # without it each file must compile on its own includes, which is
+        # checked here too.
+        if a == "-include" and i + 1 < len(args) and args[i + 1].endswith("cmake_pch.hxx"):
+            skip = True
+            continue
+        if a in ("-c", "-MD", "-MMD", "-Winvalid-pch") or a.startswith("-fsanitize"):
             continue
         out.append(a)
     # A file the record does not know (not built yet, or another generator)
