@@ -131,8 +131,8 @@ TEST(HeartbeatInFlight, APingDuringASlowLookupIsJudgedWhenTheRunReturns) {
   ASSERT_TRUE(dns.ok()) << "cannot bind " << kDnsAddress << ":53/udp (this test needs root)";
   TempDir dir;
   const int port = testing::PickFreePort();
-  const std::string resolv = dir.Write(
-      "resolv.conf", std::string("nameserver ") + kDnsAddress + "\noptions timeout:5 attempts:1\n");
+  const std::string resolv = dir.Write("resolv.conf", std::string("nameserver ") + kDnsAddress +
+                                                          "\noptions timeout:30 attempts:1\n");
   // Runs only when a ping asks: every run in this test is one a ping caused.
   const std::string config =
       dir.Write("mamori.yaml", "data_dir: " + dir.path() +
@@ -179,6 +179,16 @@ TEST(HeartbeatInFlight, APingDuringASlowLookupIsJudgedWhenTheRunReturns) {
   EXPECT_TRUE(testing::Eventually([&] { return latest() == CheckStatus::kCritical; }, 10s))
       << "the /fail that came during the run was not judged when it returned\n"
       << daemon.Log();
+  // CRITICAL for the /fail, not because the held lookup timed out (the
+  // resolver waits 30 s, far past a slow machine's hold).
+  {
+    auto store = Store::Open(dir.path() + "/data", clock, Store::OpenMode::kReadOnly);
+    ASSERT_TRUE(store.ok());
+    auto obs = (*store)->Observations("job", WallTime{}, 1);
+    ASSERT_TRUE(obs.ok() && !obs->empty());
+    EXPECT_EQ(obs->front().summary.find("does not resolve"), std::string::npos)
+        << obs->front().summary;
+  }
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(), 0) << daemon.Log();
 }

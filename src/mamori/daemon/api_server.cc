@@ -17,9 +17,14 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(const std::string& listen, w
   return api;
 }
 
-ApiServer::~ApiServer() {
+void ApiServer::Halt() {
   io_.stop();
   for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+ApiServer::~ApiServer() {
+  Halt();
   server_.reset();
 }
 

@@ -30,6 +30,11 @@ class ApiServer {
                                                   web::Admit admit, web::Handler handler,
                                                   size_t threads);
   ~ApiServer();
+  // Stops answering and joins the server's threads; the event loop itself
+  // stays until destruction, so an answer handed to it after this (a ping
+  // the store commits later) is dropped with it instead of reaching freed
+  // memory. Idempotent; the destructor calls it.
+  void Halt();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
 

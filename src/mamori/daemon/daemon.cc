@@ -430,7 +430,7 @@ void Daemon::Impl::TearDown() {
   StopServer();
   alerts.reset();  // hands what it decided to the outbox first
   outbox.reset();  // undelivered items stay on disk for the next start
-  store.reset();   // answers any ping still queued (its response is dropped: io has stopped)
+  store.reset();   // no ping is left to answer: StopServer flushed after the server's threads
   ping_api.reset();
   faces.reset();
   operator_store.reset();

@@ -168,6 +168,16 @@ void Daemon::Impl::StopServer() {
   for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
        live_events.open() > 0 && std::chrono::steady_clock::now() < until;)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (server && store) {
+    // The server's threads are joined first, so no ping reaches the store
+    // after the flush; the flush then answers the ones a server thread
+    // handed over after Stop()'s first flush. Those answers go to the halted
+    // loop and are dropped with it (the client saw no 200), never posted to
+    // a destroyed one.
+    server->Halt();
+    if (Status s = store->Flush(); !s.ok())
+      spdlog::error("store flush failed: {}", s.error().message());
+  }
   server.reset();
 }
 
