@@ -53,14 +53,12 @@ std::vector<std::string> FilesWithSuffix(const std::string& dir, const std::stri
 notify::NotifyConfig NotifyFromYaml(const std::string& yaml, std::string* errors) {
   config::Diagnostics diag;
   notify::NotifyConfig out;
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    *errors = e.what();
+  auto parsed = config::Yaml::Parse(yaml);
+  if (const auto* e = std::get_if<config::YamlError>(&parsed)) {
+    *errors = e->message;
     return {};
   }
-  config::ConfigNode top(root, "config", "test.yaml", &diag);
+  config::ConfigNode top(std::get<config::Yaml>(parsed), "config", "test.yaml", &diag);
   notify::ReadNotify(top, out, BuiltinChannels());
   top.CheckUnknownKeys();
   errors->clear();

@@ -1,6 +1,7 @@
 #include "mamori/config/node.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <charconv>
 #include <utility>
 
@@ -13,27 +14,56 @@ Location MarkLocation(const YAML::Mark& mark, const std::string& file) {
   return {file, mark.line + 1, mark.column + 1};
 }
 
-ConfigNode::ConfigNode(YAML::Node node, std::string what, std::string file, Diagnostics* diag)
+void AddYamlError(const YamlError& e, const std::string& file, Diagnostics* diag) {
+  if (e.mark.is_null()) {
+    diag->Add({file, 0, 0}, "YAML error: " + e.message);
+    return;
+  }
+  diag->Add(MarkLocation(e.mark, file), "YAML syntax error: " + e.message,
+            "check indentation and quoting near this place");
+}
+
+ConfigNode::ConfigNode(Yaml node, std::string what, std::string file, Diagnostics* diag)
+    : ConfigNode(std::move(node), std::move(what),
+                 std::make_shared<Shared>(Shared{std::move(file), diag, {}})) {}
+
+ConfigNode::ConfigNode(Yaml node, std::string what, std::shared_ptr<Shared> shared)
     : state_(std::make_shared<State>()) {
   state_->node = std::move(node);
   state_->what = std::move(what);
-  state_->file = std::move(file);
-  state_->diag = diag;
+  state_->shared = std::move(shared);
+}
+
+void ConfigNode::Known(std::string_view key) {
+  auto& names = state_->shared->names;
+  auto it = names.find(key);
+  if (it == names.end()) it = names.emplace(key).first;
+  for (const std::string* k : state_->known)
+    if (k == &*it) return;
+  state_->known.push_back(&*it);
+}
+
+bool ConfigNode::IsKnown(std::string_view key) const {
+  for (const std::string* k : state_->known)
+    if (*k == key) return true;
+  return false;
 }
 
 bool ConfigNode::Has(std::string_view key) const {
   if (!state_->node.IsMap()) return false;
-  const YAML::Node v = std::as_const(state_->node)[std::string(key)];  // const: a lookup must not insert
+  const Yaml v = state_->node[key];
   return v.IsDefined() && !v.IsNull();
 }
 
-Location ConfigNode::location() const { return MarkLocation(state_->node.Mark(), state_->file); }
+Location ConfigNode::location() const {
+  return MarkLocation(state_->node.Mark(), state_->shared->file);
+}
 
 Location ConfigNode::KeyLocation(std::string_view key) const {
   if (state_->node.IsMap()) {
     for (const auto& kv : state_->node) {
       if (kv.first.IsScalar() && kv.first.Scalar() == key)
-        return MarkLocation(kv.first.Mark(), state_->file);
+        return MarkLocation(kv.first.Mark(), state_->shared->file);
     }
   }
   return location();
@@ -41,25 +71,25 @@ Location ConfigNode::KeyLocation(std::string_view key) const {
 
 Location ConfigNode::ValueLocation(std::string_view key) const {
   if (state_->node.IsMap()) {
-    const YAML::Node v = std::as_const(state_->node)[std::string(key)];  // const: a lookup must not insert
-    if (v.IsDefined()) return MarkLocation(v.Mark(), state_->file);
+    const Yaml v = state_->node[key];
+    if (v.IsDefined()) return MarkLocation(v.Mark(), state_->shared->file);
   }
   return location();
 }
 
 void ConfigNode::Error(std::string message, std::string hint) {
-  state_->diag->Add(location(), state_->what + ": " + message, std::move(hint));
+  state_->shared->diag->Add(location(), state_->what + ": " + message, std::move(hint));
 }
 
 void ConfigNode::ErrorAt(std::string_view key, std::string message, std::string hint) {
-  state_->diag->Add(ValueLocation(key), fmt::format("{}: '{}': {}", state_->what, key, message),
-                    std::move(hint));
+  state_->shared->diag->Add(
+      ValueLocation(key), fmt::format("{}: '{}': {}", state_->what, key, message), std::move(hint));
 }
 
 std::optional<std::string> ConfigNode::Scalar(std::string_view key, std::string_view expected) {
-  state_->known.insert(std::string(key));
+  Known(key);
   if (!state_->node.IsMap()) return std::nullopt;
-  const YAML::Node v = std::as_const(state_->node)[std::string(key)];  // const: a lookup must not insert
+  const Yaml v = state_->node[key];
   if (!v.IsDefined() || v.IsNull()) return std::nullopt;
   if (!v.IsScalar()) {
     ErrorAt(key,
@@ -156,9 +186,9 @@ std::optional<double> ConfigNode::GetPercent(std::string_view key) {
 }
 
 std::optional<std::vector<std::string>> ConfigNode::GetStringList(std::string_view key) {
-  state_->known.insert(std::string(key));
+  Known(key);
   if (!state_->node.IsMap()) return std::nullopt;
-  const YAML::Node v = std::as_const(state_->node)[std::string(key)];  // const: a lookup must not insert
+  const Yaml v = state_->node[key];
   if (!v.IsDefined() || v.IsNull()) return std::nullopt;
   if (v.IsScalar()) return std::vector<std::string>{v.Scalar()};
   if (v.IsMap()) {
@@ -168,8 +198,9 @@ std::optional<std::vector<std::string>> ConfigNode::GetStringList(std::string_vi
   std::vector<std::string> out;
   for (const auto& item : v) {
     if (!item.IsScalar()) {
-      state_->diag->Add(MarkLocation(item.Mark(), state_->file),
-                        fmt::format("{}: '{}': list items must be strings", state_->what, key));
+      state_->shared->diag->Add(
+          MarkLocation(item.Mark(), state_->shared->file),
+          fmt::format("{}: '{}': list items must be strings", state_->what, key));
       return std::nullopt;
     }
     out.push_back(item.Scalar());
@@ -178,23 +209,23 @@ std::optional<std::vector<std::string>> ConfigNode::GetStringList(std::string_vi
 }
 
 std::optional<ConfigNode> ConfigNode::GetMap(std::string_view key) {
-  state_->known.insert(std::string(key));
+  Known(key);
   if (!state_->node.IsMap()) return std::nullopt;
-  const YAML::Node v = std::as_const(state_->node)[std::string(key)];  // const: a lookup must not insert
+  const Yaml v = state_->node[key];
   if (!v.IsDefined() || v.IsNull()) return std::nullopt;
   if (!v.IsMap()) {
     ErrorAt(key, "expected a mapping (key: value pairs)");
     return std::nullopt;
   }
-  ConfigNode child(v, fmt::format("{}: {}", state_->what, key), state_->file, state_->diag);
+  ConfigNode child(v, fmt::format("{}: {}", state_->what, key), state_->shared);
   state_->children.push_back(child);
   return child;
 }
 
 std::optional<std::vector<ConfigNode>> ConfigNode::GetMapList(std::string_view key) {
-  state_->known.insert(std::string(key));
+  Known(key);
   if (!state_->node.IsMap()) return std::nullopt;
-  const YAML::Node v = std::as_const(state_->node)[std::string(key)];  // const: a lookup must not insert
+  const Yaml v = state_->node[key];
   if (!v.IsDefined() || v.IsNull()) return std::nullopt;
   if (!v.IsSequence()) {
     ErrorAt(key, "expected a list", "write each item on its own line starting with '- '");
@@ -205,12 +236,13 @@ std::optional<std::vector<ConfigNode>> ConfigNode::GetMapList(std::string_view k
   for (const auto& item : v) {
     ++i;
     if (!item.IsMap()) {
-      state_->diag->Add(MarkLocation(item.Mark(), state_->file),
-                        fmt::format("{}: {} item {}: expected a mapping", state_->what, key, i),
-                        "write '- {name: ..., type: ...}' or a block mapping");
+      state_->shared->diag->Add(
+          MarkLocation(item.Mark(), state_->shared->file),
+          fmt::format("{}: {} item {}: expected a mapping", state_->what, key, i),
+          "write '- {name: ..., type: ...}' or a block mapping");
       continue;
     }
-    ConfigNode child(item, fmt::format("{} item {}", key, i), state_->file, state_->diag);
+    ConfigNode child(item, fmt::format("{} item {}", key, i), state_->shared);
     state_->children.push_back(child);
     out.push_back(child);
   }
@@ -220,22 +252,24 @@ std::optional<std::vector<ConfigNode>> ConfigNode::GetMapList(std::string_view k
 void ConfigNode::KnowAll() {
   if (!state_->node.IsMap()) return;
   for (const auto& kv : state_->node)
-    if (kv.first.IsScalar()) state_->known.insert(kv.first.Scalar());
+    if (kv.first.IsScalar()) Known(kv.first.Scalar());
 }
 
 void ConfigNode::CheckUnknownKeys() {
   if (state_->node.IsMap()) {
-    std::vector<std::string> known(state_->known.begin(), state_->known.end());
+    std::vector<std::string> known;
+    for (const std::string* k : state_->known) known.push_back(*k);
+    std::sort(known.begin(), known.end());
     for (const auto& kv : state_->node) {
       if (!kv.first.IsScalar()) continue;
       const std::string& k = kv.first.Scalar();
-      if (state_->known.count(k)) continue;
+      if (IsKnown(k)) continue;
       std::string best = ClosestMatch(k, known);
       std::string hint = best.empty()
                              ? "remove it; see docs/CONFIGURATION.md for the keys allowed here"
                              : fmt::format("did you mean '{}'?", best);
-      state_->diag->Add(MarkLocation(kv.first.Mark(), state_->file),
-                        fmt::format("{}: unknown key '{}'", state_->what, k), hint);
+      state_->shared->diag->Add(MarkLocation(kv.first.Mark(), state_->shared->file),
+                                fmt::format("{}: unknown key '{}'", state_->what, k), hint);
     }
   }
   for (auto& c : state_->children) c.CheckUnknownKeys();

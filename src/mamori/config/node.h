@@ -9,8 +9,10 @@
 // key is absent and when its value is invalid (the latter also adds a
 // diagnostic), so callers just apply their default and carry on.
 //
-// A ConfigNode shares its diagnostics and file name with its children; it is
-// cheap to copy (copies share state) and not thread-safe.
+// A ConfigNode shares its diagnostics, file name and the names of the keys
+// asked for with its children (one copy of each name per file, however many
+// checks ask for it); it is cheap to copy (copies share state) and not
+// thread-safe. The YAML is a config::Yaml (yaml.h), not yaml-cpp's tree.
 #pragma once
 
 #include <cstdint>
@@ -23,9 +25,9 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include "mamori/config/diagnostics.h"
+#include "mamori/config/yaml.h"
 #include "mamori/util/clock.h"
 
 namespace mamori::config {
@@ -33,7 +35,7 @@ namespace mamori::config {
 class ConfigNode {
  public:
   // `what` names the node in messages, e.g. "check 'blog'".
-  ConfigNode(YAML::Node node, std::string what, std::string file, Diagnostics* diag);
+  ConfigNode(Yaml node, std::string what, std::string file, Diagnostics* diag);
 
   bool IsMap() const { return state_->node.IsMap(); }
   bool Has(std::string_view key) const;
@@ -42,10 +44,10 @@ class ConfigNode {
   Location location() const;
   Location KeyLocation(std::string_view key) const;    // the key itself
   Location ValueLocation(std::string_view key) const;  // its value
-  Diagnostics& diagnostics() const { return *state_->diag; }
+  Diagnostics& diagnostics() const { return *state_->shared->diag; }
   // The YAML itself, for shapes the getters do not cover (a value that may be
   // a string or a list, a mapping with free-form keys). Read-only.
-  const YAML::Node& yaml() const { return state_->node; }
+  const Yaml& yaml() const { return state_->node; }
 
   std::optional<std::string> GetString(std::string_view key);
   std::optional<bool> GetBool(std::string_view key);
@@ -106,7 +108,7 @@ class ConfigNode {
                          std::optional<Duration>& max, std::optional<Duration>& critical);
 
   // Marks a key as known without reading it (for keys handled elsewhere).
-  void Known(std::string_view key) { state_->known.insert(std::string(key)); }
+  void Known(std::string_view key);
   // Marks every key known: used when a node cannot be interpreted at all (an
   // unknown check type), so its keys don't drown the real error.
   void KnowAll();
@@ -119,14 +121,23 @@ class ConfigNode {
   void CheckUnknownKeys();
 
  private:
-  struct State {
-    YAML::Node node;
-    std::string what;
+  // What a node and all the nodes obtained from it share.
+  struct Shared {
     std::string file;
     Diagnostics* diag;
-    std::set<std::string> known;
+    // Every key name asked for in this file, once: `known` points into it
+    // (a set's elements do not move).
+    std::set<std::string, std::less<>> names;
+  };
+  struct State {
+    Yaml node;
+    std::string what;
+    std::shared_ptr<Shared> shared;
+    std::vector<const std::string*> known;
     std::vector<ConfigNode> children;
   };
+  ConfigNode(Yaml node, std::string what, std::shared_ptr<Shared> shared);
+  bool IsKnown(std::string_view key) const;
   // The scalar value of `key`, or nullopt (absent or null); adds a diagnostic
   // when the value is a list/map instead.
   std::optional<std::string> Scalar(std::string_view key, std::string_view expected);
@@ -150,5 +161,9 @@ class ConfigNode {
 };
 
 Location MarkLocation(const YAML::Mark& mark, const std::string& file);
+
+// Adds `e` to `diag`: "YAML syntax error: ..." at its place in `file`, or
+// "YAML error: ..." when yaml-cpp gave no place.
+void AddYamlError(const YamlError& e, const std::string& file, Diagnostics* diag);
 
 }  // namespace mamori::config

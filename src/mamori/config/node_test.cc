@@ -11,7 +11,7 @@ namespace {
 class ConfigNodeTest : public ::testing::Test {
  protected:
   ConfigNode Parse(const std::string& yaml) {
-    return ConfigNode(YAML::Load(yaml), "check 'x'", "m.yaml", &diag_);
+    return ConfigNode(std::get<Yaml>(Yaml::Parse(yaml)), "check 'x'", "m.yaml", &diag_);
   }
   Diagnostics diag_;
 };

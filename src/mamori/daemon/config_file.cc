@@ -151,17 +151,12 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
                           const ProbeRegistry& registry) {
   ConfigLoad result;
   Diagnostics& diag = result.diagnostics;
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    diag.Add(config::MarkLocation(e.mark, file), "YAML syntax error: " + e.msg,
-             "check indentation and quoting near this place");
-    return result;
-  } catch (const YAML::Exception& e) {
-    diag.Add({file, 0, 0}, std::string("YAML error: ") + e.what());
+  auto parsed = config::Yaml::Parse(text);
+  if (const auto* e = std::get_if<config::YamlError>(&parsed)) {
+    config::AddYamlError(*e, file, &diag);
     return result;
   }
+  const config::Yaml root = std::move(std::get<config::Yaml>(parsed));
   if (root.IsNull() || !root.IsDefined()) {
     diag.Add({file, 1, 1}, "the configuration is empty", "add a 'checks:' list; see docs/GUIDE.md");
     return result;
@@ -267,13 +262,13 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
   } else if (!top.Has("checks")) {
     // No checks of its own (a file that only sets notify: and maintenance:):
     // watch this machine with the auto-detected checks, as with no file at all.
-    YAML::Node auto_checks;
-    try {
-      auto_checks = YAML::Load(DefaultConfigYaml(cfg->data_dir));
-    } catch (const YAML::Exception& e) {
-      diag.Add(top.location(), std::string("cannot build the auto-detected checks: ") + e.what(),
+    config::Yaml auto_checks;
+    auto generated_yaml = config::Yaml::Parse(DefaultConfigYaml(cfg->data_dir));
+    if (const auto* e = std::get_if<config::YamlError>(&generated_yaml))
+      diag.Add(top.location(), "cannot build the auto-detected checks: " + e->message,
                "add a 'checks:' list; see docs/GUIDE.md");
-    }
+    else
+      auto_checks = std::get<config::Yaml>(generated_yaml);
     ConfigNode generated(auto_checks, "auto-detected", "<embedded default>", &diag);
     if (auto list = generated.GetMapList("checks"))
       for (auto& c : *list) ReadCheck(c, cfg->defaults, registry, names, cfg->checks);
@@ -311,9 +306,8 @@ ConfigLoad LoadConfigText(const std::string& text, const std::string& file,
                   "rename the peer or the check");
         continue;
       }
-      YAML::Node y;
-      y["url"] = *url;
-      ConfigNode synth(y, fmt::format("peer '{}'", *pname), file, &diag);
+      ConfigNode synth(config::Yaml::MapOfScalars({{"url", *url}}),
+                       fmt::format("peer '{}'", *pname), file, &diag);
       const auto* http = registry.Find("http");
       std::unique_ptr<Probe> probe = http ? http->factory(synth) : nullptr;
       if (!probe) continue;

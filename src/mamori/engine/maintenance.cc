@@ -221,7 +221,7 @@ std::optional<WallTime> ReadTime(config::ConfigNode& n, std::string_view key) {
 
 // The YAML node of item `i` of list `key` (for pointing at one list item).
 config::Location ItemLocation(config::ConfigNode& n, std::string_view key, size_t i) {
-  const YAML::Node v = n.yaml()[std::string(key)];
+  const config::Yaml v = n.yaml()[std::string(key)];
   if (v.IsSequence() && i < v.size()) return config::MarkLocation(v[i].Mark(), n.location().file);
   return n.ValueLocation(key);
 }

@@ -1,14 +1,14 @@
 #include "mamori/faces/faces_config.h"
 
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 namespace mamori::faces {
 namespace {
 
 config::Diagnostics Read(const std::string& yaml, FacesConfig& out) {
   config::Diagnostics diag;
-  config::ConfigNode api(YAML::Load(yaml), "api", "mamori.yaml", &diag);
+  config::ConfigNode api(std::get<config::Yaml>(config::Yaml::Parse(yaml)), "api", "mamori.yaml",
+                         &diag);
   ReadApiTokens(api, "/etc/mamori/mamori.yaml", out);
   api.CheckUnknownKeys();
   return diag;

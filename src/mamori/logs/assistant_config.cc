@@ -1,5 +1,9 @@
 #include "mamori/logs/assistant_config.h"
 
+#include <fstream>
+#include <sstream>
+#include <variant>
+
 namespace mamori::logs {
 
 void ReadAssistantConfig(config::ConfigNode& a, AssistantConfig* out) {
@@ -30,14 +34,19 @@ void ReadAssistantConfig(config::ConfigNode& a, AssistantConfig* out) {
 }
 
 Result<AssistantConfig> LoadAssistantConfig(const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::Exception& e) {
-    return Error(file + ": " + e.what());
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return Error(file + ": cannot be read");
+  auto parsed = config::Yaml::Parse(text.str());
+  if (const auto* e = std::get_if<config::YamlError>(&parsed)) {
+    config::Diagnostics syntax;
+    config::AddYamlError(*e, file, &syntax);
+    return Error(syntax.ToString());
   }
+  const config::Yaml& root = std::get<config::Yaml>(parsed);
   AssistantConfig out;
-  if (!root.IsMap() || !root["assistant"]) return out;
+  if (!root.IsMap() || !root["assistant"].IsDefined()) return out;
   config::Diagnostics diag;
   config::ConfigNode top(root, "config", file, &diag);
   if (auto a = top.GetMap("assistant")) ReadAssistantConfig(*a, &out);

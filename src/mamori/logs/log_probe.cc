@@ -3,7 +3,6 @@
 #include <glob.h>
 
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>

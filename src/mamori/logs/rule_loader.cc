@@ -3,7 +3,6 @@
 #include <hs/hs.h>
 #include <re2/re2.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <fmt/format.h>
 #include <algorithm>
@@ -32,7 +31,7 @@ const std::vector<std::string> kSignatureKeys = {
 const std::vector<std::string> kStepKeys = {"step", "command", "risk", "check"};
 
 // Unknown keys, with "did you mean" against the keys allowed at this level.
-void CheckKeys(const YAML::Node& node, const std::vector<std::string>& allowed,
+void CheckKeys(const config::Yaml& node, const std::vector<std::string>& allowed,
                const std::string& what, const std::string& file, Diagnostics* diag) {
   if (!node.IsMap()) return;
   for (const auto& kv : node) {
@@ -160,7 +159,7 @@ void ReadSignature(ConfigNode& n, const std::string& component, const std::strin
   } else if (sig.patterns.size() > 64) {
     n.ErrorAt(pkey, "more than 64 patterns", "split the signature");
   } else {
-    const YAML::Node pnode = n.yaml()[pkey];
+    const config::Yaml pnode = n.yaml()[pkey];
     size_t i = 0;
     for (const auto& p : sig.patterns) {
       Location where = n.ValueLocation(pkey);
@@ -246,17 +245,12 @@ void LoadRuleText(std::string_view text, const std::string& file, RuleSet* out, 
               fmt::format("split it; files are limited to {} bytes", kMaxRuleFileBytes));
     return;
   }
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::ParserException& e) {
-    diag->Add(MarkLocation(e.mark, file), "YAML syntax error: " + e.msg,
-              "check indentation and quoting near this place");
-    return;
-  } catch (const YAML::Exception& e) {
-    diag->Add({file, 0, 0}, std::string("YAML error: ") + e.what());
+  auto parsed = config::Yaml::Parse(text);
+  if (const auto* e = std::get_if<config::YamlError>(&parsed)) {
+    config::AddYamlError(*e, file, diag);
     return;
   }
+  const config::Yaml& root = std::get<config::Yaml>(parsed);
   if (!root.IsDefined() || root.IsNull()) {
     diag->Add({file, 1, 1}, "the rule file is empty",
               "start with 'component: NAME' and a 'signatures:' list");

@@ -223,7 +223,7 @@ std::unique_ptr<Channel> MakeAlertmanagerChannel(const std::string& name, config
   }
   node.Known("labels");
   if (node.Has("labels")) {
-    const YAML::Node& l = node.yaml()["labels"];
+    const config::Yaml l = node.yaml()["labels"];
     if (!l.IsMap()) {
       node.ErrorAt("labels", "must be a mapping of label names to values",
                    "e.g. labels: {team: ops, env: prod}");

@@ -99,7 +99,7 @@ std::unique_ptr<Channel> MakeCommandChannel(const std::string& name, config::Con
   bool ok = true;
   const bool shell = node.GetBool("shell").value_or(false);
   node.Known("command");
-  const YAML::Node command = node.yaml()["command"];
+  const config::Yaml command = node.yaml()["command"];
   if (!command.IsDefined() || command.IsNull()) {
     node.Error("missing 'command'",
                "give the program and its arguments as a list, e.g. command: "

@@ -93,7 +93,7 @@ json Expand(const json& t, const Notification& n, size_t max_text) {
 
 // YAML to JSON. Unquoted scalars that read as booleans or integers become
 // those (Telegram's chat_id, Discord's flags); quoted ones stay strings.
-json FromYaml(const YAML::Node& y, int depth = 0) {
+json FromYaml(const config::Yaml& y, int depth = 0) {
   if (depth > 32) return nullptr;
   if (y.IsMap()) {
     json out = json::object();
@@ -226,7 +226,7 @@ std::unique_ptr<Channel> MakeWebhookChannel(const std::string& name, config::Con
   }
   node.Known("headers");
   if (node.Has("headers")) {
-    const YAML::Node& h = node.yaml()["headers"];
+    const config::Yaml h = node.yaml()["headers"];
     if (!h.IsMap()) {
       node.ErrorAt("headers", "must be a mapping of header names to values",
                    "e.g. headers: {Title: \"{{title}}\", Priority: high}");
@@ -256,7 +256,7 @@ std::unique_ptr<Channel> MakeWebhookChannel(const std::string& name, config::Con
   }
   node.Known("template");
   if (node.Has("template")) {
-    const YAML::Node& t = node.yaml()["template"];
+    const config::Yaml t = node.yaml()["template"];
     std::set<std::string> unknown;
     if (t.IsScalar()) {
       o.text_template = t.Scalar();

@@ -223,7 +223,7 @@ std::unique_ptr<Probe> Make(config::ConfigNode& n) {
   }
 
   n.Known("command");
-  const YAML::Node command = n.yaml()["command"];
+  const config::Yaml command = n.yaml()["command"];
   if (!command.IsDefined() || command.IsNull()) {
     n.Error("missing 'command'",
             fmt::format("give the plugin and its arguments as a list, e.g. {}", kListExample));

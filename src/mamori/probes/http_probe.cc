@@ -230,7 +230,7 @@ std::unique_ptr<Probe> Make(config::ConfigNode& n) {
     }
   }
   if (auto h = n.GetMap("headers")) {
-    const YAML::Node& y = h->yaml();
+    const config::Yaml y = h->yaml();
     for (const auto& kv : y) {
       std::string k = kv.first.Scalar();
       h->Known(k);

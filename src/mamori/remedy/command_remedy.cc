@@ -51,7 +51,7 @@ StepOutcome Command::Run(const Plan& plan) const {
 }
 
 std::unique_ptr<StepAction> Read(config::ConfigNode& step) {
-  const YAML::Node& c = step.yaml()["command"];
+  const config::Yaml c = step.yaml()["command"];
   if (!c.IsSequence() || c.size() == 0) {
     step.ErrorAt("command", "command must be a list: the program and its arguments",
                  "write command: [systemctl, restart, php8.2-fpm] (no shell is involved)");

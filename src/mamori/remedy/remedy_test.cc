@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -58,10 +59,12 @@ const StepRegistry& Steps() {
 
 // Reads `remedy:` from a check mapping, returning the plan and the errors.
 // With `unknown_keys`, keys nobody read are reported too, as the loader does.
+// A check built with yaml-cpp, as the loader's own tree.
 std::shared_ptr<const Plan> Parse(const YAML::Node& check, std::string* errors,
                                   bool unknown_keys = false) {
   config::Diagnostics diag;
-  config::ConfigNode node(check, "check 'x'", "test.yaml", &diag);
+  config::ConfigNode node(std::get<config::Yaml>(config::Yaml::Parse(YAML::Dump(check))),
+                          "check 'x'", "test.yaml", &diag);
   auto plan = ReadPlan(node, Steps());
   if (unknown_keys) node.CheckUnknownKeys();
   errors->clear();

@@ -13,8 +13,6 @@
 #include <boost/asio/post.hpp>
 #include <thread>
 
-#include <yaml-cpp/yaml.h>
-
 #include "mamori/config/node.h"
 #include "mamori/util/mutex.h"
 #include "mamori/web/api_config.h"
@@ -365,7 +363,8 @@ TEST(HttpServer, BodiesAreReadOnlyAfterTheRouteAdmitsThem) {
 // loader does; `errors` receives the diagnostics.
 ApiConfig ReadApi(const std::string& yaml, std::string* errors) {
   config::Diagnostics diag;
-  config::ConfigNode top(YAML::Load(yaml), "the configuration", "mamori.yaml", &diag);
+  config::ConfigNode top(std::get<config::Yaml>(config::Yaml::Parse(yaml)), "the configuration",
+                         "mamori.yaml", &diag);
   ApiConfig api;
   if (auto a = top.GetMap("api")) ReadServerLimits(*a, api);
   *errors = diag.ToString();
