@@ -1,8 +1,8 @@
 // The footprint promise "nothing is loaded that the configuration does not
 // use", checked on the real binary: the heavy libraries (Hyperscan,
-// libarchive, libpq, libmariadb, libcurl) are not NEEDED by it, a daemon
-// running http checks against a real nginx never maps the first four (nor
-// what they pull in: ICU, libxml2), one running only file and disk checks
+// libarchive, libpq, libmariadb, libsystemd, libcurl) are not NEEDED by it, a
+// daemon running http checks against a real nginx never maps the first five
+// (nor what they pull in: ICU, libxml2, libgcrypt), one running only file and disk checks
 // does not map libcurl either (nor GnuTLS, librtmp, libssh2, libldap), and
 // the verbs that need one load it and work. And what each
 // configured check costs in anonymous memory stays under a bound.
@@ -30,8 +30,9 @@ using testing::TempDir;
 
 // Libraries (file name prefixes) a configuration without log, backup or
 // database checks has no use for.
-constexpr std::array<const char*, 6> kHeavy = {"libhs.",      "libarchive.", "libpq.",
-                                               "libmariadb.", "libicuuc.",   "libxml2."};
+constexpr std::array<const char*, 8> kHeavy = {"libhs.",      "libarchive.", "libpq.",
+                                               "libmariadb.", "libicuuc.",   "libxml2.",
+                                               "libsystemd.", "libgcrypt."};
 
 std::string CommandOutput(const std::string& command) {
   std::string out;

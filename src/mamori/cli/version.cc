@@ -38,7 +38,10 @@ std::string OnDemand(util::LazyLibrary& lib, RuntimeVersion runtime, std::string
 
 std::string VersionText() {
   std::string v = fmt::format("mamori {}\ncommit {}\n", MAMORI_VERSION, MAMORI_GIT_COMMIT);
-  v += fmt::format("libsystemd {}\n", MAMORI_LIBSYSTEMD_VERSION);
+  v += fmt::format("libsystemd {}\n",
+                   OnDemand(
+                       util::LazyLibSystemd(), [] { return MAMORI_LIBSYSTEMD_VERSION; },
+                       MAMORI_LIBSYSTEMD_VERSION, MAMORI_SONAME_SYSTEMD));
   v += fmt::format("SQLite {}\n", sqlite3_libversion());
   v += fmt::format("libcurl {}\n", OnDemand(
                                        util::LazyLibCurl(),

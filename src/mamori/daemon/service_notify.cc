@@ -1,22 +1,74 @@
 #include "mamori/daemon/service_notify.h"
 
 #include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <charconv>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 
 namespace mamori {
+namespace {
+
+// The notification protocol, written by hand rather than through
+// libsystemd's sd_notify(): systemd documents it as a stable interface to
+// implement directly (sd_notify(3), NOTES): one datagram of "KEY=value"
+// lines on the AF_UNIX socket named by $NOTIFY_SOCKET, a path or, with a
+// leading '@', an abstract name. Linking libsystemd for it would map that
+// library and the five it needs (0.7 MiB resident) in every daemon systemd
+// starts. Returns 0 or -errno.
+int SendNotification(const char* socket_name, const std::string& message) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const size_t len = std::strlen(socket_name);
+  if ((socket_name[0] != '/' && socket_name[0] != '@') || len < 2 || len > sizeof(addr.sun_path))
+    return -EAFNOSUPPORT;
+  std::memcpy(addr.sun_path, socket_name, len);
+  if (socket_name[0] == '@') addr.sun_path[0] = '\0';  // the abstract namespace
+  // A path needs its terminating NUL inside the length only when it fits.
+  const socklen_t addr_len =
+      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len +
+                             (socket_name[0] == '/' && len < sizeof(addr.sun_path)));
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  const ssize_t sent = ::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
+                                reinterpret_cast<const sockaddr*>(&addr), addr_len);
+  const int err = sent < 0 ? errno : 0;
+  ::close(fd);
+  if (err != 0) return -err;
+  return sent == static_cast<ssize_t>(message.size()) ? 0 : -EMSGSIZE;
+}
+
+// WATCHDOG_USEC, when systemd set it for this very process (WATCHDOG_PID
+// absent or naming it: a child that inherited the environment must not
+// ping for its parent); 0 otherwise. What sd_watchdog_enabled() reads.
+uint64_t WatchdogUsec() {
+  auto number = [](const char* text) -> uint64_t {
+    uint64_t v = 0;
+    if (text == nullptr) return 0;
+    const char* end = text + std::strlen(text);
+    auto [ptr, ec] = std::from_chars(text, end, v);
+    return ec == std::errc() && ptr == end ? v : 0;
+  };
+  if (const char* pid = std::getenv("WATCHDOG_PID");
+      pid != nullptr && number(pid) != static_cast<uint64_t>(::getpid()))
+    return 0;
+  return number(std::getenv("WATCHDOG_USEC"));
+}
+
+}  // namespace
 
 ServiceNotify::ServiceNotify(boost::asio::io_context& io) : watchdog_(io) {
   const char* socket = std::getenv("NOTIFY_SOCKET");
   active_ = socket && *socket;
   if (!active_) return;
-  uint64_t usec = 0;
-  // > 0 only when WATCHDOG_PID (if set) names this process: a child that
-  // inherited the environment must not ping for its parent.
-  if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+  socket_ = socket;
+  if (const uint64_t usec = WatchdogUsec(); usec > 0) {
     period_ = std::chrono::microseconds(usec / 2);
     ArmWatchdog();
   }
@@ -53,9 +105,9 @@ void ServiceNotify::Stopping() {
 
 void ServiceNotify::Send(const std::string& message) {
   if (!active_) return;
-  if (int r = sd_notify(0, message.c_str()); r < 0 && !send_failed_) {
+  if (int r = SendNotification(socket_.c_str(), message); r < 0 && !send_failed_) {
     send_failed_ = true;  // the socket is gone for good: say it once
-    spdlog::warn("cannot notify systemd ({}): {}", std::getenv("NOTIFY_SOCKET"), std::strerror(-r));
+    spdlog::warn("cannot notify systemd ({}): {}", socket_, std::strerror(-r));
   }
 }
 

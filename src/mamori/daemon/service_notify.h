@@ -40,6 +40,7 @@ class ServiceNotify {
   void Send(const std::string& message);
   void ArmWatchdog();
 
+  std::string socket_;  // $NOTIFY_SOCKET, read once
   bool active_ = false;
   bool send_failed_ = false;
   std::chrono::microseconds period_{0};

@@ -7,6 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+
 #include <boost/asio/post.hpp>
 #include <thread>
 
@@ -18,20 +22,32 @@ namespace {
 using namespace std::chrono_literals;
 
 // A real notification socket (what systemd binds for a Type=notify service)
-// and the environment systemd sets, restored when the test ends.
+// and the environment systemd sets, restored when the test ends. systemd
+// names a path; a service manager in a container may give an abstract name
+// ("@..."), which is bound here without a file.
 class NotifySocket {
  public:
-  NotifySocket(const testing::TempDir& dir, const char* watchdog_usec) {
-    path_ = dir.path() + "/notify";
+  enum class Name { kPath, kAbstract };
+  NotifySocket(const testing::TempDir& dir, const char* watchdog_usec, Name name = Name::kPath,
+               const char* watchdog_pid = nullptr) {
     fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
-    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path_.c_str());
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    if (name == Name::kPath) {
+      path_ = dir.path() + "/notify";
+      std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path_.c_str());
+    } else {
+      path_ = "@mamori-notify-test-" + std::to_string(::getpid());
+      std::memcpy(a.sun_path + 1, path_.data() + 1, path_.size() - 1);
+      len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path_.size());
+    }
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), len), 0) << std::strerror(errno);
     ::setenv("NOTIFY_SOCKET", path_.c_str(), 1);
     if (watchdog_usec) {
       ::setenv("WATCHDOG_USEC", watchdog_usec, 1);
-      ::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);
+      const std::string pid = watchdog_pid ? watchdog_pid : std::to_string(::getpid());
+      ::setenv("WATCHDOG_PID", pid.c_str(), 1);
     }
   }
   ~NotifySocket() {
@@ -69,6 +85,44 @@ TEST(ServiceNotify, SendsReadyReloadingAndStoppingToTheSocket) {
                                 "MONOTONIC_USEC="));
   n.Stopping();
   EXPECT_EQ(sock.Next(1s), "STOPPING=1\nSTATUS=stopping: saving check state");
+}
+
+TEST(ServiceNotify, AnAbstractSocketNameIsReached) {
+  testing::TempDir dir;
+  NotifySocket sock(dir, nullptr, NotifySocket::Name::kAbstract);
+  boost::asio::io_context io;
+  ServiceNotify n(io);
+  ASSERT_TRUE(n.active());
+  n.Ready("running 1 check");
+  EXPECT_EQ(sock.Next(1s), "READY=1\nSTATUS=running 1 check");
+}
+
+// WATCHDOG_PID names the process systemd watches: a mamori started by that
+// process (a helper, `mamori check` from a unit's script) inherits the
+// variables and must not ping in its place.
+TEST(ServiceNotify, AWatchdogMeantForAnotherProcessIsNotArmed) {
+  testing::TempDir dir;
+  NotifySocket sock(dir, "200000", NotifySocket::Name::kPath, "1");
+  boost::asio::io_context io;
+  ServiceNotify n(io);
+  EXPECT_TRUE(n.active());
+  EXPECT_EQ(n.watchdog_period(), 0us);
+  EXPECT_EQ(io.run_for(300ms), 0u) << "a watchdog timer was armed";
+  EXPECT_EQ(sock.Next(0ms), "");
+}
+
+// Nobody listens on the socket (the manager is gone): each message fails,
+// nothing throws, and the daemon carries on.
+TEST(ServiceNotify, ASocketNobodyListensOnIsNotFatal) {
+  testing::TempDir dir;
+  ::setenv("NOTIFY_SOCKET", (dir.path() + "/gone").c_str(), 1);
+  boost::asio::io_context io;
+  ServiceNotify n(io);
+  EXPECT_TRUE(n.active());
+  n.Ready("x");
+  n.Status("y");
+  n.Stopping();
+  ::unsetenv("NOTIFY_SOCKET");
 }
 
 TEST(ServiceNotify, OutsideSystemdNothingIsSentAndNoTimerKeepsTheLoopAlive) {

@@ -34,4 +34,9 @@ LazyLibrary& LazyLibCrypto() {
   return library;
 }
 
+LazyLibrary& LazyLibSystemd() {
+  static LazyLibrary library(MAMORI_SONAME_SYSTEMD);
+  return library;
+}
+
 }  // namespace mamori::util

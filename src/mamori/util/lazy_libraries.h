@@ -18,6 +18,7 @@ LazyLibrary& LazyLibHyperscan();  // log signatures: log check, diagnose, logs s
 LazyLibrary& LazyLibArchive();    // tar backups: backup verify, backup check
 LazyLibrary& LazyLibCurl();       // http(s) checks, webhooks, email, heartbeat pings
 LazyLibrary& LazyLibCrypto();     // SHA-256: backups, log scanner cache, tokens
+LazyLibrary& LazyLibSystemd();    // the journal and the bus: log checks, systemd units
 
 // Why a call that only fails for `otherwise` (a constructor that returns null
 // only when out of memory) failed: the library's load error if it could not

@@ -1,10 +1,10 @@
 // LazyLibrary: a shared library opened with dlopen() on the first call of one
 // of its functions, not by the dynamic loader at start. The heavy libraries
 // only some check types need (libpq, libmariadb, Hyperscan, libarchive,
-// libcurl, libcrypto) are reached this way: the binary does not list them as NEEDED, and a
-// configuration that uses none of them never maps their pages, runs their
-// constructors or pays for their symbol relocations (docs/ARCHITECTURE.md,
-// "Footprint").
+// libcurl, libcrypto, libsystemd) are reached this way: the binary does not
+// list them as NEEDED, and a configuration that uses none of them never maps
+// their pages, runs their constructors or pays for their symbol relocations
+// (docs/ARCHITECTURE.md, "Footprint").
 //
 // Callers do not use this class directly: lazy_<library>.cc defines each C
 // function the code calls, with the signature from the library's own header,
