@@ -8,7 +8,7 @@
 set -euo pipefail
 
 build_pkgs=(
-  build-essential cmake pkg-config ninja-build
+  build-essential cmake pkg-config ninja-build lld
   libboost-dev libcurl4-openssl-dev libyaml-cpp-dev libsqlite3-dev
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libre2-dev
@@ -27,7 +27,7 @@ test_pkgs=(
 )
 test_pkgs+=(chromium)  # tests/status_page_browser_test.cc renders /status in headless Chromium
 test_pkgs+=(prometheus)  # promtool and a real Prometheus scraping /metrics (tests/metrics_test.cc)
-bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine fail2ban)
+bench_pkgs=(monit prometheus-blackbox-exporter wrk hyperfine fail2ban valgrind)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi

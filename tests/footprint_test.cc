@@ -10,15 +10,19 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "mamori_binary_path.h"
+#include "mamori_source_dir.h"
 #include "testing/cli.h"
 #include "testing/nginx.h"
 #include "testing/ports.h"
@@ -75,6 +79,46 @@ TEST(Footprint, HeavyLibrariesAreNotNeededByTheBinary) {
   ASSERT_NE(dynamic.find("NEEDED"), std::string::npos) << "objdump -p printed no NEEDED entry";
   EXPECT_EQ(HeavyMentions(dynamic), "");
   EXPECT_EQ(Mentions(dynamic, kCurl), "");
+}
+
+// cmake/mamori.order (scripts/text_order.py) names the functions a running
+// daemon uses; the linker must have put them together at the start of
+// .text, where the daemon's page faults map them in a few 64 KiB runs
+// instead of all over the binary. A stale list (most names gone after a
+// refactoring) fails here too: re-run scripts/text_order.py.
+TEST(Footprint, TheDaemonsFunctionsInUseAreLaidOutTogether) {
+  if (!MAMORI_TEXT_ORDERED)
+    GTEST_SKIP() << "linked without lld, so without the text order (see CMakeLists.txt)";
+  std::set<std::string> ordered;
+  {
+    std::istringstream in(
+        testing::ReadFile(std::string(MAMORI_SOURCE_DIR) + "/cmake/mamori.order"));
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) ordered.insert(line);
+  }
+  ASSERT_GT(ordered.size(), 500u);
+  // nm -S: "address size type name" for each function of the binary (t,
+  // T; W for inline functions and templates).
+  std::istringstream nm(CommandOutput(fmt::format("nm -S --defined-only '{}'", MAMORI_BINARY)));
+  uint64_t text_start = UINT64_MAX, ordered_end = 0, ordered_bytes = 0;
+  std::set<std::string> found;
+  for (std::string line; std::getline(nm, line);) {
+    std::istringstream fields(line);
+    std::string address, size, type, name;
+    if (!(fields >> address >> size >> type >> name) || (type != "t" && type != "T" && type != "W"))
+      continue;
+    const uint64_t at = std::stoull(address, nullptr, 16), bytes = std::stoull(size, nullptr, 16);
+    text_start = std::min(text_start, at);
+    if (ordered.count(name) == 0) continue;
+    found.insert(name);
+    ordered_bytes += bytes;
+    ordered_end = std::max(ordered_end, at + bytes);
+  }
+  EXPECT_GT(found.size(), ordered.size() / 2) << "most names of cmake/mamori.order are gone";
+  // Together: their span is their own size plus alignment padding, not the
+  // megabytes of the whole .text.
+  EXPECT_LT(ordered_end - text_start, ordered_bytes + ordered_bytes / 4 + 64 * 1024)
+      << ordered_bytes << " bytes of ordered functions";
 }
 
 TEST(Footprint, DaemonWithHttpChecksMapsNoHeavyLibraryNorCurl) {
