@@ -1,5 +1,8 @@
 #include "mamori/engine/scheduler.h"
 
+#include <algorithm>
+#include <map>
+
 namespace mamori {
 
 Duration StableOffset(std::string_view name, Duration interval) {
@@ -17,6 +20,19 @@ Duration StableOffset(std::string_view name, Duration interval) {
   return n == 0 ? Duration(0) : Duration(static_cast<int64_t>(h % n));
 }
 
+size_t BatchesFor(size_t checks) {
+  size_t batches = kMinBatches;
+  while (checks > batches * kChecksPerBatch) batches *= 2;
+  return batches;
+}
+
+Duration BatchPhase(std::string_view name, Duration interval, size_t batches) {
+  const Duration offset = StableOffset(name, interval);
+  const int64_t grain = interval.count() / static_cast<int64_t>(std::max<size_t>(batches, 1));
+  if (grain <= 0) return offset;
+  return Duration(offset.count() / grain * grain);
+}
+
 void Scheduler::Reset(std::vector<Slot> slots, WallTime wall, MonoTime mono) {
   intervals_.clear();
   intervals_.reserve(slots.size());
@@ -28,10 +44,14 @@ void Scheduler::Reset(std::vector<Slot> slots, WallTime wall, MonoTime mono) {
   generation_.shrink_to_fit();
   heap_ = {};
   const int64_t wall_ns = std::chrono::duration_cast<Duration>(wall.time_since_epoch()).count();
+  std::map<Duration, size_t> sharing;  // checks per interval
+  for (const Slot& s : slots) ++sharing[s.interval];
   for (size_t i = 0; i < slots.size(); ++i) {
     const int64_t iv = slots[i].interval.count();
     if (iv <= 0) continue;
-    const int64_t phase = StableOffset(slots[i].name, slots[i].interval).count();
+    const int64_t phase =
+        BatchPhase(slots[i].name, slots[i].interval, BatchesFor(sharing[slots[i].interval]))
+            .count();
     int64_t delay = (phase - wall_ns % iv) % iv;
     if (delay < 0) delay += iv;
     next_[i] = mono + Duration(delay);

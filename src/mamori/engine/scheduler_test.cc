@@ -28,28 +28,67 @@ TEST(Scheduler, OffsetIsStableAndWithinTheInterval) {
   }
 }
 
-TEST(Scheduler, ThousandChecksWithOneIntervalDoNotFireInTheSameMillisecond) {
+// Fires every slot of `s` over `span`, one millisecond at a time: the
+// number of checks started at each millisecond that started any.
+std::map<int64_t, int> FireOver(Scheduler& s, FakeClock& clock, std::chrono::milliseconds span) {
+  std::map<int64_t, int> per_ms;
+  for (int64_t ms = 0; ms < span.count(); ++ms) {
+    auto due = s.PopDue(clock.Monotonic());
+    if (!due.empty()) per_ms[ms] = static_cast<int>(due.size());
+    clock.Advance(1ms);
+  }
+  return per_ms;
+}
+
+TEST(Scheduler, BatchesDoubleOnlyWhenASlotWouldHoldMoreThanAFewDozen) {
+  EXPECT_EQ(BatchesFor(0), kMinBatches);
+  EXPECT_EQ(BatchesFor(50), 4u);
+  EXPECT_EQ(BatchesFor(256), 4u);
+  EXPECT_EQ(BatchesFor(257), 8u);
+  EXPECT_EQ(BatchesFor(1000), 16u);
+  EXPECT_EQ(BatchesFor(10'000), 256u);
+  // A phase is its offset rounded down to the start of its slot.
+  EXPECT_EQ(BatchPhase("blog", 60s, 4), Duration(15s));   // offset 20.9 s
+  EXPECT_EQ(BatchPhase("web-1", 60s, 4), Duration(45s));  // offset 59.7 s
+  EXPECT_EQ(BatchPhase("blog", Duration(0), 4), Duration(0));
+}
+
+// 50 http checks every second, as the footprint benchmark runs them: four
+// wake-ups a second, not fifty, and every check still once a second.
+TEST(Scheduler, FiftyChecksASecondStartInFourBatches) {
+  FakeClock clock;
+  Scheduler s;
+  std::vector<Scheduler::Slot> slots;
+  for (int i = 0; i < 50; ++i) slots.push_back({"c" + std::to_string(i), 1s});
+  s.Reset(slots, clock.Now(), clock.Monotonic());
+  auto per_ms = FireOver(s, clock, 3000ms);
+  int fired = 0;
+  for (auto& [ms, n] : per_ms) fired += n;
+  EXPECT_EQ(fired, 150);  // each exactly once a second
+  EXPECT_LE(per_ms.size(), 12u) << "more than four wake-ups a second";
+  // The batches are a slot apart: their starts differ by multiples of 250 ms.
+  for (auto& [ms, n] : per_ms) EXPECT_EQ((ms - per_ms.begin()->first) % 250, 0) << ms;
+}
+
+TEST(Scheduler, ThousandChecksWithOneIntervalStartInBatchesSpreadOverIt) {
   FakeClock clock;
   Scheduler s;
   std::vector<Scheduler::Slot> slots;
   for (int i = 0; i < 1000; ++i) slots.push_back({"web-" + std::to_string(i), 60s});
   s.Reset(slots, clock.Now(), clock.Monotonic());
-  std::map<int64_t, int> per_ms;
-  size_t fired = 0;
-  for (int ms = 0; ms < 60'000; ++ms) {
-    auto due = s.PopDue(clock.Monotonic());
-    fired += due.size();
-    if (!due.empty()) per_ms[ms] = static_cast<int>(due.size());
-    clock.Advance(1ms);
+  auto per_ms = FireOver(s, clock, 60'000ms);
+  int fired = 0, worst = 0;
+  for (auto& [ms, n] : per_ms) {
+    fired += n;
+    worst = std::max(worst, n);
   }
-  EXPECT_EQ(fired, 1000u);  // each exactly once in the first minute
-  int worst = 0;
-  for (auto& [ms, n] : per_ms) worst = std::max(worst, n);
-  // 1000 checks over 60,000 ms: a good spread puts at most a handful together.
-  EXPECT_LE(worst, 4) << "checks bunch up";
-  // And they are spread over the whole minute, not a corner of it.
-  EXPECT_LT(per_ms.begin()->first, 1000);
-  EXPECT_GT(per_ms.rbegin()->first, 59'000);
+  EXPECT_EQ(fired, 1000);         // each exactly once in the first minute
+  EXPECT_EQ(per_ms.size(), 16u);  // 1000 checks: 16 batches of about 62
+  // Not one burst: no batch holds much more than its share.
+  EXPECT_LE(worst, 2 * static_cast<int>(kChecksPerBatch)) << "checks bunch up";
+  // And the batches cover the whole minute, not a corner of it.
+  EXPECT_LT(per_ms.begin()->first, 3750);
+  EXPECT_GE(per_ms.rbegin()->first, 60'000 - 3750);
 }
 
 TEST(Scheduler, RunsAtTheIntervalAndKeepsPhaseAcrossRestarts) {
