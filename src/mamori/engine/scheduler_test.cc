@@ -28,9 +28,16 @@ TEST(Scheduler, OffsetIsStableAndWithinTheInterval) {
   }
 }
 
-// Fires every slot of `s` over `span`, one millisecond at a time: the
-// number of checks started at each millisecond that started any.
-std::map<int64_t, int> FireOver(Scheduler& s, FakeClock& clock, std::chrono::milliseconds span) {
+// Reset with `n` checks named prefix0... sharing `interval`, then fired over
+// `span`, one millisecond at a time: the number of checks started at each
+// millisecond that started any.
+std::map<int64_t, int> FireOver(int n, const std::string& prefix, Duration interval,
+                                std::chrono::milliseconds span) {
+  FakeClock clock;
+  Scheduler s;
+  std::vector<Scheduler::Slot> slots;
+  for (int i = 0; i < n; ++i) slots.push_back({prefix + std::to_string(i), interval});
+  s.Reset(slots, clock.Now(), clock.Monotonic());
   std::map<int64_t, int> per_ms;
   for (int64_t ms = 0; ms < span.count(); ++ms) {
     auto due = s.PopDue(clock.Monotonic());
@@ -56,12 +63,7 @@ TEST(Scheduler, BatchesDoubleOnlyWhenASlotWouldHoldMoreThanAFewDozen) {
 // 50 http checks every second, as the footprint benchmark runs them: four
 // wake-ups a second, not fifty, and every check still once a second.
 TEST(Scheduler, FiftyChecksASecondStartInFourBatches) {
-  FakeClock clock;
-  Scheduler s;
-  std::vector<Scheduler::Slot> slots;
-  for (int i = 0; i < 50; ++i) slots.push_back({"c" + std::to_string(i), 1s});
-  s.Reset(slots, clock.Now(), clock.Monotonic());
-  auto per_ms = FireOver(s, clock, 3000ms);
+  auto per_ms = FireOver(50, "c", 1s, 3000ms);
   int fired = 0;
   for (auto& [ms, n] : per_ms) fired += n;
   EXPECT_EQ(fired, 150);  // each exactly once a second
@@ -71,12 +73,7 @@ TEST(Scheduler, FiftyChecksASecondStartInFourBatches) {
 }
 
 TEST(Scheduler, ThousandChecksWithOneIntervalStartInBatchesSpreadOverIt) {
-  FakeClock clock;
-  Scheduler s;
-  std::vector<Scheduler::Slot> slots;
-  for (int i = 0; i < 1000; ++i) slots.push_back({"web-" + std::to_string(i), 60s});
-  s.Reset(slots, clock.Now(), clock.Monotonic());
-  auto per_ms = FireOver(s, clock, 60'000ms);
+  auto per_ms = FireOver(1000, "web-", 60s, 60'000ms);
   int fired = 0, worst = 0;
   for (auto& [ms, n] : per_ms) {
     fired += n;
