@@ -51,7 +51,9 @@ def executed_functions(callgrind_out, binary):
                 current = line[3:].strip()
             elif line.startswith("fn=") and current == binary:
                 name = line[3:].strip()
-                if not name.startswith("0x") and " " not in name:
+                # Not addresses, and not callgrind's names for recursion
+                # levels ("f'2"), which are the same function.
+                if not name.startswith("0x") and " " not in name and "'" not in name:
                     names.add(name)
     return names
 

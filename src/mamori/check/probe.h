@@ -61,6 +61,10 @@ class Probe {
   // run, so a check fed from outside (a heartbeat's ping address) can file
   // itself with the service that feeds it (env.services). Most do nothing.
   virtual void Attach(ProbeEnv& /*env*/) const {}
+  // Whether Start hands the work to the worker pool (BlockingProbe). The
+  // scheduler starts such checks one by one, not in batches: a batch's wait
+  // for a free pool thread would count against their timeouts.
+  virtual bool UsesWorkerPool() const { return false; }
 };
 
 // Base for probes whose work is a blocking function: Run() is executed on the
@@ -69,6 +73,7 @@ class Probe {
 class BlockingProbe : public Probe {
  public:
   void Start(ProbeEnv& env, MonoTime deadline, ProbeDone done) final;
+  bool UsesWorkerPool() const final { return true; }
   virtual Observation Run(const Clock& clock, MonoTime deadline) = 0;
 
  protected:

@@ -41,7 +41,7 @@ void Daemon::Impl::Apply(std::unique_ptr<Config> next) {
   for (auto& cc : next->checks) {
     auto it = old.find(cc.name);
     std::shared_ptr<CheckRuntime> rt;
-    slots.push_back({cc.name, cc.interval});
+    slots.push_back({cc.name, cc.interval, !(cc.probe && cc.probe->UsesWorkerPool())});
     if (it != old.end() && it->second->config.type == cc.type) {
       rt = it->second;
       rt->state.set_thresholds(cc.thresholds);
@@ -63,7 +63,7 @@ void Daemon::Impl::Apply(std::unique_ptr<Config> next) {
   check_index.reserve(checks.size());
   for (size_t i = 0; i < checks.size(); ++i) check_index[checks[i]->config.name] = i;
   config = std::move(next);
-  scheduler.Reset(std::move(slots), clock.Now(), clock.Monotonic());
+  scheduler.Reset(std::move(slots), clock.Now(), clock.Monotonic(), host_name);
   AttachProbes();
   if (ping_api) {
     ping_api->set_options(PingApiOptions(config->api));

@@ -54,6 +54,7 @@
 #include "mamori/net/http_client.h"
 #include "mamori/notify/alert_service.h"
 #include "mamori/notify/notification.h"
+#include "mamori/notify/notify_config.h"
 #include "mamori/notify/outbox.h"
 #include "mamori/store/store.h"
 #include "mamori/web/event_stream.h"
@@ -92,6 +93,9 @@ struct Daemon::Impl {
   std::vector<std::shared_ptr<CheckRuntime>> checks;    // index = scheduler slot
   std::unordered_map<std::string, size_t> check_index;  // name -> index in `checks`
   Scheduler scheduler;
+  // Shifts the scheduler's batches, so hosts checking one target do not
+  // all start their batches at the same instants.
+  const std::string host_name = notify::LocalHostName();
   asio::steady_timer timer{io};
   asio::steady_timer housekeeping{io};
   asio::signal_set signals{io, SIGHUP, SIGTERM, SIGINT};

@@ -46,7 +46,9 @@ int SendNotification(const char* socket_name, const std::string& message) {
 
 // WATCHDOG_USEC, when systemd set it for this very process (WATCHDOG_PID
 // absent or naming it: a child that inherited the environment must not
-// ping for its parent); 0 otherwise. What sd_watchdog_enabled() reads.
+// ping for its parent); 0 otherwise. What sd_watchdog_enabled() reads, with
+// its bounds: 0 and "infinity" (UINT64_MAX) are not a watchdog, and a value
+// that does not fit the timer (over 2^62 us, 146,000 years) is refused too.
 uint64_t WatchdogUsec() {
   auto number = [](const char* text) -> uint64_t {
     uint64_t v = 0;
@@ -58,7 +60,8 @@ uint64_t WatchdogUsec() {
   if (const char* pid = std::getenv("WATCHDOG_PID");
       pid != nullptr && number(pid) != static_cast<uint64_t>(::getpid()))
     return 0;
-  return number(std::getenv("WATCHDOG_USEC"));
+  const uint64_t usec = number(std::getenv("WATCHDOG_USEC"));
+  return usec < (uint64_t{1} << 62) ? usec : 0;
 }
 
 }  // namespace

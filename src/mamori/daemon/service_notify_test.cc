@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include <boost/asio/post.hpp>
+#include <optional>
 #include <thread>
 
 #include "testing/cli.h"
@@ -102,7 +103,8 @@ TEST(ServiceNotify, AnAbstractSocketNameIsReached) {
 // variables and must not ping in its place.
 TEST(ServiceNotify, AWatchdogMeantForAnotherProcessIsNotArmed) {
   testing::TempDir dir;
-  NotifySocket sock(dir, "200000", NotifySocket::Name::kPath, "1");
+  const std::string other = std::to_string(::getpid() + 1);
+  NotifySocket sock(dir, "200000", NotifySocket::Name::kPath, other.c_str());
   boost::asio::io_context io;
   ServiceNotify n(io);
   EXPECT_TRUE(n.active());
@@ -111,18 +113,34 @@ TEST(ServiceNotify, AWatchdogMeantForAnotherProcessIsNotArmed) {
   EXPECT_EQ(sock.Next(0ms), "");
 }
 
-// Nobody listens on the socket (the manager is gone): each message fails,
-// nothing throws, and the daemon carries on.
-TEST(ServiceNotify, ASocketNobodyListensOnIsNotFatal) {
+// Nobody listens on the socket yet (the manager restarting): the message is
+// lost, nothing throws, and a later one reaches the socket once it is there:
+// one failure does not silence the daemon for good.
+TEST(ServiceNotify, AFailedMessageDoesNotStopTheNextOnes) {
   testing::TempDir dir;
-  ::setenv("NOTIFY_SOCKET", (dir.path() + "/gone").c_str(), 1);
   boost::asio::io_context io;
-  ServiceNotify n(io);
-  EXPECT_TRUE(n.active());
-  n.Ready("x");
-  n.Status("y");
-  n.Stopping();
-  ::unsetenv("NOTIFY_SOCKET");
+  std::optional<ServiceNotify> n;
+  {
+    NotifySocket sock(dir, nullptr);
+    ::unlink((dir.path() + "/notify").c_str());  // the name stays in NOTIFY_SOCKET
+    n.emplace(io);
+    ASSERT_TRUE(n->active());
+    n->Ready("lost");
+  }
+  NotifySocket sock(dir, nullptr);  // bound again at the same path
+  n->Status("back");
+  EXPECT_EQ(sock.Next(1s), "STATUS=back");
+}
+
+// A watchdog of "infinity" (UINT64_MAX) or zero is no watchdog.
+TEST(ServiceNotify, AnInfiniteOrZeroWatchdogIsNotArmed) {
+  for (const char* usec : {"18446744073709551615", "0", "12x"}) {
+    testing::TempDir dir;
+    NotifySocket sock(dir, usec);
+    boost::asio::io_context io;
+    ServiceNotify n(io);
+    EXPECT_EQ(n.watchdog_period(), 0us) << usec;
+  }
 }
 
 TEST(ServiceNotify, OutsideSystemdNothingIsSentAndNoTimerKeepsTheLoopAlive) {

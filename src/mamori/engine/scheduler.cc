@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
 
 namespace mamori {
 
@@ -26,14 +27,18 @@ size_t BatchesFor(size_t checks) {
   return batches;
 }
 
-Duration BatchPhase(std::string_view name, Duration interval, size_t batches) {
+Duration BatchPhase(std::string_view name, Duration interval, size_t batches,
+                    std::string_view seed) {
   const Duration offset = StableOffset(name, interval);
   const int64_t grain = interval.count() / static_cast<int64_t>(std::max<size_t>(batches, 1));
   if (grain <= 0) return offset;
-  return Duration(offset.count() / grain * grain);
+  const std::string grid = std::string(seed) + "/" + std::to_string(interval.count());
+  const int64_t shift = StableOffset(grid, Duration(grain)).count();
+  return Duration((offset.count() / grain * grain + shift) % interval.count());
 }
 
-void Scheduler::Reset(std::vector<Slot> slots, WallTime wall, MonoTime mono) {
+void Scheduler::Reset(std::vector<Slot> slots, WallTime wall, MonoTime mono,
+                      std::string_view seed) {
   intervals_.clear();
   intervals_.reserve(slots.size());
   for (const Slot& s : slots) intervals_.push_back(s.interval);
@@ -44,14 +49,16 @@ void Scheduler::Reset(std::vector<Slot> slots, WallTime wall, MonoTime mono) {
   generation_.shrink_to_fit();
   heap_ = {};
   const int64_t wall_ns = std::chrono::duration_cast<Duration>(wall.time_since_epoch()).count();
-  std::map<Duration, size_t> sharing;  // checks per interval
-  for (const Slot& s : slots) ++sharing[s.interval];
+  std::map<Duration, size_t> sharing;  // batched checks per interval
+  for (const Slot& s : slots) sharing[s.interval] += s.batched ? 1 : 0;
   for (size_t i = 0; i < slots.size(); ++i) {
     const int64_t iv = slots[i].interval.count();
     if (iv <= 0) continue;
-    const int64_t phase =
-        BatchPhase(slots[i].name, slots[i].interval, BatchesFor(sharing[slots[i].interval]))
-            .count();
+    const Slot& slot = slots[i];
+    const int64_t phase = (slot.batched ? BatchPhase(slot.name, slot.interval,
+                                                     BatchesFor(sharing[slot.interval]), seed)
+                                        : StableOffset(slot.name, slot.interval))
+                              .count();
     int64_t delay = (phase - wall_ns % iv) % iv;
     if (delay < 0) delay += iv;
     next_[i] = mono + Duration(delay);

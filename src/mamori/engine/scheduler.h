@@ -6,12 +6,17 @@
 // runs at the same second of the minute across restarts. Checks that share an
 // interval start in batches: the interval is cut into equal slots, at least
 // kMinBatches and doubled while more than kChecksPerBatch checks would share
-// one, and each check's phase is rounded down to the start of its slot. One
+// one, and each check's phase is rounded down to the start of its slot (each
+// interval's slots, and each host's, shifted by their own stable amount, so a
+// 10 s and a 60 s interval, or two hosts checking one target, do not all fire
+// at the same instants). One
 // wake-up of the event loop then starts a batch: a wake-up per check cost
 // more CPU than the checks themselves (2.3x at 50 http checks a second, where
 // the loop and the CPU's caches went cold between two checks; bench/RESULTS.md,
 // "Batches"), and a batch of a few dozen is nothing to a server, where 1,000
-// checks firing in one millisecond would be. A check that falls behind
+// checks firing in one millisecond would be. Checks whose probes run on the
+// worker pool are not batched (their wait for a pool thread would count
+// against their timeouts): they keep their own spread phase. A check that falls behind
 // (machine suspended, run still in flight) skips the missed slots rather than
 // running in a burst.
 //
@@ -39,22 +44,28 @@ inline constexpr size_t kMinBatches = 4;
 // kMinBatches, doubled while a slot would hold more than kChecksPerBatch. A
 // power of two, so phases change only when the count crosses a doubling.
 size_t BatchesFor(size_t checks);
-// StableOffset rounded down to the start of its slot, one of `batches`.
-Duration BatchPhase(std::string_view name, Duration interval, size_t batches);
+// StableOffset rounded down to the start of its slot, one of `batches`, plus
+// the shift of `seed`'s slots for this interval (less than one slot).
+Duration BatchPhase(std::string_view name, Duration interval, size_t batches,
+                    std::string_view seed = {});
 
 class Scheduler {
  public:
   struct Slot {
     std::string name;
     Duration interval;
+    // Starts with the others of its slot (see above); false for probes on
+    // the worker pool.
+    bool batched = true;
   };
   struct Due {
     size_t index;   // into the slots given to Reset
     MonoTime when;  // when it was due (lateness = now - when)
   };
 
-  // Replaces every slot. `wall` and `mono` are the same instant on both clocks.
-  void Reset(std::vector<Slot> slots, WallTime wall, MonoTime mono);
+  // Replaces every slot. `wall` and `mono` are the same instant on both
+  // clocks; `seed` (the host's name) shifts the batches' instants.
+  void Reset(std::vector<Slot> slots, WallTime wall, MonoTime mono, std::string_view seed = {});
   // The earliest due time, if any slot exists.
   std::optional<MonoTime> NextDue() const;
   // Every slot due at `now` (in due order); each is rescheduled to its next

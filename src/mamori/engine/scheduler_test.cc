@@ -54,10 +54,46 @@ TEST(Scheduler, BatchesDoubleOnlyWhenASlotWouldHoldMoreThanAFewDozen) {
   EXPECT_EQ(BatchesFor(257), 8u);
   EXPECT_EQ(BatchesFor(1000), 16u);
   EXPECT_EQ(BatchesFor(10'000), 256u);
-  // A phase is its offset rounded down to the start of its slot.
-  EXPECT_EQ(BatchPhase("blog", 60s, 4), Duration(15s));   // offset 20.9 s
-  EXPECT_EQ(BatchPhase("web-1", 60s, 4), Duration(45s));  // offset 59.7 s
+  // A phase is the start of its slot (the offset rounded down) plus the
+  // grid's shift, the same for every check of the interval and less than a
+  // slot: blog (offset 20.9 s) and web-2 (5.8 s) fall 15 s apart, web-1
+  // (59.7 s) in the last slot.
+  const Duration blog = BatchPhase("blog", 60s, 4), web2 = BatchPhase("web-2", 60s, 4);
+  EXPECT_EQ(blog - web2, Duration(15s));
+  EXPECT_GE(web2, Duration(0));
+  EXPECT_LT(web2, Duration(15s));
+  EXPECT_EQ(BatchPhase("web-1", 60s, 4) - web2, Duration(45s));
   EXPECT_EQ(BatchPhase("blog", Duration(0), 4), Duration(0));
+}
+
+// Two intervals, or two hosts (the seed), do not share the batches' instants.
+TEST(Scheduler, EachIntervalAndEachHostHasItsOwnGrid) {
+  const Duration a60 = BatchPhase("web-2", 60s, 4, "host-a") % Duration(15s);
+  const Duration b60 = BatchPhase("web-2", 60s, 4, "host-b") % Duration(15s);
+  const Duration a10 = BatchPhase("web-2", 10s, 4, "host-a") % Duration(2500ms);
+  EXPECT_NE(a60, b60);
+  EXPECT_NE(a60 % Duration(2500ms), a10);
+  // Stable: the same host gets the same instants after a restart.
+  EXPECT_EQ(BatchPhase("web-2", 60s, 4, "host-a"), BatchPhase("web-2", 60s, 4, "host-a"));
+}
+
+// Probes on the worker pool keep their own spread phase: 50 of them every
+// second start at (nearly) 50 instants, while 50 network checks start at 4.
+TEST(Scheduler, ChecksOnTheWorkerPoolAreNotBatched) {
+  FakeClock clock;
+  Scheduler s;
+  std::vector<Scheduler::Slot> slots;
+  for (int i = 0; i < 50; ++i) slots.push_back({"disk-" + std::to_string(i), 1s, false});
+  for (int i = 0; i < 50; ++i) slots.push_back({"web-" + std::to_string(i), 1s, true});
+  s.Reset(slots, clock.Now(), clock.Monotonic(), "host");
+  std::set<int64_t> pool_ms, batched_ms;
+  for (int64_t ms = 0; ms < 1000; ++ms) {
+    for (const auto& due : s.PopDue(clock.Monotonic()))
+      (due.index < 50 ? pool_ms : batched_ms).insert(ms);
+    clock.Advance(1ms);
+  }
+  EXPECT_GE(pool_ms.size(), 45u);
+  EXPECT_LE(batched_ms.size(), 4u);
 }
 
 // 50 http checks every second, as the footprint benchmark runs them: four
