@@ -195,6 +195,10 @@ struct FileChecksDaemon {
 // CheckConfig, a std::deque per remedy guard, the scheduler keeping names),
 // 3.48 KiB after. The bound lies between them.
 TEST(Footprint, AnonymousMemoryPerCheckIsBounded) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer's redzones and quarantine grow every allocation: the bound "
+                  "is for the real allocator (measured 41.7 KiB per check under ASan)";
+#endif
   constexpr int kFew = 2000, kMany = 10000;
   constexpr double kMaxKibPerCheck = 4.4;
   TempDir dir;
