@@ -21,7 +21,9 @@ namespace {
 // lines on the AF_UNIX socket named by $NOTIFY_SOCKET, a path or, with a
 // leading '@', an abstract name. Linking libsystemd for it would map that
 // library and the five it needs (0.7 MiB resident) in every daemon systemd
-// starts. Returns 0 or -errno.
+// starts. Never blocks: the watchdog ping runs on the event loop, and a
+// manager that stopped reading (its queue full) must not stall the loop;
+// that message is then lost (EAGAIN). Returns 0 or -errno.
 int SendNotification(const char* socket_name, const std::string& message) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -36,7 +38,7 @@ int SendNotification(const char* socket_name, const std::string& message) {
                              (socket_name[0] == '/' && len < sizeof(addr.sun_path)));
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
-  const ssize_t sent = ::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
+  const ssize_t sent = ::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
                                 reinterpret_cast<const sockaddr*>(&addr), addr_len);
   const int err = sent < 0 ? errno : 0;
   ::close(fd);

@@ -132,6 +132,20 @@ TEST(ServiceNotify, AFailedMessageDoesNotStopTheNextOnes) {
   EXPECT_EQ(sock.Next(1s), "STATUS=back");
 }
 
+// A manager that stops reading: its socket's queue fills (512 datagrams by
+// default) and every further message must fail at once, not block the
+// event loop the watchdog pings from.
+TEST(ServiceNotify, AFullSocketQueueNeverBlocks) {
+  testing::TempDir dir;
+  NotifySocket sock(dir, nullptr);  // bound, never read here
+  boost::asio::io_context io;
+  ServiceNotify n(io);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5000; ++i) n.Status("status " + std::to_string(i));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "a send blocked";
+  EXPECT_EQ(sock.Next(1s), "STATUS=status 0");  // the first ones did arrive
+}
+
 // A watchdog of "infinity" (UINT64_MAX) or zero is no watchdog.
 TEST(ServiceNotify, AnInfiniteOrZeroWatchdogIsNotArmed) {
   for (const char* usec : {"18446744073709551615", "0", "12x"}) {
