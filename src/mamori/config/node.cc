@@ -25,7 +25,7 @@ void AddYamlError(const YamlError& e, const std::string& file, Diagnostics* diag
 
 ConfigNode::ConfigNode(Yaml node, std::string what, std::string file, Diagnostics* diag)
     : ConfigNode(std::move(node), std::move(what),
-                 std::make_shared<Shared>(Shared{std::move(file), diag, {}})) {}
+                 std::make_shared<Shared>(Shared{std::move(file), diag, {}, {}})) {}
 
 ConfigNode::ConfigNode(Yaml node, std::string what, std::shared_ptr<Shared> shared)
     : state_(std::make_shared<State>()) {
@@ -101,6 +101,14 @@ std::optional<std::string> ConfigNode::Scalar(std::string_view key, std::string_
 
 std::optional<std::string> ConfigNode::GetString(std::string_view key) {
   return Scalar(key, "a string");
+}
+
+Result<std::shared_ptr<const util::TimeZone>> ConfigNode::Zone(std::string_view name) {
+  auto& zones = state_->shared->zones;
+  if (auto it = zones.find(name); it != zones.end()) return it->second;
+  auto zone = util::FindTimeZone(name);
+  if (zone.ok()) zones.emplace(std::string(name), *zone);
+  return zone;
 }
 
 std::optional<bool> ConfigNode::GetBool(std::string_view key) {

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -29,6 +30,8 @@
 #include "mamori/config/diagnostics.h"
 #include "mamori/config/yaml.h"
 #include "mamori/util/clock.h"
+#include "mamori/util/result.h"
+#include "mamori/util/time_zone.h"
 
 namespace mamori::config {
 
@@ -50,6 +53,10 @@ class ConfigNode {
   const Yaml& yaml() const { return state_->node; }
 
   std::optional<std::string> GetString(std::string_view key);
+  // The time zone `name` (util::FindTimeZone: null for UTC), loaded once per
+  // file however many checks name it. Reports nothing: the caller places
+  // the error.
+  Result<std::shared_ptr<const util::TimeZone>> Zone(std::string_view name);
   std::optional<bool> GetBool(std::string_view key);
   std::optional<int64_t> GetInt(std::string_view key, int64_t min, int64_t max);
   std::optional<double> GetNumber(std::string_view key);
@@ -128,6 +135,7 @@ class ConfigNode {
     // Every key name asked for in this file, once: `known` points into it
     // (a set's elements do not move).
     std::set<std::string, std::less<>> names;
+    std::map<std::string, std::shared_ptr<const util::TimeZone>, std::less<>> zones;
   };
   struct State {
     Yaml node;

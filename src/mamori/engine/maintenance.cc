@@ -298,7 +298,9 @@ std::optional<MaintenanceWindow> ReadWindow(config::ConfigNode& n,
                   "five fields: minute hour day-of-month month day-of-week, e.g. '0 2 * * sun'");
         ok = false;
       } else {
-        auto zoned = CronSchedule::Parse(*cron_text, tz.value_or("UTC"));
+        auto zone = n.Zone(tz.value_or("UTC"));
+        auto zoned =
+            zone.ok() ? CronSchedule::Parse(*cron_text, *zone) : Result<CronSchedule>(zone.error());
         if (!zoned.ok()) {
           n.ErrorAt("tz", zoned.error().message());
           ok = false;

@@ -9,8 +9,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
-#include "mamori/heartbeat/ping.h"
 #include "mamori/check/registry.h"
+#include "mamori/heartbeat/ping.h"
 #include "mamori/util/cron.h"
 #include "mamori/util/units.h"
 
@@ -144,7 +144,9 @@ std::unique_ptr<Probe> Make(config::ConfigNode& n) {
     schedule.describe =
         fmt::format("every {} + {} grace", FormatDuration(*period), FormatDuration(schedule.grace));
   } else if (cron) {
-    auto parsed = CronSchedule::Parse(*cron, tz.value_or("UTC"));
+    auto in_zone = n.Zone(tz.value_or("UTC"));
+    auto parsed =
+        in_zone.ok() ? CronSchedule::Parse(*cron, *in_zone) : Result<CronSchedule>(in_zone.error());
     if (!parsed.ok()) {
       const bool zone = parsed.error().message().find("time zone") != std::string::npos;
       n.ErrorAt(zone ? "tz" : "cron", parsed.error().message(),

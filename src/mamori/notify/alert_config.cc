@@ -2,7 +2,6 @@
 
 #include "mamori/check/check_config.h"
 
-#include <date/tz.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -16,16 +15,6 @@
 namespace mamori::notify {
 
 namespace {
-
-// The zone, or null when the name is unknown (the config reader refuses
-// those, so null here means UTC as a safe fallback).
-const date::time_zone* Zone(const std::string& tz) {
-  try {
-    return date::locate_zone(tz);
-  } catch (const std::exception&) {
-    return nullptr;
-  }
-}
 
 std::string NameList(const std::vector<std::string>& names) {
   return names.empty() ? "(none)" : fmt::format("{}", fmt::join(names, ", "));
@@ -51,18 +40,10 @@ std::optional<int> ParseClockTime(std::string_view text) {
 
 bool QuietHours::Contains(WallTime t) const {
   if (from_minute == to_minute) return false;
-  const auto secs = date::floor<std::chrono::seconds>(t);
-  int minute;
-  if (const date::time_zone* z = Zone(tz)) {
-    const auto local = z->to_local(secs);
-    const auto since_midnight = local - date::floor<date::days>(local);
-    minute =
-        static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(since_midnight).count());
-  } else {
-    const auto since_midnight = secs - date::floor<date::days>(secs);
-    minute =
-        static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(since_midnight).count());
-  }
+  const auto secs = std::chrono::floor<std::chrono::seconds>(t);
+  const int64_t utc = secs.time_since_epoch().count();
+  const int64_t local = utc + (zone ? zone->OffsetAt(utc) : 0);
+  const int minute = static_cast<int>(((local % 86400) + 86400) % 86400 / 60);
   if (from_minute < to_minute) return minute >= from_minute && minute < to_minute;
   return minute >= from_minute || minute < to_minute;  // spans midnight
 }
@@ -122,12 +103,11 @@ void ReadChannelPolicy(config::ConfigNode& n, ChannelPolicy& out) {
       }
     }
     if (auto tz = q->GetString("tz")) {
-      if (!Zone(*tz)) {
-        q->ErrorAt("tz", fmt::format("unknown time zone '{}'", *tz),
-                   "use an IANA name like 'Europe/Berlin', 'America/New_York' or 'UTC'");
+      if (auto zone = q->Zone(*tz); !zone.ok()) {
+        q->ErrorAt("tz", zone.error().message());
         ok = false;
       } else {
-        qh.tz = *tz;
+        qh.zone = *zone;
       }
     }
     if (auto b = q->GetString("bypass")) {

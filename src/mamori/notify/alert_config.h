@@ -27,6 +27,7 @@
 #include "mamori/config/node.h"
 #include "mamori/core/status.h"
 #include "mamori/util/clock.h"
+#include "mamori/util/time_zone.h"
 
 namespace mamori {
 struct CheckConfig;
@@ -41,8 +42,8 @@ struct NotifyConfig;
 struct QuietHours {
   int from_minute = 0;  // minutes after local midnight
   int to_minute = 0;    // may be earlier than from (the period spans midnight)
-  std::string tz = "UTC";
-  bool bypass_critical = false;  // CRITICAL problems are sent anyway
+  std::shared_ptr<const util::TimeZone> zone;  // null: UTC
+  bool bypass_critical = false;                // CRITICAL problems are sent anyway
 
   bool Contains(WallTime t) const;
 };

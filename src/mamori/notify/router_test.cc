@@ -308,7 +308,7 @@ TEST_F(RouterTest, QuietHoursHoldUntilTheyEndThenSendOneGroup) {
   QuietHours q;
   q.from_minute = 30;    // 00:30
   q.to_minute = 2 * 60;  // 02:00 Berlin = 01:00 UTC
-  q.tz = "Europe/Berlin";
+  q.zone = *util::TimeZone::Load("Europe/Berlin");
   a.channels["mail"].quiet_hours = q;
   Setup({"mail", "hook"}, {C("a"), C("b"), C("c")}, a);
   Fail("a", CheckStatus::kWarning);
@@ -342,7 +342,7 @@ TEST_F(RouterTest, QuietHoursSpanMidnightInTheirZone) {
   QuietHours q;
   q.from_minute = 22 * 60;
   q.to_minute = 7 * 60;
-  q.tz = "America/New_York";
+  q.zone = *util::TimeZone::Load("America/New_York");
   const WallTime midnight_utc = WallTime(std::chrono::seconds(1767225600));  // 19:00 in NY
   EXPECT_FALSE(q.Contains(midnight_utc));
   EXPECT_TRUE(q.Contains(midnight_utc + 3h));    // 22:00

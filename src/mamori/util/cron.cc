@@ -1,7 +1,5 @@
 #include "mamori/util/cron.h"
 
-#include <date/tz.h>
-
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -22,7 +20,6 @@ constexpr int64_t kFarPast = kMinSupported - 2 * kHorizon;
 constexpr int64_t kFarFuture = kMaxSupported + 2 * kHorizon;
 // A zone changes offset a few times a year at most; this only guards loops.
 constexpr int kMaxPeriods = 1000;
-constexpr size_t kMaxZoneName = 64;
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 int64_t CeilDiv(int64_t a, int64_t b) { return -FloorDiv(-a, b); }
@@ -258,35 +255,6 @@ bool IsPrintable(std::string_view s) {
                      [](char c) { return c == '\t' || (c >= 0x20 && c < 0x7f); });
 }
 
-Result<const date::time_zone*> FindZone(std::string_view tz) {
-  bool plausible =
-      tz.size() <= kMaxZoneName && std::all_of(tz.begin(), tz.end(), [](char c) {
-        return IsAlpha(c) || IsDigit(c) || c == '/' || c == '_' || c == '-' || c == '+';
-      });
-  bool quotable = std::all_of(tz.begin(), tz.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
-  std::string shown = quotable && tz.size() <= kMaxZoneName
-                          ? "'" + std::string(tz) + "'"
-                          : "(name with " + std::to_string(tz.size()) + " bytes)";
-  Error unknown("unknown time zone " + shown +
-                "; use an IANA name like 'Europe/Berlin', 'America/New_York' or 'UTC'");
-  if (!plausible) return unknown;
-  // The date library reports failures by exceptions; they stop here.
-  try {
-    (void)date::get_tzdb();
-  } catch (const std::exception& e) {
-    return Error(std::string("time zone database not available (") + e.what() +
-                 "); install the tzdata package or use UTC");
-  }
-  try {
-    const date::time_zone* zone = date::locate_zone(tz);
-    // Loads the zone file now, so Next()/Previous() never meet a load error.
-    (void)zone->get_info(date::sys_seconds{chr::seconds{0}});
-    return zone;
-  } catch (const std::exception&) {
-    return unknown;
-  }
-}
-
 struct Alias {
   std::string_view name;
   std::string_view expansion;
@@ -310,6 +278,13 @@ struct CronSchedule::Period {
 };
 
 Result<CronSchedule> CronSchedule::Parse(std::string_view expr, std::string_view tz) {
+  auto zone = util::FindTimeZone(tz);
+  if (!zone.ok()) return zone.error();
+  return Parse(expr, *zone);
+}
+
+Result<CronSchedule> CronSchedule::Parse(std::string_view expr,
+                                         std::shared_ptr<const util::TimeZone> zone) {
   if (expr.size() > kMaxExpressionLength) {
     return Error("cron expression is " + std::to_string(expr.size()) +
                  " characters long; the limit is " + std::to_string(kMaxExpressionLength));
@@ -382,14 +357,8 @@ Result<CronSchedule> CronSchedule::Parse(std::string_view expr, std::string_view
   s.dow_star_ = fields[4][0] == '*';
   s.wall_clock_ = fields[0][0] == '*' || fields[1][0] == '*';
 
-  if (tz.empty() || tz == "UTC") {
-    s.tz_name_ = "UTC";
-  } else {
-    auto zone = FindZone(tz);
-    if (!zone.ok()) return zone.error();
-    s.zone_ = *zone;
-    s.tz_name_ = std::string(tz);
-  }
+  s.tz_name_ = zone ? zone->name() : "UTC";
+  s.zone_ = std::move(zone);
   return s;
 }
 
@@ -491,16 +460,14 @@ std::optional<int64_t> CronSchedule::PrevLocal(int64_t from, int64_t lower) cons
 
 CronSchedule::Period CronSchedule::PeriodAt(int64_t s) const {
   if (zone_ == nullptr) return {kFarPast, kFarFuture, 0, false, 0};
-  auto info = zone_->get_info(date::sys_seconds{chr::seconds{s}});
-  Period p{info.begin.time_since_epoch().count(), info.end.time_since_epoch().count(),
-           info.offset.count(), false, 0};
+  const auto info = zone_->PeriodAt(s);
+  Period p{info.begin, info.end, info.offset, false, 0};
   p.end = std::min(p.end, kFarFuture);
   if (p.begin <= kFarPast) {
     p.begin = kFarPast;
   } else {
-    auto prev = zone_->get_info(date::sys_seconds{chr::seconds{p.begin - 1}});
     p.has_prev = true;
-    p.prev_offset = prev.offset.count();
+    p.prev_offset = zone_->OffsetAt(p.begin - 1);
   }
   return p;
 }

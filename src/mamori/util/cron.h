@@ -42,22 +42,20 @@
 // A job whose minute or hour field starts with '*' ("*/15 * * * *",
 // "0 */2 * * *") runs on the wall clock: skipped local times do not fire, and
 // repeated local times fire at both occurrences.
-// Zone rules come from the system's zone files (/usr/share/zoneinfo); beyond
-// the last transition in those files (2037 for Debian's files) the last offset
-// is kept.
+// Zone rules come from the system's zone files (/usr/share/zoneinfo, see
+// util/time_zone.h); beyond the last transition in those files (2037 for
+// Debian's files) the rule at the file's end goes on.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "mamori/util/clock.h"
 #include "mamori/util/result.h"
-
-namespace date {
-class time_zone;
-}
+#include "mamori/util/time_zone.h"
 
 namespace mamori {
 
@@ -70,6 +68,10 @@ class CronSchedule {
   // as "Europe/Berlin" or "UTC"; empty means UTC. Leading and trailing blanks
   // are ignored; fields are separated by spaces or tabs.
   static Result<CronSchedule> Parse(std::string_view expr, std::string_view tz = "UTC");
+  // The same in a zone already loaded (null: UTC), so schedules read from
+  // one file share their zone (config::ConfigNode::Zone).
+  static Result<CronSchedule> Parse(std::string_view expr,
+                                    std::shared_ptr<const util::TimeZone> zone);
 
   // The first firing strictly after `t`, or nullopt if none within about five
   // years of `t`. Only the years 1900-2200 are supported: outside them (for
@@ -98,13 +100,13 @@ class CronSchedule {
 
   std::string text_;
   std::string tz_name_;
-  const date::time_zone* zone_ = nullptr;  // nullptr = UTC; owned by the tz database
-  uint64_t minutes_ = 0;                   // bit i = minute i
-  uint32_t hours_ = 0;                     // bit i = hour i
-  uint32_t doms_ = 0;                      // bit i = day i (1-31)
-  uint16_t months_ = 0;                    // bit i = month i (1-12)
-  uint8_t dows_ = 0;                       // bit i = weekday i (0 = Sunday)
-  bool dom_star_ = false;                  // field starts with '*'
+  std::shared_ptr<const util::TimeZone> zone_;  // null: UTC
+  uint64_t minutes_ = 0;                        // bit i = minute i
+  uint32_t hours_ = 0;                          // bit i = hour i
+  uint32_t doms_ = 0;                           // bit i = day i (1-31)
+  uint16_t months_ = 0;                         // bit i = month i (1-12)
+  uint8_t dows_ = 0;                            // bit i = weekday i (0 = Sunday)
+  bool dom_star_ = false;                       // field starts with '*'
   bool dow_star_ = false;
   bool wall_clock_ = false;  // minute or hour starts with '*' (cronie's "wildcard job")
 };
