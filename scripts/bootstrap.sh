@@ -17,7 +17,7 @@ build_pkgs=(
 )
 # Real components the tests start on loopback.
 test_pkgs=(
-  nginx-light monitoring-plugins-basic monitoring-plugins-standard
+  tzdata nginx-light monitoring-plugins-basic monitoring-plugins-standard
   openssl procps python3 clang libclang-rt-14-dev dnsmasq-base
   python3-aiosmtpd prometheus-alertmanager
   postgresql mariadb-server mariadb-client zstd gzip tar

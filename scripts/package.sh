@@ -89,9 +89,29 @@ while read -r soname; do
   [[ -n "$dep" ]] || { echo "package.sh: $pkg declares no shlibs line for $soname" >&2; exit 69; }
   depends+=", $dep"
 done < "$lazy_list"
+# Code linked into the binary rather than loaded (CMakeLists.txt,
+# MAMORI_STATIC_CXX): the C++ runtime, yaml-cpp and RE2 from their archives,
+# fmt and spdlog as headers. Built-Using names their source packages, so a
+# security update to one of them is known to need a rebuild of mamori.
+built_using=""
+needed=$(readelf -d "$binary")
+if [[ "$needed" != *"libstdc++"* ]]; then
+  sources=()
+  for file in "$(g++ -print-file-name=libstdc++.a)" /usr/include/fmt/format.h \
+              /usr/include/spdlog/spdlog.h "$(g++ -print-file-name=libyaml-cpp.a)" \
+              "$(g++ -print-file-name=libre2.a)"; do
+    pkg=$(dpkg-query -S "$(realpath "$file")" 2>/dev/null | head -n1 | cut -d: -f1)
+    [[ -n "$pkg" ]] || { echo "package.sh: no installed package holds $file" >&2; exit 69; }
+    sources+=("$(dpkg-query -W -f='${source:Package} (= ${source:Version})' "$pkg")")
+  done
+  built_using="Built-Using: $(printf '%s\n' "${sources[@]}" | sort -u | paste -sd, | sed 's/,/, /g')"
+fi
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" \
   packaging/debian/control.in > "$stage/DEBIAN/control"
+if [[ -n "$built_using" ]]; then
+  sed -i "/^Depends:/a $built_using" "$stage/DEBIAN/control"
+fi
 (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum) > "$stage/DEBIAN/md5sums"
 chmod 0644 "$stage/DEBIAN/md5sums"
 
