@@ -9,12 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <functional>
 #include <future>
+#include <string_view>
 #include <thread>
 
 #include "mamori/util/mutex.h"
@@ -158,7 +160,16 @@ class Spawner {
     argv.push_back(nullptr);
     std::vector<std::string> env;
     const char* marker = std::getenv("MAMORI_TEST_CHILD");
-    for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+    // spec.env replaces inherited variables of the same name (getenv() and
+    // the sanitizers' runtimes read the first of duplicates).
+    auto overridden = [&spec](std::string_view entry) {
+      const std::string_view name = entry.substr(0, entry.find('='));
+      return std::any_of(spec.env.begin(), spec.env.end(), [name](const std::string& e) {
+        return std::string_view(e).substr(0, e.find('=')) == name;
+      });
+    };
+    for (char** e = environ; e && *e; ++e)
+      if (!overridden(*e)) env.emplace_back(*e);
     if (!marker) env.emplace_back("MAMORI_TEST_CHILD=1");
     env.insert(env.end(), spec.env.begin(), spec.env.end());
     std::vector<char*> envp;
