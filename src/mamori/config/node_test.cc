@@ -18,6 +18,28 @@ class ConfigNodeTest : public ::testing::Test {
 
 std::string Percent(double v) { return fmt::format("{:g}%", v); }
 
+// Nodes of one file share each zone they name: 10,000 heartbeats in one zone
+// hold one table. UTC needs no file; an unknown name is an error, not cached.
+TEST_F(ConfigNodeTest, ZonesAreLoadedOncePerFile) {
+  ConfigNode root = Parse("a: {tz: Europe/Berlin}\nb: {tz: Europe/Berlin}\n");
+  auto a = root.GetMap("a"), b = root.GetMap("b");
+  ASSERT_TRUE(a && b);
+  auto za = a->Zone("Europe/Berlin"), zb = b->Zone("Europe/Berlin");
+  ASSERT_TRUE(za.ok()) << za.error().message();
+  ASSERT_TRUE(zb.ok()) << zb.error().message();
+  ASSERT_NE(*za, nullptr);
+  EXPECT_EQ(za->get(), zb->get());
+  EXPECT_EQ((*za)->name(), "Europe/Berlin");
+  auto utc = a->Zone("UTC");
+  ASSERT_TRUE(utc.ok());
+  EXPECT_EQ(*utc, nullptr);
+  EXPECT_FALSE(b->Zone("Mars/Olympus").ok());
+  // Another file loads its own.
+  auto other = Parse("c: 1\n").Zone("Europe/Berlin");
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->get(), za->get());
+}
+
 TEST_F(ConfigNodeTest, GetThresholdsKeepsDefaultsAndRefusesWarningAboveCritical) {
   {
     auto n = Parse("{warning: 70%}");

@@ -20,13 +20,14 @@ struct TimeZone::Rule {
 namespace {
 
 constexpr size_t kHeaderBytes = 44;
-
-bool Holds(const TimeZone::Period& p, int64_t t) {
-  return p.begin <= t && t < p.end && p.offset > -86400 && p.offset < 86400;
-}
 // More would not be a zone file of this world (the largest has 236).
 constexpr uint32_t kMaxTransitions = 10000;
 constexpr uint32_t kMaxTypes = 256;
+
+// A period that holds `t`, with an offset within a day of UTC.
+bool Holds(const TimeZone::Period& p, int64_t t) {
+  return p.begin <= t && t < p.end && p.offset > -86400 && p.offset < 86400;
+}
 
 class Reader {
  public:
@@ -231,8 +232,7 @@ TimeZone::Period TimeZone::RulePeriodAt(int64_t utc_seconds) const {
 bool TimeZone::RuleIsSane() const {
   const int64_t from = starts_.empty() ? 0 : starts_.back();
   for (int64_t t = from; t < from + 2 * 366 * 86400; t += 30 * 86400) {
-    const Period p = RulePeriodAt(t);
-    if (p.offset <= -86400 || p.offset >= 86400 || p.begin > t || p.end <= t) return false;
+    if (!Holds(RulePeriodAt(t), t)) return false;
   }
   return true;
 }
